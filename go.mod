@@ -1,0 +1,14 @@
+module github.com/ctifeed/ctifeed
+
+go 1.25
+
+require (
+	github.com/google/uuid v1.6.0
+	github.com/gowebpki/jcs v1.0.2
+	github.com/tidwall/gjson v1.20.1
+)
+
+require (
+	github.com/tidwall/match v1.1.1 // indirect
+	github.com/tidwall/pretty v1.2.0 // indirect
+)
