@@ -21,14 +21,14 @@ type Object struct {
 	created, modified       time.Time
 	createdRaw, modifiedRaw string
 
-	createdBy   ID
-	markings    []ID
-	labels      []string
-	revoked     bool
-	confidence  int
-	hasConf     bool
-	hasExt      bool
-	refs        []Ref
+	createdBy  ID
+	markings   []ID
+	labels     []string
+	revoked    bool
+	confidence int
+	hasConf    bool
+	hasExt     bool
+	refs       []Ref
 }
 
 // SyntaxError reports input that is not a STIX object at all: malformed JSON, not a JSON
