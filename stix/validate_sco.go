@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"net/netip"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -46,7 +47,9 @@ func (v *validator) observable(r gjson.Result) {
 		}
 	case "ipv6-addr":
 		v.required(r, "value")
-		v.kind(r, "value", kString)
+		if val := r.Get("value"); val.Exists() && (val.Type != gjson.String || !isIPv6CIDR(val.Str)) {
+			v.add("value", "must be an IPv6 address or CIDR block")
+		}
 	case "mac-addr":
 		v.required(r, "value")
 		if val := r.Get("value"); val.Exists() && (val.Type != gjson.String || !isMAC(val.Str)) {
@@ -172,4 +175,14 @@ func isMAC(s string) bool {
 		}
 	}
 	return true
+}
+
+// isIPv6CIDR accepts an IPv6 address (with an optional zone) or CIDR block.
+func isIPv6CIDR(s string) bool {
+	addr, prefix, hasPrefix := strings.Cut(s, "/")
+	if hasPrefix && !isDecimal(prefix, 128) {
+		return false
+	}
+	a, err := netip.ParseAddr(addr)
+	return err == nil && a.Is6()
 }
