@@ -204,6 +204,9 @@ func (s *scanner) object(depth int) bool {
 // the top level, and references anywhere outside external_references and kill_chain_phases.
 func (s *scanner) member(depth int, key string) bool {
 	start := s.i
+	if start >= len(s.src) {
+		return false
+	}
 	ref := s.skip == 0 && strings.HasSuffix(key, "_ref") && s.src[s.i] == '"'
 	refs := s.skip == 0 && strings.HasSuffix(key, "_refs") && s.src[s.i] == '['
 	// A list of references holds nothing deeper that counts; excluded properties hold none.

@@ -89,6 +89,12 @@ var reservedNames = [...]string{"severity", "action", "username", "phone_numbers
 func (v *validator) common(root gjson.Result) {
 	o := v.o
 	cat := o.Category()
+	if cat == CategoryUnknown { // a custom type without the x- prefix, as STIX 2.1 allows
+		cat = CategorySCO
+		if o.createdRaw != "" {
+			cat = CategorySDO
+		}
+	}
 	if err := checkTypeName(o.typ); err != nil {
 		v.add("type", "%v", err)
 	}
