@@ -335,7 +335,7 @@ func (v *validator) idList(root gjson.Result, name string, types ...string) {
 	v.list(root, name, func(path string, e gjson.Result) { v.checkID(path, e, types) })
 }
 
-// notIDList checks a list of identifiers none of which may be of the excluded types.
+// refNot checks a reference that must not be of any of the excluded types.
 func (v *validator) refNot(path string, val gjson.Result, excluded ...string) {
 	v.checkID(path, val, nil)
 	if t := ID(val.Str).Type(); val.Type == gjson.String && hasType(excluded, t) {
@@ -377,7 +377,6 @@ const (
 	kInt
 	kNumber
 	kTime
-	kObject
 )
 
 func (v *validator) kind(root gjson.Result, name string, k kind) {
@@ -408,10 +407,6 @@ func (v *validator) kindOf(path string, val gjson.Result, k kind) {
 		}
 	case kTime:
 		v.timestamp(path, val)
-	case kObject:
-		if !val.IsObject() {
-			v.add(path, "must be an object")
-		}
 	}
 }
 
