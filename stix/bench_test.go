@@ -69,6 +69,7 @@ func BenchmarkGoStdlibParseRefs(b *testing.B) {
 // TestStdlibBaselineAgrees keeps the baseline honest: on the ATT&CK data it finds exactly the
 // references Refs finds.
 func TestStdlibBaselineAgrees(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(sharedtest.AttackBundle(t))
 	if err != nil {
 		t.Fatal(err)

@@ -53,6 +53,7 @@ func objectSpans(t testing.TB, data []byte) [][]byte {
 // TestRoundTripRealData checks that every real object leaves Parse, MarshalJSON and a bundle
 // byte for byte as it arrived, whitespace and property order included.
 func TestRoundTripRealData(t *testing.T) {
+	t.Parallel()
 	files := []string{sharedtest.AttackBundle(t)}
 	ex, _ := filepath.Glob(filepath.Join(sharedtest.SchemasDir(t), "examples", "*", "*.json"))
 	ex2, _ := filepath.Glob(filepath.Join(sharedtest.SchemasDir(t), "examples", "*.json"))

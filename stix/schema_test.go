@@ -148,6 +148,7 @@ func realObjects(t testing.TB) (objs []*stix.Object, from []string) {
 // TestValidateAgreesOnRealData checks that every real object is accepted both by Validate
 // and by the official schema of its type.
 func TestValidateAgreesOnRealData(t *testing.T) {
+	t.Parallel()
 	s := loadSchemas(t)
 	objs, from := realObjects(t)
 	if len(objs) < 2148 {

@@ -61,7 +61,7 @@ func (e *ValidationError) Error() string {
 // modified must not precede created.
 func Validate(o *Object) error {
 	v := validator{o: o}
-	root := gjson.Parse(o.str)
+	root := indexMembers(o.str)
 	v.common(root)
 	v.typed(root)
 	if len(v.problems) == 0 {
@@ -86,7 +86,7 @@ func (v *validator) add(path, format string, args ...any) {
 // reservedNames may not be used as top-level properties: STIX 2.1 reserves them.
 var reservedNames = [...]string{"severity", "action", "username", "phone_numbers"}
 
-func (v *validator) common(root gjson.Result) {
+func (v *validator) common(root *members) {
 	o := v.o
 	cat := o.Category()
 	if cat == CategoryUnknown { // a custom type without the x- prefix, as STIX 2.1 allows
@@ -128,8 +128,8 @@ func (v *validator) common(root gjson.Result) {
 		v.add("modified", "%s is before created %s", o.modifiedRaw, o.createdRaw)
 	}
 
-	root.ForEach(func(k, val gjson.Result) bool {
-		name := k.String()
+	for i, name := range root.keys {
+		val := root.vals[i]
 		v.propertyValue(name, name, val)
 		if name != "id" && !isPropertyName(name) {
 			v.add(name, "property names must be 3 to 250 characters of a-z, 0-9 and _")
@@ -139,8 +139,7 @@ func (v *validator) common(root gjson.Result) {
 				v.add(name, "reserved property name")
 			}
 		}
-		return true
-	})
+	}
 
 	v.idProp(root, "created_by_ref", "identity")
 	v.idList(root, "object_marking_refs", "marking-definition")
@@ -159,7 +158,7 @@ func (v *validator) common(root gjson.Result) {
 }
 
 // millisTime checks a created or modified timestamp and reports whether it is well-formed.
-func (v *validator) millisTime(root gjson.Result, name string) bool {
+func (v *validator) millisTime(root getter, name string) bool {
 	t := root.Get(name)
 	if !t.Exists() {
 		return false
@@ -300,7 +299,7 @@ func isInteger(v gjson.Result) bool {
 }
 
 // idProp checks a reference property; types, when given, lists the allowed target types.
-func (v *validator) idProp(root gjson.Result, name string, types ...string) {
+func (v *validator) idProp(root getter, name string, types ...string) {
 	if val := root.Get(name); val.Exists() {
 		v.checkID(name, val, types)
 	}
@@ -331,7 +330,7 @@ func hasType(types []string, t string) bool {
 }
 
 // idList checks a non-empty list of identifiers of the given types (any type when none).
-func (v *validator) idList(root gjson.Result, name string, types ...string) {
+func (v *validator) idList(root getter, name string, types ...string) {
 	v.list(root, name, func(path string, e gjson.Result) { v.checkID(path, e, types) })
 }
 
@@ -344,7 +343,7 @@ func (v *validator) refNot(path string, val gjson.Result, excluded ...string) {
 }
 
 // list checks that name, when present, is a non-empty list and calls each for its elements.
-func (v *validator) list(root gjson.Result, name string, each func(path string, e gjson.Result)) {
+func (v *validator) list(root getter, name string, each func(path string, e gjson.Result)) {
 	val := root.Get(name)
 	if !val.Exists() {
 		return
@@ -361,7 +360,7 @@ func (v *validator) list(root gjson.Result, name string, each func(path string, 
 	})
 }
 
-func (v *validator) strings(root gjson.Result, name string) {
+func (v *validator) strings(root getter, name string) {
 	v.list(root, name, func(path string, e gjson.Result) {
 		if e.Type != gjson.String {
 			v.add(path, "must be a string")
@@ -379,7 +378,7 @@ const (
 	kTime
 )
 
-func (v *validator) kind(root gjson.Result, name string, k kind) {
+func (v *validator) kind(root getter, name string, k kind) {
 	val := root.Get(name)
 	if !val.Exists() {
 		return
@@ -411,7 +410,7 @@ func (v *validator) kindOf(path string, val gjson.Result, k kind) {
 }
 
 // intRange checks an optional integer property against inclusive bounds.
-func (v *validator) intRange(root gjson.Result, name string, lo, hi int64) {
+func (v *validator) intRange(root getter, name string, lo, hi int64) {
 	val := root.Get(name)
 	if !val.Exists() {
 		return
@@ -538,7 +537,7 @@ func isDictKey(s string) bool {
 
 // dictionary checks a STIX dictionary: non-empty, keys of [a-zA-Z0-9_-], no null or empty-list
 // values.
-func (v *validator) dictionary(root gjson.Result, name string) {
+func (v *validator) dictionary(root getter, name string) {
 	d := root.Get(name)
 	if !d.Exists() {
 		return
@@ -682,7 +681,7 @@ func isEmptyObject(val gjson.Result) bool {
 }
 
 // required reports each named property that is absent.
-func (v *validator) required(root gjson.Result, names ...string) {
+func (v *validator) required(root getter, names ...string) {
 	for _, n := range names {
 		if !root.Get(n).Exists() {
 			v.add(n, "required")
@@ -691,11 +690,45 @@ func (v *validator) required(root gjson.Result, names ...string) {
 }
 
 // anyOf reports when none of names is present.
-func (v *validator) anyOf(root gjson.Result, names ...string) {
+func (v *validator) anyOf(root getter, names ...string) {
 	for _, n := range names {
 		if root.Get(n).Exists() {
 			return
 		}
 	}
 	v.add("", "needs at least one of %s", strings.Join(names, ", "))
+}
+
+// getter is what the checks read properties from: a gjson.Result, or the members of the
+// object being validated.
+type getter interface {
+	Get(name string) gjson.Result
+}
+
+// members indexes the top-level properties of an object once, so that the many checks that
+// look a property up do not each re-scan the whole object.
+type members struct {
+	keys []string
+	vals []gjson.Result
+}
+
+func indexMembers(s string) *members {
+	m := &members{keys: make([]string, 0, 24), vals: make([]gjson.Result, 0, 24)}
+	gjson.Parse(s).ForEach(func(k, v gjson.Result) bool {
+		m.keys = append(m.keys, k.String())
+		m.vals = append(m.vals, v)
+		return true
+	})
+	return m
+}
+
+// Get returns the top-level property name (a non-existent result when absent). Unlike a gjson
+// path, name is matched literally.
+func (m *members) Get(name string) gjson.Result {
+	for i, k := range m.keys {
+		if k == name {
+			return m.vals[i]
+		}
+	}
+	return gjson.Result{}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // observable applies the rules of the STIX 2.1 cyber-observable types.
-func (v *validator) observable(r gjson.Result) {
+func (v *validator) observable(r getter) {
 	for _, h := range [...]string{"hashes"} {
 		if val := r.Get(h); val.Exists() {
 			v.hashes(h, val)
@@ -96,7 +96,7 @@ func (v *validator) observable(r gjson.Result) {
 	}
 }
 
-func (v *validator) emailMessage(r gjson.Result) {
+func (v *validator) emailMessage(r getter) {
 	mp := r.Get("is_multipart")
 	switch {
 	case !mp.Exists():

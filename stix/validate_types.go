@@ -7,7 +7,7 @@ import (
 )
 
 // typed applies the rules of the object's own type.
-func (v *validator) typed(r gjson.Result) {
+func (v *validator) typed(r getter) {
 	v.commonShapes(r)
 	switch v.o.typ {
 	case "attack-pattern", "campaign", "course-of-action", "identity", "incident",
@@ -101,7 +101,7 @@ var stringProps = [...]string{
 
 // commonShapes checks the value types of the properties STIX defines for several types, so
 // that the schemas' per-type property rules hold without one table per type.
-func (v *validator) commonShapes(r gjson.Result) {
+func (v *validator) commonShapes(r getter) {
 	if v.o.Category() == CategoryCustom || v.o.Category() == CategoryUnknown {
 		return // a custom type defines its own properties
 	}
@@ -130,7 +130,7 @@ func (v *validator) commonShapes(r gjson.Result) {
 	})
 }
 
-func (v *validator) location(r gjson.Result) {
+func (v *validator) location(r getter) {
 	lat, lon := r.Get("latitude"), r.Get("longitude")
 	if !r.Get("region").Exists() && !r.Get("country").Exists() && !(lat.Exists() && lon.Exists()) {
 		v.add("", "needs region, country, or latitude and longitude")
@@ -153,7 +153,7 @@ func (v *validator) location(r gjson.Result) {
 // notEnds are the types a relationship may not connect and a sighting may not be of.
 var notEnds = [...]string{"relationship", "sighting", "bundle", "marking-definition", "language-content"}
 
-func (v *validator) relationship(r gjson.Result) {
+func (v *validator) relationship(r getter) {
 	v.required(r, "relationship_type", "source_ref", "target_ref")
 	if t := r.Get("relationship_type"); t.Exists() && !isRelationshipName(t.Str) {
 		v.add("relationship_type", "must hold only a-z, 0-9 and -")
@@ -178,7 +178,7 @@ func isRelationshipName(s string) bool {
 	return true
 }
 
-func (v *validator) sighting(r gjson.Result) {
+func (v *validator) sighting(r getter) {
 	v.required(r, "sighting_of_ref")
 	if ref := r.Get("sighting_of_ref"); ref.Exists() {
 		v.refNot("sighting_of_ref", ref, notEnds[:]...)
@@ -195,7 +195,7 @@ func (v *validator) sighting(r gjson.Result) {
 // tlpColours gives, for each TLP 1.0 marking definition, its colour.
 var tlpColours = map[ID]string{TLPWhite: "white", TLPGreen: "green", TLPAmber: "amber", TLPRed: "red"}
 
-func (v *validator) markingDefinition(r gjson.Result) {
+func (v *validator) markingDefinition(r getter) {
 	def, defType := r.Get("definition"), r.Get("definition_type")
 	if !r.Get("extensions").Exists() {
 		v.required(r, "definition", "definition_type")
@@ -228,7 +228,7 @@ func (v *validator) markingDefinition(r gjson.Result) {
 	v.kind(r, "name", kString)
 }
 
-func (v *validator) extensionDefinition(r gjson.Result) {
+func (v *validator) extensionDefinition(r getter) {
 	v.required(r, "name", "schema", "version", "extension_types")
 	v.kind(r, "version", kString)
 	toplevel := false
