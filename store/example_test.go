@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
-	"github.com/ctifeed/ctifeed/stix"
 )
 
 // A host writes objects, a TAXII-like reader pages through them by date added, and a

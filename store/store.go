@@ -105,5 +105,5 @@ type LogBounds struct {
 	First, Last Position // the oldest and newest retained events
 	// FirstTime and LastTime are the times of First and Last.
 	FirstTime, LastTime time.Time
-	Count int // how many events are retained
+	Count               int // how many events are retained
 }

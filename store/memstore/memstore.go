@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/btree"
 
-	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
 )
 
 // Options configures a Store. The zero value (or nil) gives the defaults.

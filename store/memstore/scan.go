@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/btree"
 
-	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
 )
 
 // matchBatch is how many candidates a filtered scan examines per lock hold: Match runs

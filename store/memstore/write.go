@@ -10,8 +10,8 @@ import (
 	"github.com/google/btree"
 	"github.com/gowebpki/jcs"
 
-	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
 )
 
 // Put implements [store.Writer].
