@@ -11,8 +11,8 @@ import (
 // date_added and the CSV and recovery windows use (not the STIX created/modified).
 type Record struct {
 	Object *stix.Object
-	// DateAdded is when this id was first stored; it never changes while the id is stored
-	// (after a delete, storing the id again starts afresh).
+	// DateAdded is when this id was first stored (the Time of its create event); it never
+	// changes while the id is stored (after a delete, storing the id again starts afresh).
 	DateAdded time.Time
 	// Updated is when this version became current: the time of the last change event (create,
 	// update or merge) for the current record. For an older version returned by
