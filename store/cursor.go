@@ -44,7 +44,7 @@ func ParseCursor(s string) (Cursor, error) {
 		return bad("too long")
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != s { // one spelling only
 		return bad("not base64url")
 	}
 	parts := strings.Split(string(raw), "|")
