@@ -43,12 +43,21 @@ func ParseCursor(s string) (Cursor, error) {
 	if len(s) > 1024 {
 		return bad("too long")
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != s { // one spelling only
+	// Strict decoding and no line breaks: one spelling per cursor.
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil || strings.ContainsAny(s, "\r\n") {
 		return bad("not base64url")
 	}
-	parts := strings.Split(string(raw), "|")
-	if len(parts) != 5 || parts[0] != cursorVersion {
+	var parts [5]string
+	rest, n := string(raw), 0
+	for ; n < 4; n++ {
+		var ok bool
+		if parts[n], rest, ok = strings.Cut(rest, "|"); !ok {
+			break
+		}
+	}
+	parts[n] = rest
+	if n != 4 || strings.Contains(rest, "|") || parts[0] != cursorVersion {
 		return bad("unknown format")
 	}
 	var c Cursor

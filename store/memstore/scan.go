@@ -35,13 +35,16 @@ func (s *Store) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, e
 		batch = max(batch, matchBatch)
 	}
 	var out []store.Record
-	for len(out) <= opts.Limit {
+	if opts.Match == nil { // one batch of limit+1 says both the page and whether more exist
+		out = s.candidates(opts, after, batch)
+	}
+	for opts.Match != nil && len(out) <= opts.Limit {
 		if err := ctx.Err(); err != nil {
 			return store.Page{}, err
 		}
 		cands := s.candidates(opts, after, batch)
 		for _, r := range cands {
-			if opts.Match == nil || opts.Match(r.Object) {
+			if opts.Match(r.Object) {
 				if out = append(out, r); len(out) > opts.Limit {
 					break
 				}
@@ -112,7 +115,7 @@ func (s *Store) candidates(opts store.ScanOptions, after *store.Cursor, n int) [
 	if opts.Descending {
 		before = func(a, b *entry) bool { return less(b, a) }
 	}
-	out := make([]store.Record, 0, min(n, 1024))
+	out := make([]store.Record, 0, min(n, store.MaxLimit+1))
 	for e := range mergeSeqs(seqs, before) {
 		t := key(e)
 		if skipEqual && e.id == pivot.id && t.Equal(key(pivot)) {
