@@ -84,6 +84,11 @@ type Writer interface {
 
 // Log is the change log: events in strictly increasing position order, retained within
 // bounds the implementation documents.
+//
+// Log deliberately has no Append: events are appended only by [Writer] methods, in the same
+// step as the change they describe, so the log and the objects never disagree. Nor does it
+// push events to subscribers: each reader pulls from its own position (Read, then Wait), so
+// a slow reader holds up no one and costs no memory in the store.
 type Log interface {
 	// Read returns up to limit events with positions strictly after after, in position
 	// order; fewer only when the log holds no more. Reading after the last event returns
