@@ -27,7 +27,9 @@ type Reader interface {
 	GetMany(ctx context.Context, ids []stix.ID) (map[stix.ID]Record, error)
 
 	// Versions returns every stored version of id in ascending order of version (modified,
-	// else created), the current one last; or an error wrapping [ErrNotFound].
+	// else created), the current one last; or an error wrapping [ErrNotFound]. An object
+	// without a version (an SCO) has exactly one: its current content. Each record's
+	// Updated is when that version was stored (for the current one, when it became current).
 	Versions(ctx context.Context, id stix.ID) ([]Record, error)
 
 	// RelationsOf returns the current relationships that have id as source_ref or
@@ -66,15 +68,18 @@ type Writer interface {
 	// current one, which is kept for [Reader.Versions] without becoming current.
 	// A different object with the same id and version as a stored one is rejected with an
 	// error wrapping [ErrConflict]. A nil object or an id that fails [stix.ID.Validate]
-	// gives [ErrInvalid].
+	// gives [ErrInvalid]. Put checks nothing else: validating the STIX rules is the
+	// caller's job.
 	Put(ctx context.Context, obj *stix.Object) (Event, bool, error)
 
 	// Merge makes target the current version of its id and removes every source, appending
 	// one [EventMerge] whose Sources are sources in the given order. The target's id and
 	// every source must be stored ([ErrNotFound] otherwise); sources must be non-empty,
 	// valid, distinct and differ from the target's id ([ErrInvalid]). target must be the
-	// current version or newer ([ErrConflict] otherwise, as for Put). Nothing changes when
-	// an error is returned.
+	// current version or newer ([ErrConflict] otherwise, as for Put); when it is the current
+	// version itself, Prev and Cur are both that version. Nothing changes when an error is
+	// returned. Merge does not rewrite other objects' references to the sources: the host
+	// puts their new versions (each its own event) if it wants them rewired.
 	Merge(ctx context.Context, target *stix.Object, sources []stix.ID) (Event, error)
 
 	// Delete removes every version of id and appends an [EventDelete] whose Prev is the

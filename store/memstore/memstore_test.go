@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
 	"github.com/ctifeed/ctifeed/store/storetest"
@@ -45,3 +47,6 @@ func TestConformanceOddClocks(t *testing.T) {
 		})
 	}
 }
+
+// The suite starts waiters, writers and readers; none may outlive its test.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
