@@ -56,7 +56,7 @@ func Example() {
 	rels, _ := s.RelationsOf(ctx, emotet.ID())
 	fmt.Println("relations of Emotet:", len(rels), rels[0].Object.Get("relationship_type"))
 
-	for ev, err := range store.Events(ctx, s, store.Start, 100) {
+	for ev, err := range store.Events(ctx, s, store.Position{}, 100) {
 		if err != nil {
 			fmt.Println(err)
 			return

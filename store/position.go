@@ -12,15 +12,13 @@ import (
 // Position addresses an event in the change log, Redis-stream style: the event's time in
 // Unix milliseconds and a sequence number that orders events within a millisecond (and keeps
 // positions increasing if the clock goes backwards). Its string form is
-// "<milliseconds>-<sequence>". The zero Position, "0-0", is before every event.
-// Positions compare with [Position.Compare] or ==.
+// "<milliseconds>-<sequence>". The zero Position, "0-0", is the start: it is before every
+// event, so reading after it reads the whole log. Positions compare with [Position.Compare]
+// or ==.
 type Position struct {
 	Millis uint64 // Unix milliseconds
 	Seq    uint64 // order within the millisecond
 }
-
-// Start is the position before every event ("0-0"): reading after it reads the whole log.
-var Start = Position{}
 
 // ParsePosition parses "<milliseconds>-<sequence>" (decimal, no sign, no leading zeros, each
 // fitting 64 bits), the form [Position.String] writes. Anything else is an error wrapping
@@ -59,8 +57,8 @@ func (p Position) Compare(q Position) int {
 	return cmp.Compare(p.Seq, q.Seq)
 }
 
-// IsZero reports whether p is [Start].
-func (p Position) IsZero() bool { return p == Start }
+// IsZero reports whether p is the start, "0-0".
+func (p Position) IsZero() bool { return p == Position{} }
 
 // Time returns the millisecond part as a UTC time.
 func (p Position) Time() time.Time { return time.UnixMilli(int64(p.Millis)).UTC() }
@@ -80,11 +78,11 @@ func (p *Position) UnmarshalText(b []byte) error {
 
 // PositionAt returns the position just before the first event at or after t: reading after
 // it yields exactly the events whose millisecond is at or after t's (t truncated to the
-// millisecond). Times at or before the Unix epoch give [Start].
+// millisecond). Times at or before the Unix epoch give the start, "0-0".
 func PositionAt(t time.Time) Position {
 	ms := t.UnixMilli()
 	if ms <= 0 {
-		return Start
+		return Position{}
 	}
 	return Position{Millis: uint64(ms) - 1, Seq: math.MaxUint64}
 }

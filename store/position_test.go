@@ -17,7 +17,7 @@ func TestParsePosition(t *testing.T) {
 		want store.Position
 		ok   bool
 	}{
-		{"the start", "0-0", store.Start, true},
+		{"the start", "0-0", store.Position{}, true},
 		{"milliseconds and sequence", "1714557601000-3", store.Position{Millis: 1714557601000, Seq: 3}, true},
 		{"64-bit parts", "18446744073709551615-18446744073709551615", store.Position{Millis: math.MaxUint64, Seq: math.MaxUint64}, true},
 		{"a sequence is required", "1714557601000", store.Position{}, false},
@@ -47,7 +47,7 @@ func TestParsePosition(t *testing.T) {
 }
 
 func TestPositionCompare(t *testing.T) {
-	ordered := []store.Position{store.Start, {Millis: 0, Seq: 1}, {Millis: 1, Seq: 0}, {Millis: 1, Seq: 9}, {Millis: 2, Seq: 0}}
+	ordered := []store.Position{store.Position{}, {Millis: 0, Seq: 1}, {Millis: 1, Seq: 0}, {Millis: 1, Seq: 9}, {Millis: 2, Seq: 0}}
 	for i, p := range ordered {
 		for j, q := range ordered {
 			want := 0
@@ -80,7 +80,7 @@ func TestPositionAt(t *testing.T) {
 		}
 	}
 	for _, early := range []time.Time{time.Unix(0, 0), time.Unix(-5, 0), {}} {
-		if got := store.PositionAt(early); got != store.Start {
+		if got := store.PositionAt(early); !got.IsZero() {
 			t.Errorf("PositionAt(%v) = %s, want the start", early, got)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 type eventLog struct {
 	events  []store.Event
 	last    store.Position // the newest position ever appended
-	dropped store.Position // the newest position retention dropped (Start if none)
+	dropped store.Position // the newest position retention dropped (zero if none)
 	// wake is closed and replaced on each append, waking every Wait without polling.
 	wake chan struct{}
 }

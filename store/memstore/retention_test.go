@@ -50,7 +50,7 @@ func TestRetentionMaxEvents(t *testing.T) {
 	if b.Count != 3 || b.First != evs[2].Pos || b.Last != evs[4].Pos {
 		t.Errorf("Bounds = %+v, want the last 3 events %s..%s", b, evs[2].Pos, evs[4].Pos)
 	}
-	for _, after := range []store.Position{store.Start, evs[0].Pos} {
+	for _, after := range []store.Position{store.Position{}, evs[0].Pos} {
 		if _, err := s.Read(t.Context(), after, 10); !errors.Is(err, store.ErrGap) {
 			t.Errorf("Read(after %s) with events dropped after it: error %v, want ErrGap", after, err)
 		}

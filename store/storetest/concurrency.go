@@ -29,8 +29,8 @@ func testCancelled(t *testing.T, s store.Store) {
 		"Versions":    func() error { _, err := s.Versions(ctx, o.ID()); return err },
 		"RelationsOf": func() error { _, err := s.RelationsOf(ctx, o.ID()); return err },
 		"Scan":        func() error { _, err := store.Scan(ctx, s, store.ScanOptions{Limit: 1}); return err },
-		"Read":        func() error { _, err := s.Read(ctx, store.Start, 1); return err },
-		"Wait":        func() error { return s.Wait(ctx, store.Start) },
+		"Read":        func() error { _, err := s.Read(ctx, store.Position{}, 1); return err },
+		"Wait":        func() error { return s.Wait(ctx, store.Position{}) },
 		"Bounds":      func() error { _, err := s.Bounds(ctx); return err },
 	}
 	for name, call := range calls {
@@ -145,7 +145,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 	// A follower reads the log as a stream subscriber does: wait, read, repeat.
 	progress := make(chan []store.Event)
 	go func() {
-		pos := store.Start
+		pos := store.Position{}
 		for {
 			if err := s.Wait(ctx, pos); err != nil {
 				return
@@ -200,7 +200,7 @@ loop:
 		t.Error(<-errs)
 	}
 
-	inLog := readAll(t, s, store.Start)
+	inLog := readAll(t, s, store.Position{})
 	if len(inLog) != len(wrote) {
 		t.Errorf("log holds %d events, writes returned %d", len(inLog), len(wrote))
 	}

@@ -72,7 +72,7 @@ func mustGet(t *testing.T, s store.Store, id stix.ID) store.Record {
 	return r
 }
 
-// lastPos returns the newest log position (Start when empty).
+// lastPos returns the newest log position (zero when empty).
 func lastPos(t *testing.T, s store.Store) store.Position {
 	t.Helper()
 	b, err := s.Bounds(t.Context())

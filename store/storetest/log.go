@@ -32,7 +32,7 @@ func writeSome(t *testing.T, s store.Store) []store.Event {
 // Positions strictly increase, times never decrease, and the log holds what writes returned.
 func testLogPositions(t *testing.T, s store.Store) {
 	wrote := writeSome(t, s)
-	got := readAll(t, s, store.Start)
+	got := readAll(t, s, store.Position{})
 	if len(got) != len(wrote) {
 		t.Fatalf("log holds %d events, writes returned %d", len(got), len(wrote))
 	}
@@ -60,7 +60,7 @@ func testLogPositions(t *testing.T, s store.Store) {
 }
 
 func testLogRead(t *testing.T, s store.Store) {
-	if evs, err := s.Read(t.Context(), store.Start, 10); err != nil || len(evs) != 0 {
+	if evs, err := s.Read(t.Context(), store.Position{}, 10); err != nil || len(evs) != 0 {
 		t.Errorf("Read on an empty log = %d events, %v; want none, no error", len(evs), err)
 	}
 	all := writeSome(t, s)
@@ -90,7 +90,7 @@ func testLogRead(t *testing.T, s store.Store) {
 		}
 	}
 	for _, limit := range []int{0, -1} {
-		if _, err := s.Read(t.Context(), store.Start, limit); !errors.Is(err, store.ErrInvalid) {
+		if _, err := s.Read(t.Context(), store.Position{}, limit); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("Read limit %d error = %v, want ErrInvalid", limit, err)
 		}
 	}
@@ -144,8 +144,8 @@ func testLogPositionAt(t *testing.T, s store.Store) {
 
 func testWaitReady(t *testing.T, s store.Store) {
 	ev := mustPut(t, s, object(t, "malware"))
-	if err := s.Wait(t.Context(), store.Start); err != nil {
-		t.Errorf("Wait(Start) with an event in the log = %v, want nil at once", err)
+	if err := s.Wait(t.Context(), store.Position{}); err != nil {
+		t.Errorf("Wait(0-0) with an event in the log = %v, want nil at once", err)
 	}
 	mustPut(t, s, object(t, "malware"))
 	if err := s.Wait(t.Context(), ev.Pos); err != nil {
@@ -182,12 +182,12 @@ func testWaitWakes(t *testing.T, s store.Store) {
 func testWaitContext(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := s.Wait(ctx, store.Start); !errors.Is(err, context.Canceled) {
+	if err := s.Wait(ctx, store.Position{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Wait with a cancelled context = %v, want context.Canceled", err)
 	}
 	ctx, cancel = context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
-	if err := s.Wait(ctx, store.Start); !errors.Is(err, context.DeadlineExceeded) {
+	if err := s.Wait(ctx, store.Position{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Wait on an empty log until the deadline = %v, want context.DeadlineExceeded", err)
 	}
 }

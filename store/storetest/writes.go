@@ -43,7 +43,7 @@ func testPutCreates(t *testing.T, s store.Store) {
 	if !r.DateAdded.Equal(ev.Time) || !r.Updated.Equal(ev.Time) {
 		t.Errorf("DateAdded %v, Updated %v; want both the create event's time %v", r.DateAdded, r.Updated, ev.Time)
 	}
-	if evs := readAll(t, s, store.Start); len(evs) != 1 || evs[0].Pos != ev.Pos {
+	if evs := readAll(t, s, store.Position{}); len(evs) != 1 || evs[0].Pos != ev.Pos {
 		t.Errorf("log holds %d events, want exactly the create event", len(evs))
 	}
 }
