@@ -1,0 +1,257 @@
+package filter
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/ctifeed/ctifeed/stix"
+)
+
+// Entity types. OpenCTI names a STIX type by capitalising it (Indicator, IPv4-Addr, Url) and
+// compares case-insensitively, so the STIX type itself is a candidate; the names below are
+// the exceptions and the abstract parents it adds.
+
+// The abstract parents of OpenCTI's type hierarchy.
+const (
+	basicObject          = "Basic-Object"
+	stixObject           = "Stix-Object"
+	stixCoreObject       = "Stix-Core-Object"
+	stixDomainObject     = "Stix-Domain-Object"
+	stixCyberObservable  = "Stix-Cyber-Observable"
+	stixMetaObject       = "Stix-Meta-Object"
+	hashedObservable     = "Hashed-Observable"
+	container            = "Container"
+	caseParent           = "Case"
+	basicRelationship    = "basic-relationship"
+	stixRelationship     = "stix-relationship"
+	coreRelationship     = "stix-core-relationship"
+	sightingRelationship = "stix-sighting-relationship"
+)
+
+// openCTICategory classifies the types OpenCTI exports without an x- prefix, which STIX does
+// not know: its own observables and domain objects.
+func openCTICategory(t string) stix.Category {
+	switch t {
+	case "hostname", "cryptographic-key", "cryptocurrency-wallet", "text", "user-agent",
+		"credential", "bank-account", "tracking-number", "phone-number", "payment-card",
+		"media-content", "persona", "ssh-key", "imei", "iccid", "imsi",
+		"windows-registry-value-type", "email-mime-part-type":
+		return stix.CategorySCO
+	case "case-incident", "case-rfi", "case-rft", "feedback", "task", "channel", "event",
+		"language", "narrative", "data-component", "data-source", "security-coverage":
+		return stix.CategorySDO
+	}
+	return stix.CategoryUnknown
+}
+
+// categoryOf returns the category of a STIX type; custom x- types stay CategoryCustom.
+func categoryOf(t string) stix.Category {
+	c := stix.CategoryOf(t)
+	if c == stix.CategoryUnknown {
+		return openCTICategory(t)
+	}
+	return c
+}
+
+func isCase(t string) bool {
+	switch t {
+	case "case-incident", "case-rfi", "case-rft", "feedback":
+		return true
+	}
+	return false
+}
+
+func isContainer(t string) bool { return stix.IsContainer(t) || isCase(t) }
+
+func isHashed(t string) bool { return t == "artifact" || t == "file" || t == "x509-certificate" }
+
+// parents yields the abstract OpenCTI types above a STIX type of category c. It returns false
+// when yield asked to stop.
+func parents(t string, c stix.Category, yield func(string) bool) bool {
+	var names [7]string
+	n := 0
+	add := func(s string) { names[n] = s; n++ }
+	switch c {
+	case stix.CategorySDO:
+		if isContainer(t) {
+			add(container)
+		}
+		if isCase(t) {
+			add(caseParent)
+		}
+		add(stixDomainObject)
+		add(stixCoreObject)
+		add(stixObject)
+		add(basicObject)
+	case stix.CategorySCO:
+		if isHashed(t) {
+			add(hashedObservable)
+		}
+		add(stixCyberObservable)
+		add(stixCoreObject)
+		add(stixObject)
+		add(basicObject)
+	case stix.CategoryMeta:
+		add(stixMetaObject)
+		add(stixObject)
+		add(basicObject)
+	case stix.CategoryCustom: // an x- type seen only in an id: domain object or observable
+		add(stixCoreObject)
+		add(stixObject)
+		add(basicObject)
+	case stix.CategorySRO:
+		if t == "sighting" {
+			add(sightingRelationship)
+		} else {
+			add(coreRelationship)
+		}
+		add(stixRelationship)
+		add(basicRelationship)
+	}
+	for _, s := range names[:n] {
+		if !yield(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// objectTypeNames yields the entity type names of o: its STIX type, OpenCTI's name for it where
+// that differs, a relationship's relationship_type, then the abstract parents.
+func objectTypeNames(o *stix.Object, yield func(string) bool) bool {
+	t := o.Type()
+	if !yield(t) {
+		return false
+	}
+	c := categoryOf(t)
+	switch t {
+	case "relationship":
+		if rt := o.Get("relationship_type"); rt.Type == gjson.String && rt.Str != "" {
+			if !yield(rt.Str) {
+				return false
+			}
+		}
+	case "identity", "location", "threat-actor":
+		if name := subtypeName(o); name != "" && !yield(name) {
+			return false
+		}
+	case "file":
+		if !yield("StixFile") {
+			return false
+		}
+	}
+	if c == stix.CategoryCustom {
+		c = o.Category()
+	}
+	return parents(t, c, yield)
+}
+
+// subtypeName returns OpenCTI's concrete type for the STIX types it splits: the type its
+// extension records, else what the object's own properties say.
+func subtypeName(o *stix.Object) string {
+	if name := o.Extension(extOpenCTI).Get("type").String(); name != "" {
+		return name
+	}
+	switch o.Type() {
+	case "identity":
+		class := o.Get("identity_class").String()
+		if class == "class" {
+			return "Sector"
+		}
+		return class
+	case "location":
+		return o.Get("x_opencti_location_type").String()
+	case "threat-actor":
+		if strings.EqualFold(o.Get("resource_level").String(), "individual") {
+			return "Threat-Actor-Individual"
+		}
+		return "Threat-Actor-Group"
+	}
+	return ""
+}
+
+// idTypeNames yields the entity type names of the object an identifier refers to, as far as
+// the identifier tells: its type and that type's parents.
+func idTypeNames(id string, yield func(string) bool) bool {
+	t := stix.ID(id).Type()
+	if t == "" {
+		return true
+	}
+	if !yield(t) {
+		return false
+	}
+	if t == "file" && !yield("StixFile") {
+		return false
+	}
+	return parents(t, categoryOf(t), yield)
+}
+
+// nameTypeNames yields an OpenCTI type name (as OpenCTI's extension records a relationship's
+// end types) with the parents of the STIX type it stands for.
+func nameTypeNames(name string, yield func(string) bool) bool {
+	if name == "" {
+		return true
+	}
+	if !yield(name) {
+		return false
+	}
+	t, ok := stixTypeOf(name)
+	if !ok {
+		return true
+	}
+	return parents(t, categoryOf(t), yield)
+}
+
+// stixTypeOf maps an OpenCTI concrete type name to the STIX type of its objects. It reports
+// false for abstract names and for names it does not know as object types.
+func stixTypeOf(name string) (string, bool) {
+	l := strings.ToLower(name)
+	switch l {
+	case "individual", "organization", "sector", "system", "securityplatform",
+		"security-platform", "identity":
+		return "identity", true
+	case "city", "country", "region", "position", "administrative-area", "location":
+		return "location", true
+	case "threat-actor-group", "threat-actor-individual", "threat-actor":
+		return "threat-actor", true
+	case "stixfile":
+		return "file", true
+	}
+	if c := categoryOf(l); c != stix.CategoryUnknown && c != stix.CategoryCustom {
+		return l, true
+	}
+	return "", false
+}
+
+// expandTypeName returns the STIX types whose objects can carry an entity type name, and
+// whether that list is complete. Abstract names whose members include custom types
+// (Stix-Domain-Object, Stix-Cyber-Observable and above) are not complete. A name that is no
+// known object type may be a custom type or a relationship_type, so it yields both.
+func expandTypeName(name string) (types []string, complete bool) {
+	l := strings.ToLower(strings.TrimSpace(name))
+	switch l {
+	case "basic-object", "stix-object", "stix-core-object", "stix-domain-object",
+		"stix-cyber-observable":
+		return nil, false
+	case "stix-meta-object":
+		return []string{"extension-definition", "language-content", "marking-definition"}, true
+	case "container":
+		return []string{"case-incident", "case-rfi", "case-rft", "feedback", "grouping", "note",
+			"observed-data", "opinion", "report"}, true
+	case "case":
+		return []string{"case-incident", "case-rfi", "case-rft", "feedback"}, true
+	case "hashed-observable":
+		return []string{"artifact", "file", "x509-certificate"}, true
+	case basicRelationship, stixRelationship:
+		return []string{"relationship", "sighting"}, true
+	case coreRelationship:
+		return []string{"relationship"}, true
+	case sightingRelationship:
+		return []string{"sighting"}, true
+	}
+	if t, ok := stixTypeOf(l); ok {
+		return []string{t}, true
+	}
+	return []string{l, "relationship"}, true
+}
