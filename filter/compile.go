@@ -87,6 +87,17 @@ func compileFilter(f Filter, opts *CompileOptions) cfilter {
 			}
 		}
 	}
+	if def.src == srcType && c.n <= 64 {
+		c.typeBits = map[string]uint64{}
+		for _, t := range knownTypes() {
+			var hit uint64
+			staticTypeNames(t, categoryOf(t), func(s string) bool {
+				hit |= c.test(cand{s: s}, 0, c.n, hit)
+				return true
+			})
+			c.typeBits[t] = hit
+		}
+	}
 	return c
 }
 
@@ -101,20 +112,21 @@ func (m *Matcher) Match(o *stix.Object) bool {
 	if o == nil {
 		return false
 	}
-	return m.root.match(o)
+	v := view{o: o, typ: o.Type()}
+	return m.root.match(&v)
 }
 
-func (g *cgroup) match(o *stix.Object) bool {
+func (g *cgroup) match(v *view) bool {
 	if len(g.filters) == 0 && len(g.groups) == 0 {
 		return true
 	}
 	for i := range g.filters {
-		if g.filters[i].match(o) == g.or {
+		if g.filters[i].match(v) == g.or {
 			return g.or
 		}
 	}
 	for i := range g.groups {
-		if g.groups[i].match(o) == g.or {
+		if g.groups[i].match(v) == g.or {
 			return g.or
 		}
 	}

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -87,29 +88,21 @@ func gateAllows(g gate, typ string) bool {
 
 func present(r gjson.Result) bool { return r.Exists() && r.Type != gjson.Null }
 
-func (l loc) lookup(o *stix.Object) gjson.Result {
-	if l.ext == "" {
-		return o.Get(l.path)
-	}
-	return o.Extension(l.ext).Get(l.path)
-}
-
 // each yields the key's candidates on o until yield returns false. It reads the object's
 // cached properties where it can and otherwise looks paths up on its bytes.
-func (d *keyDef) each(o *stix.Object, yield func(cand) bool) {
-	typ := o.Type()
+func (d *keyDef) each(v *view, yield func(cand) bool) {
+	o, typ := v.o, v.typ
 	if !gateAllows(d.gate, typ) {
 		return
 	}
-	str := func(s string) bool { return yield(cand{s: s}) }
 	switch d.src {
 	case srcType:
-		objectTypeNames(o, str)
+		objectTypeNames(o, func(s string) bool { return yield(cand{s: s}) })
 	case srcFromTypes, srcToTypes:
-		endTypeNames(o, d.src == srcToTypes, str)
+		endTypeNames(v, d.src == srcToTypes, func(s string) bool { return yield(cand{s: s}) })
 	case srcLabels:
 		if eachString(o.Labels(), yield) && categoryOf(typ) == stix.CategorySCO {
-			eachResult(o.Extension(extOpenCTISCO).Get("labels"), yield)
+			eachResult(v.extension(octiSCOExt).Get("labels"), yield)
 		}
 	case srcMarkings:
 		for _, id := range o.ObjectMarkingRefs() {
@@ -122,7 +115,7 @@ func (d *keyDef) each(o *stix.Object, yield func(cand) bool) {
 			return
 		}
 		if categoryOf(typ) == stix.CategorySCO {
-			eachResult(o.Extension(extOpenCTISCO).Get("created_by_ref"), yield)
+			eachResult(v.extension(octiSCOExt).Get("created_by_ref"), yield)
 		}
 	case srcConfidence:
 		if v, ok := o.Confidence(); ok {
@@ -134,7 +127,7 @@ func (d *keyDef) each(o *stix.Object, yield func(cand) bool) {
 		if !yield(cand{s: string(o.ID())}) {
 			return
 		}
-		ext := o.Extension(extOpenCTI)
+		ext := v.extension(octiExt)
 		if eachResult(ext.Get("id"), yield) {
 			eachResult(ext.Get("stix_ids"), yield)
 		}
@@ -145,16 +138,17 @@ func (d *keyDef) each(o *stix.Object, yield func(cand) bool) {
 			}
 		}
 	default:
-		d.eachLoc(o, typ, yield)
+		d.eachLoc(v, yield)
 	}
 }
 
-func (d *keyDef) eachLoc(o *stix.Object, typ string, yield func(cand) bool) {
+func (d *keyDef) eachLoc(v *view, yield func(cand) bool) {
+	typ := v.typ
 	for _, l := range d.locs {
 		if l.sco && categoryOf(typ) != stix.CategorySCO || !gateAllows(l.onlyFor, typ) {
 			continue
 		}
-		r := l.lookup(o)
+		r := v.lookup(l)
 		if !present(r) {
 			continue
 		}
@@ -167,7 +161,8 @@ func (d *keyDef) eachLoc(o *stix.Object, typ string, yield func(cand) bool) {
 // endTypeNames yields the entity type names of a relationship's source (or target) end, or a
 // sighting's sighted object (or where it was sighted): the type in each referenced identifier,
 // and the OpenCTI type its extension records.
-func endTypeNames(o *stix.Object, to bool, yield func(string) bool) {
+func endTypeNames(v *view, to bool, yield func(string) bool) {
+	o := v.o
 	var refPath, extPath string
 	switch {
 	case o.Type() == "relationship" && !to:
@@ -189,7 +184,7 @@ func endTypeNames(o *stix.Object, to bool, yield func(string) bool) {
 	if !ok {
 		return
 	}
-	o.Extension(extOpenCTI).Get(extPath).ForEach(func(_, v gjson.Result) bool {
+	v.extension(octiExt).Get(extPath).ForEach(func(_, v gjson.Result) bool {
 		if v.Type == gjson.String {
 			ok = nameTypeNames(v.Str, yield)
 		}
@@ -266,23 +261,31 @@ type cfilter struct {
 	words [][]string
 	nums  []float64
 	bools []bool
+	// typeBits holds, for an entity_type filter, the values that each known STIX type's
+	// static names satisfy, so matching needs a map lookup instead of comparing every name.
+	typeBits map[string]uint64
 }
 
 // match evaluates the filter: with mode "or" some value passes, with "and" every value does.
 // A positive operator passes a value when some candidate compares true with it; a negated one
 // when none does.
-func (f *cfilter) match(o *stix.Object) bool {
+func (f *cfilter) match(v *view) bool {
 	if f.pred == pPresent {
 		found := false
-		f.def.each(o, func(c cand) bool {
+		f.def.each(v, func(c cand) bool {
 			found = f.usable(c)
 			return !found
 		})
 		return found != f.neg
 	}
+	if f.typeBits != nil {
+		if bits, ok := f.typeBits[v.typ]; ok {
+			return f.matchType(v, bits)
+		}
+	}
 	// Values are tracked 64 at a time in a bit set; real filters have a handful.
 	for lo := 0; lo < f.n; lo += 64 {
-		ok := f.chunk(o, lo, min(lo+64, f.n))
+		ok := f.chunk(v, lo, min(lo+64, f.n))
 		if ok != f.all {
 			return ok
 		}
@@ -290,17 +293,40 @@ func (f *cfilter) match(o *stix.Object) bool {
 	return f.all
 }
 
-func (f *cfilter) chunk(o *stix.Object, lo, hi int) bool {
+// matchType evaluates an entity type filter on an object of a known type, starting from the
+// values its type's static names satisfy.
+func (f *cfilter) matchType(v *view, hit uint64) bool {
+	full := uint64(1)<<f.n - 1
+	if hasDynamicTypeNames(v.typ) && !f.decided(hit, full) {
+		dynamicTypeNames(v.o, func(s string) bool {
+			hit |= f.test(cand{s: s}, 0, f.n, hit)
+			return !f.decided(hit, full)
+		})
+	}
+	return f.result(hit, full)
+}
+
+func (f *cfilter) chunk(v *view, lo, hi int) bool {
 	full := uint64(1)<<(hi-lo) - 1 // a shift by 64 gives 0, so full is then all ones
 	var hit uint64
-	stopOnFirst := f.neg == f.all // the first hit decides: "or" of positives, "and" of negations
-	f.def.each(o, func(c cand) bool {
+	f.def.each(v, func(c cand) bool {
 		hit |= f.test(c, lo, hi, hit)
-		if stopOnFirst {
-			return hit == 0
-		}
-		return hit != full
+		return !f.decided(hit, full)
 	})
+	return f.result(hit, full)
+}
+
+// decided reports whether more candidates cannot change the outcome, given the values hit so
+// far (bits) out of full.
+func (f *cfilter) decided(hit, full uint64) bool {
+	if f.neg == f.all { // the first hit decides: "or" of positives, "and" of negations
+		return hit != 0
+	}
+	return hit == full
+}
+
+// result is the outcome once the candidates are exhausted (or the outcome decided).
+func (f *cfilter) result(hit, full uint64) bool {
 	switch {
 	case f.all && f.neg:
 		return hit == 0
@@ -373,7 +399,7 @@ func (f *cfilter) test(c cand, lo, hi int, done uint64) uint64 {
 			}
 		}
 	default:
-		s := strings.TrimSpace(c.s)
+		s := trim(c.s)
 		for i := lo; i < hi; i++ {
 			if done&(1<<(i-lo)) == 0 && f.compareText(s, i) {
 				bits |= 1 << (i - lo)
@@ -382,6 +408,16 @@ func (f *cfilter) test(c cand, lo, hi int, done uint64) uint64 {
 	}
 	return bits
 }
+
+// trim is strings.TrimSpace with a shortcut for the usual text that has nothing to trim.
+func trim(s string) string {
+	if n := len(s); n > 0 && isPlain(s[0]) && isPlain(s[n-1]) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}
+
+func isPlain(c byte) bool { return c > ' ' && c < utf8.RuneSelf }
 
 func compareNumber(p pred, x, v float64) bool {
 	switch p {

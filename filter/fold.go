@@ -31,7 +31,22 @@ func next(low string, j int) (rune, int) {
 
 // lowerPrefixLen reports whether lower(s) starts with low, and how many bytes of s that took.
 func lowerPrefixLen(s, low string) (int, bool) {
-	i, j := 0, 0
+	// ASCII runs compare byte by byte; the general loop takes over at the first other rune.
+	i, n := 0, min(len(s), len(low))
+	for i < n {
+		c, d := s[i], low[i]
+		if c|d >= utf8.RuneSelf {
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != d {
+			return 0, false
+		}
+		i++
+	}
+	j := i
 	for j < len(low) {
 		if i >= len(s) {
 			return 0, false
@@ -48,6 +63,9 @@ func lowerPrefixLen(s, low string) (int, bool) {
 
 // lowerEq reports whether strings.ToLower(s) == low.
 func lowerEq(s, low string) bool {
+	if s == low { // the common case: STIX types, identifiers and labels are lower case
+		return true
+	}
 	n, ok := lowerPrefixLen(s, low)
 	return ok && n == len(s)
 }

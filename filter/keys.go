@@ -110,8 +110,9 @@ const (
 type loc struct {
 	ext     string // extension name ("" = top level)
 	path    string
-	sco     bool // only on cyber-observables (OpenCTI puts that extension nowhere else)
-	onlyFor gate // only on these objects
+	needle  string // for a top-level path: its first member name, searched for before lookups
+	sco     bool   // only on cyber-observables (OpenCTI puts that extension nowhere else)
+	onlyFor gate   // only on these objects
 }
 
 // keyDef is a compiled key: built in, or from the host.
@@ -129,8 +130,9 @@ type keyDef struct {
 	fn    KeyFunc
 }
 
-func top(path string) loc  { return loc{path: path} }
-func octi(path string) loc { return loc{ext: extOpenCTI, path: path} }
+func top(path string) loc    { return loc{path: path, needle: needleOf(path)} }
+func only(l loc, g gate) loc { l.onlyFor = g; return l }
+func octi(path string) loc   { return loc{ext: extOpenCTI, path: path} }
 func octiSCO(path string) loc {
 	return loc{ext: extOpenCTISCO, path: path, sco: true}
 }
@@ -195,16 +197,10 @@ func builtin(name string) (keyDef, bool) {
 		d.locs = []loc{top("object_refs"), octi("object_refs_inferred")}
 	case "fromId":
 		d.ref, d.gate = true, gateRelOrSight
-		d.locs = []loc{
-			{path: "source_ref", onlyFor: gateRelationship},
-			{path: "sighting_of_ref", onlyFor: gateSighting},
-		}
+		d.locs = []loc{only(top("source_ref"), gateRelationship), only(top("sighting_of_ref"), gateSighting)}
 	case "toId":
 		d.ref, d.gate = true, gateRelOrSight
-		d.locs = []loc{
-			{path: "target_ref", onlyFor: gateRelationship},
-			{path: "where_sighted_refs", onlyFor: gateSighting},
-		}
+		d.locs = []loc{only(top("target_ref"), gateRelationship), only(top("where_sighted_refs"), gateSighting)}
 	case "fromTypes":
 		d.src, d.types, d.gate = srcFromTypes, true, gateRelOrSight
 	case "toTypes":

@@ -69,82 +69,95 @@ func isHashed(t string) bool { return t == "artifact" || t == "file" || t == "x5
 // parents yields the abstract OpenCTI types above a STIX type of category c. It returns false
 // when yield asked to stop.
 func parents(t string, c stix.Category, yield func(string) bool) bool {
-	var names [7]string
-	n := 0
-	add := func(s string) { names[n] = s; n++ }
 	switch c {
 	case stix.CategorySDO:
-		if isContainer(t) {
-			add(container)
-		}
-		if isCase(t) {
-			add(caseParent)
-		}
-		add(stixDomainObject)
-		add(stixCoreObject)
-		add(stixObject)
-		add(basicObject)
-	case stix.CategorySCO:
-		if isHashed(t) {
-			add(hashedObservable)
-		}
-		add(stixCyberObservable)
-		add(stixCoreObject)
-		add(stixObject)
-		add(basicObject)
-	case stix.CategoryMeta:
-		add(stixMetaObject)
-		add(stixObject)
-		add(basicObject)
-	case stix.CategoryCustom: // an x- type seen only in an id: domain object or observable
-		add(stixCoreObject)
-		add(stixObject)
-		add(basicObject)
-	case stix.CategorySRO:
-		if t == "sighting" {
-			add(sightingRelationship)
-		} else {
-			add(coreRelationship)
-		}
-		add(stixRelationship)
-		add(basicRelationship)
-	}
-	for _, s := range names[:n] {
-		if !yield(s) {
+		if isContainer(t) && !yield(container) || isCase(t) && !yield(caseParent) {
 			return false
 		}
+		return yield(stixDomainObject) && yield(stixCoreObject) && yield(stixObject) && yield(basicObject)
+	case stix.CategorySCO:
+		if isHashed(t) && !yield(hashedObservable) {
+			return false
+		}
+		return yield(stixCyberObservable) && yield(stixCoreObject) && yield(stixObject) && yield(basicObject)
+	case stix.CategoryMeta:
+		return yield(stixMetaObject) && yield(stixObject) && yield(basicObject)
+	case stix.CategoryCustom: // an x- type seen only in an id: domain object or observable
+		return yield(stixCoreObject) && yield(stixObject) && yield(basicObject)
+	case stix.CategorySRO:
+		if t == "sighting" {
+			return yield(sightingRelationship) && yield(stixRelationship) && yield(basicRelationship)
+		}
+		return yield(coreRelationship) && yield(stixRelationship) && yield(basicRelationship)
 	}
 	return true
 }
 
 // objectTypeNames yields the entity type names of o: its STIX type, OpenCTI's name for it where
-// that differs, a relationship's relationship_type, then the abstract parents.
+// that differs, the abstract parents, then a relationship's relationship_type or OpenCTI's
+// concrete type of an identity, location or threat actor.
 func objectTypeNames(o *stix.Object, yield func(string) bool) bool {
 	t := o.Type()
-	if !yield(t) {
-		return false
-	}
 	c := categoryOf(t)
-	switch t {
-	case "relationship":
-		if rt := o.Get("relationship_type"); rt.Type == gjson.String && rt.Str != "" {
-			if !yield(rt.Str) {
-				return false
-			}
-		}
-	case "identity", "location", "threat-actor":
-		if name := subtypeName(o); name != "" && !yield(name) {
-			return false
-		}
-	case "file":
-		if !yield("StixFile") {
-			return false
-		}
-	}
 	if c == stix.CategoryCustom {
 		c = o.Category()
 	}
+	return staticTypeNames(t, c, yield) && dynamicTypeNames(o, yield)
+}
+
+// staticTypeNames yields the entity type names that follow from the STIX type alone.
+func staticTypeNames(t string, c stix.Category, yield func(string) bool) bool {
+	if !yield(t) || t == "file" && !yield("StixFile") {
+		return false
+	}
 	return parents(t, c, yield)
+}
+
+// hasDynamicTypeNames reports whether objects of type t have names that depend on their
+// properties.
+func hasDynamicTypeNames(t string) bool {
+	switch t {
+	case "relationship", "identity", "location", "threat-actor":
+		return true
+	}
+	return false
+}
+
+// dynamicTypeNames yields the entity type names that depend on the object's properties.
+func dynamicTypeNames(o *stix.Object, yield func(string) bool) bool {
+	switch o.Type() {
+	case "relationship":
+		if rt := o.Get("relationship_type"); rt.Type == gjson.String && rt.Str != "" {
+			return yield(rt.Str)
+		}
+	case "identity", "location", "threat-actor":
+		if name := subtypeName(o); name != "" {
+			return yield(name)
+		}
+	}
+	return true
+}
+
+// knownTypes lists the types whose static names a compiled entity_type filter precomputes:
+// STIX 2.1's and those OpenCTI adds.
+func knownTypes() []string {
+	return []string{
+		"attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
+		"indicator", "infrastructure", "intrusion-set", "location", "malware", "malware-analysis",
+		"note", "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
+		"artifact", "autonomous-system", "directory", "domain-name", "email-addr",
+		"email-message", "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex",
+		"network-traffic", "process", "software", "url", "user-account",
+		"windows-registry-key", "x509-certificate",
+		"relationship", "sighting",
+		"marking-definition", "language-content", "extension-definition",
+		"hostname", "cryptographic-key", "cryptocurrency-wallet", "text", "user-agent",
+		"credential", "bank-account", "tracking-number", "phone-number", "payment-card",
+		"media-content", "persona", "ssh-key", "imei", "iccid", "imsi",
+		"windows-registry-value-type", "email-mime-part-type",
+		"case-incident", "case-rfi", "case-rft", "feedback", "task", "channel", "event",
+		"language", "narrative", "data-component", "data-source", "security-coverage",
+	}
 }
 
 // subtypeName returns OpenCTI's concrete type for the STIX types it splits: the type its
