@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -209,17 +210,31 @@ func nameTypeNames(name string, yield func(string) bool) bool {
 	if !yield(name) {
 		return false
 	}
-	t, ok := stixTypeOf(name)
+	// Lower-case in a stack buffer: OpenCTI's names are short ASCII, and this runs per match.
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return true
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= utf8.RuneSelf {
+			return true
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	t, ok := stixTypeOf(string(buf[:len(name)]))
 	if !ok {
 		return true
 	}
 	return parents(t, categoryOf(t), yield)
 }
 
-// stixTypeOf maps an OpenCTI concrete type name to the STIX type of its objects. It reports
-// false for abstract names and for names it does not know as object types.
-func stixTypeOf(name string) (string, bool) {
-	l := strings.ToLower(name)
+// stixTypeOf maps a lower-cased OpenCTI concrete type name to the STIX type of its objects. It
+// reports false for abstract names and for names it does not know as object types.
+func stixTypeOf(l string) (string, bool) {
 	switch l {
 	case "individual", "organization", "sector", "system", "securityplatform",
 		"security-platform", "identity":
