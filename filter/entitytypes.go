@@ -11,7 +11,8 @@ import (
 // filters with eq, and keys that exist only on relationships and sightings (fromId, toId,
 // fromTypes, toTypes, relationship_type) with an operator that needs a candidate. A name that
 // is no known object type may be a custom type or a relationship_type, so it yields itself and
-// "relationship". When restricted is false, g may match objects of any type.
+// "relationship". When restricted is false, g may match objects of any type; when the list is
+// empty (and restricted true), g matches no object.
 func (g Group) EntityTypes() (types []string, restricted bool) { return g.entityTypes(nil) }
 
 func (g Group) entityTypes(opts *CompileOptions) ([]string, bool) {
@@ -19,7 +20,11 @@ func (g Group) entityTypes(opts *CompileOptions) ([]string, bool) {
 	if s.any {
 		return nil, false
 	}
-	return slices.Sorted(maps.Keys(s.types)), true
+	types := slices.Sorted(maps.Keys(s.types))
+	if types == nil {
+		types = []string{} // restricted to nothing: the group matches no object
+	}
+	return types, true
 }
 
 // typeSet is a set of STIX types, or any type at all.
