@@ -97,7 +97,7 @@ func (d *keyDef) each(v *view, yield func(cand) bool) {
 	}
 	switch d.src {
 	case srcType:
-		objectTypeNames(o, func(s string) bool { return yield(cand{s: s}) })
+		objectTypeNames(v, func(s string) bool { return yield(cand{s: s}) })
 	case srcFromTypes, srcToTypes:
 		endTypeNames(v, d.src == srcToTypes, func(s string) bool { return yield(cand{s: s}) })
 	case srcLabels:
@@ -175,7 +175,7 @@ func endTypeNames(v *view, to bool, yield func(string) bool) {
 		refPath, extPath = "where_sighted_refs", "where_sighted_types"
 	}
 	ok := true
-	o.Get(refPath).ForEach(func(_, v gjson.Result) bool {
+	v.member(refPath).ForEach(func(_, v gjson.Result) bool {
 		if v.Type == gjson.String {
 			ok = idTypeNames(v.Str, yield)
 		}
@@ -298,7 +298,7 @@ func (f *cfilter) match(v *view) bool {
 func (f *cfilter) matchType(v *view, hit uint64) bool {
 	full := uint64(1)<<f.n - 1
 	if hasDynamicTypeNames(v.typ) && !f.decided(hit, full) {
-		dynamicTypeNames(v.o, func(s string) bool {
+		dynamicTypeNames(v, func(s string) bool {
 			hit |= f.test(cand{s: s}, 0, f.n, hit)
 			return !f.decided(hit, full)
 		})

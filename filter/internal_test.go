@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/ctifeed/ctifeed/stix"
 )
 
@@ -117,4 +119,39 @@ func TestNeedle(t *testing.T) {
 			t.Errorf("needleOf(%q) = %q, want %q", path, got, want)
 		}
 	}
+}
+
+// FuzzTopMember checks the member finder against gjson on any JSON object.
+func FuzzTopMember(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":"x\"y","c":{"d":[1,{"e":"}"}]},"e":true}`,
+		`{ "type" : "relationship" , "description":"a \\\" b","relationship_type":"uses"}`,
+		`{"\u0061":1,"a":2}`, `{"x":[],"y":{},"z":null,"w":-1.5e3}`, `{}`, `{"k":"\\\\"}`,
+	} {
+		f.Add(s, "a")
+	}
+	f.Fuzz(func(t *testing.T, s, extra string) {
+		if !gjson.Valid(s) || !gjson.Parse(s).IsObject() {
+			return
+		}
+		keys := []string{extra, "relationship_type", "a"}
+		gjson.Parse(s).ForEach(func(k, _ gjson.Result) bool {
+			keys = append(keys, k.Str)
+			return true
+		})
+		for _, k := range keys {
+			raw, res := topMember(s, k)
+			want := gjson.Get(s, gjson.Escape(k))
+			switch res {
+			case memberFound:
+				if !want.Exists() || raw != want.Raw {
+					t.Fatalf("topMember(%q, %q) = %q, gjson says %q", s, k, raw, want.Raw)
+				}
+			case memberAbsent:
+				if want.Exists() {
+					t.Fatalf("topMember(%q, %q) absent, gjson says %q", s, k, want.Raw)
+				}
+			}
+		}
+	})
 }

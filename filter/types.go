@@ -97,13 +97,13 @@ func parents(t string, c stix.Category, yield func(string) bool) bool {
 // objectTypeNames yields the entity type names of o: its STIX type, OpenCTI's name for it where
 // that differs, the abstract parents, then a relationship's relationship_type or OpenCTI's
 // concrete type of an identity, location or threat actor.
-func objectTypeNames(o *stix.Object, yield func(string) bool) bool {
-	t := o.Type()
+func objectTypeNames(v *view, yield func(string) bool) bool {
+	o, t := v.o, v.typ
 	c := categoryOf(t)
 	if c == stix.CategoryCustom {
 		c = o.Category()
 	}
-	return staticTypeNames(t, c, yield) && dynamicTypeNames(o, yield)
+	return staticTypeNames(t, c, yield) && dynamicTypeNames(v, yield)
 }
 
 // staticTypeNames yields the entity type names that follow from the STIX type alone.
@@ -125,14 +125,14 @@ func hasDynamicTypeNames(t string) bool {
 }
 
 // dynamicTypeNames yields the entity type names that depend on the object's properties.
-func dynamicTypeNames(o *stix.Object, yield func(string) bool) bool {
-	switch o.Type() {
+func dynamicTypeNames(v *view, yield func(string) bool) bool {
+	switch v.typ {
 	case "relationship":
-		if rt := o.Get("relationship_type"); rt.Type == gjson.String && rt.Str != "" {
+		if rt := v.member("relationship_type"); rt.Type == gjson.String && rt.Str != "" {
 			return yield(rt.Str)
 		}
 	case "identity", "location", "threat-actor":
-		if name := subtypeName(o); name != "" {
+		if name := subtypeName(v); name != "" {
 			return yield(name)
 		}
 	}
@@ -163,21 +163,21 @@ func knownTypes() []string {
 
 // subtypeName returns OpenCTI's concrete type for the STIX types it splits: the type its
 // extension records, else what the object's own properties say.
-func subtypeName(o *stix.Object) string {
-	if name := o.Extension(extOpenCTI).Get("type").String(); name != "" {
+func subtypeName(v *view) string {
+	if name := v.extension(octiExt).Get("type").String(); name != "" {
 		return name
 	}
-	switch o.Type() {
+	switch v.typ {
 	case "identity":
-		class := o.Get("identity_class").String()
+		class := v.member("identity_class").String()
 		if class == "class" {
 			return "Sector"
 		}
 		return class
 	case "location":
-		return o.Get("x_opencti_location_type").String()
+		return v.member("x_opencti_location_type").String()
 	case "threat-actor":
-		if strings.EqualFold(o.Get("resource_level").String(), "individual") {
+		if strings.EqualFold(v.member("resource_level").String(), "individual") {
 			return "Threat-Actor-Individual"
 		}
 		return "Threat-Actor-Group"

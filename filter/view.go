@@ -64,7 +64,7 @@ func (v *view) extension(i int) gjson.Result {
 	if !e.done {
 		e.done = true
 		if v.mayHave(extNeedle(i)) {
-			e.r = v.o.Extension(extName(i))
+			e.r = v.member("extensions").Get(extName(i))
 		}
 	}
 	return e.r
@@ -79,10 +79,29 @@ func (v *view) lookup(l loc) gjson.Result {
 		}
 		return v.extension(i).Get(l.path)
 	}
+	if l.needle == "" {
+		return v.o.Get(l.path)
+	}
 	if !v.mayHave(l.needle) {
 		return gjson.Result{}
 	}
-	return v.o.Get(l.path)
+	r := v.member(l.needle)
+	if rest := l.path[len(l.needle):]; rest != "" {
+		r = r.Get(rest[1:]) // after the dot
+	}
+	return r
+}
+
+// member returns the object's top-level member named key, a plain name.
+func (v *view) member(key string) gjson.Result {
+	raw, res := topMember(v.o.String(), key)
+	switch res {
+	case memberFound:
+		return gjson.Parse(raw)
+	case memberUnsure:
+		return v.o.Get(key)
+	}
+	return gjson.Result{}
 }
 
 // needleOf returns the first member name of a gjson path when the path is a plain dotted one,
