@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/tidwall/gjson"
 )
 
 // OpenCTIExtension is the extension definition under which OpenCTI carries its own
@@ -165,8 +166,22 @@ func (v *Visibility) organizationAllowed(p *Principal, o *stix.Object) bool {
 	return !granted && v.ungrantedVisible && !hasGrantedProperty(o)
 }
 
-// hasGrantedProperty reports whether o carries a granted organizations property at all,
-// well-formed or not.
+// hasGrantedProperty reports whether o carries a granted organizations property other than
+// an empty list, well-formed or not.
 func hasGrantedProperty(o *stix.Object) bool {
-	return o.Has(grantedTopPath) || o.Extension(OpenCTIExtension).Get("granted_refs").Exists()
+	return nonEmpty(o.Get(grantedTopPath)) || nonEmpty(o.Extension(OpenCTIExtension).Get("granted_refs"))
+}
+
+func nonEmpty(r gjson.Result) bool {
+	return r.Exists() && !(r.IsArray() && r.Raw != "" && isEmptyArray(r.Raw))
+}
+
+// isEmptyArray reports whether raw, a JSON array, has no elements.
+func isEmptyArray(raw string) bool {
+	for i := 1; i < len(raw); i++ {
+		if !isSpace(raw[i]) {
+			return raw[i] == ']'
+		}
+	}
+	return false
 }
