@@ -37,9 +37,3 @@ func TLPDefinitions() []MarkingDefinition {
 		{ID: stix.TLP2Red, Name: "TLP:RED", Family: FamilyTLP, Rank: 4},
 	}
 }
-
-// markingInfo is what a Visibility keeps per known marking.
-type markingInfo struct {
-	family string
-	rank   int
-}

@@ -53,7 +53,7 @@ type VisibilityOptions struct {
 // Visibility decides which objects a principal may see. Build one with [NewVisibility];
 // it is immutable and safe for concurrent use.
 type Visibility struct {
-	markings         map[stix.ID]markingInfo
+	markings         markingTable
 	enforce          bool
 	platformOrg      string
 	ungrantedVisible bool
@@ -69,7 +69,7 @@ func NewVisibility(opts *VisibilityOptions) (*Visibility, error) {
 	}
 	tlp := TLPDefinitions()
 	v := &Visibility{
-		markings:         make(map[stix.ID]markingInfo, len(tlp)+len(opts.Markings)),
+		markings:         newMarkingTable(len(tlp) + len(opts.Markings)),
 		enforce:          opts.EnforceOrganizations || opts.PlatformOrganization != "",
 		platformOrg:      opts.PlatformOrganization,
 		ungrantedVisible: opts.UngrantedVisible,
@@ -78,14 +78,19 @@ func NewVisibility(opts *VisibilityOptions) (*Visibility, error) {
 	if opts.ExemptTypes != nil {
 		v.exempt = slices.Clone(opts.ExemptTypes)
 	}
+	families := map[string]int{"": 0} // family names interned as small integers
 	for _, d := range append(tlp, opts.Markings...) {
 		if d.ID == "" {
 			return nil, fmt.Errorf("%w: marking definition %q has no id", ErrInvalidOptions, d.Name)
 		}
-		if _, dup := v.markings[d.ID]; dup {
+		f, ok := families[d.Family]
+		if !ok {
+			f = len(families)
+			families[d.Family] = f
+		}
+		if !v.markings.insert(d.ID, f, d.Rank) {
 			return nil, fmt.Errorf("%w: marking definition %s is defined twice", ErrInvalidOptions, d.ID)
 		}
-		v.markings[d.ID] = markingInfo{family: d.Family, rank: d.Rank}
 	}
 	return v, nil
 }
@@ -120,24 +125,24 @@ func (v *Visibility) CanSee(p *Principal, o *stix.Object) bool {
 	return v.organizationAllowed(p, o)
 }
 
+// markingAllowed checks the family maxima before the explicit list: for the usual
+// principal that saves string comparisons, and the answer does not depend on the order.
 func (v *Visibility) markingAllowed(c *Clearance, m stix.ID) bool {
+	if len(c.Max) > 0 {
+		info := v.markings.lookup(m)
+		for _, max := range c.Max {
+			if info != nil && info.family != 0 {
+				// max == m is covered here: same family, same rank.
+				if mi := v.markings.lookup(max); mi != nil && mi.family == info.family && info.rank <= mi.rank {
+					return true
+				}
+			} else if max == m {
+				return true
+			}
+		}
+	}
 	for _, id := range c.Markings {
 		if id == m {
-			return true
-		}
-	}
-	if len(c.Max) == 0 {
-		return false
-	}
-	info, known := v.markings[m]
-	for _, max := range c.Max {
-		if max == m {
-			return true
-		}
-		if !known || info.family == "" {
-			continue
-		}
-		if mi, ok := v.markings[max]; ok && mi.family == info.family && info.rank <= mi.rank {
 			return true
 		}
 	}
@@ -148,18 +153,18 @@ func (v *Visibility) organizationAllowed(p *Principal, o *stix.Object) bool {
 	if slices.Contains(v.exempt, o.Type()) {
 		return true
 	}
-	if v.platformOrg != "" && slices.Contains(p.Organizations, v.platformOrg) {
-		return true
-	}
 	granted := false
 	for _, r := range o.Refs() {
-		if r.Path != grantedExtPath && r.Path != grantedTopPath {
+		if r.Index < 0 || (r.Path != grantedExtPath && r.Path != grantedTopPath) {
 			continue
 		}
 		granted = true
 		if r.ID != "" && slices.Contains(p.Organizations, string(r.ID)) {
 			return true
 		}
+	}
+	if v.platformOrg != "" && slices.Contains(p.Organizations, v.platformOrg) {
+		return true
 	}
 	// A granted_refs that is present but not a list of strings yields no reference; it
 	// still says the object is restricted, so it must not count as ungranted.
