@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ctifeed/ctifeed/stix"
@@ -249,5 +250,33 @@ func TestVisibilityKeepsNoReferenceToOptions(t *testing.T) {
 	}
 	if !v.CanSee(p, obj("identity", []stix.ID{papGreen}, granted(orgA))) {
 		t.Error("changing Markings after NewVisibility changed a rank")
+	}
+}
+
+func TestCanSeeMalformedMarkings(t *testing.T) {
+	v := mustVisibility(t, nil)
+	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Amber}}}
+	base := `{"type":"indicator","spec_version":"2.1","id":"indicator--11111111-1111-4111-8111-111111111111","object_marking_refs":`
+	tests := []struct {
+		rule, refs string
+		want       bool
+	}{
+		{"a single string counts as that marking", `"` + string(stix.TLP2Red) + `"`, false},
+		{"a single allowed string is allowed", `"` + string(stix.TLP2Green) + `"`, true},
+		{"null fails closed", `null`, false},
+		{"a number fails closed", `[42]`, false},
+		{"an object's values are markings", `{"a":"` + string(stix.TLP2Red) + `"}`, false},
+		{"ids are case-sensitive", `["` + strings.ToUpper(string(stix.TLP2Green)) + `"]`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			o, err := stix.Parse([]byte(base + tt.refs + `}`))
+			if err != nil {
+				t.Skipf("stix rejects it: %v", err)
+			}
+			if got := v.CanSee(p, o); got != tt.want {
+				t.Errorf("CanSee = %v, want %v (markings read as %q)", got, tt.want, o.ObjectMarkingRefs())
+			}
+		})
 	}
 }
