@@ -1,6 +1,7 @@
 package stix
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strconv"
@@ -18,6 +19,7 @@ const maxDepth = 64
 // tight loop; it builds a reference's path only when it finds one.
 type scanner struct {
 	src     string // the object's bytes as a string; never modified
+	raw     []byte // the same bytes
 	i       int
 	o       *Object
 	path    []pathElem
@@ -36,7 +38,7 @@ type pathElem struct {
 
 // scan parses o.str into o.
 func scan(o *Object) error {
-	s := &scanner{src: o.str, o: o}
+	s := &scanner{src: o.str, raw: o.raw, o: o}
 	s.path, s.refs = s.pathBuf[:0], s.refBuf[:0]
 	s.ws()
 	if s.i >= len(s.src) || s.src[s.i] != '{' {
@@ -280,6 +282,7 @@ func (s *scanner) pathOf(key string) string {
 func (s *scanner) str() bool {
 	b, i := s.src, s.i+1
 	for {
+		i = plainRun(s.raw, i)
 		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
 			i++
 		}
@@ -367,4 +370,20 @@ func isCommon(key string) bool {
 		return true
 	}
 	return false
+}
+
+// plainRun returns the index of the first 8-byte block at or after i that may hold a quote,
+// a backslash or a control character, testing eight bytes at a time (the classic "has a
+// zero byte" bit trick); the caller finishes byte by byte.
+func plainRun(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		q := w ^ (ones * '"')
+		bs := w ^ (ones * '\\')
+		if ((q-ones)&^q|(bs-ones)&^bs|(w-ones*0x20)&^w)&highs != 0 {
+			return i
+		}
+	}
+	return i
 }
