@@ -8,6 +8,16 @@
 //
 //	entity_type = Indicator and objectLabel = detection and (x_opencti_score >= 50 or confidence >= 80)
 //
+// # Text form
+//
+// A group is terms joined by one connective, "and" or "or" (mixing them needs parentheses, so
+// the text maps one to one onto the JSON); a term is a filter or a parenthesised group. A
+// filter is a key, an operator (= != < <= > >= or an OpenCTI operator name such as contains,
+// not_starts_with, search, nil, not_nil) and a value, or a parenthesised value list joined by
+// the filter's mode: `objectLabel = (detection and c2)`. nil and not_nil take no value; `()` is
+// the empty list. Keys and values are bare words or Go-syntax double-quoted strings. Filters
+// print before subgroups, so [Group.String] gives a canonical text.
+//
 // # Semantics
 //
 // A key yields candidates on an object (possibly none), which a filter compares with its values:
@@ -90,12 +100,15 @@
 //
 // # Differences from OpenCTI
 //
-// OpenCTI's testers yield false for fromId, toId, fromTypes and toTypes on objects that are not
-// relationships, whatever the operator; here they yield no candidates, so not_eq passes, as
-// for every other key. OpenCTI parses filter values with JavaScript's lenient parseFloat;
-// here a value that is not a number is a validation error, as are boolean values it would
-// read as false without saying so. Values the comparison would ignore (values given to nil,
-// none given to contains) are validation errors too.
+// Values are STIX-level where OpenCTI's stored filters hold its internal ids (labels, markings,
+// authors): a feed definition imported from OpenCTI needs its values resolved first. OpenCTI's
+// testers yield false for fromId, toId, fromTypes and toTypes on objects that are not
+// relationships, whatever the operator; here they yield no candidates, so not_eq passes, as for
+// every other key. OpenCTI reads an object's entity type from its extension first; here the
+// extension's type only names the subtype of an identity, location or threat actor. OpenCTI
+// parses filter values with JavaScript's lenient parseFloat and reads any unknown boolean
+// spelling as false; here such values are validation errors, as are values the comparison
+// would ignore (values given to nil, none given to contains).
 //
 // # Errors
 //

@@ -407,7 +407,8 @@ func appendStrings(b []byte, ss []string) []byte {
 }
 
 // appendString writes s as a JSON string without HTML escaping, so values read as written.
-// Invalid UTF-8 becomes U+FFFD, as encoding/json does.
+// Invalid UTF-8 becomes U+FFFD, as with encoding/json, written as the character so that the
+// output is stable when parsed and written again.
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -433,7 +434,7 @@ func appendString(b []byte, s string) []byte {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
+			b = append(b, "\uFFFD"...) // the character itself, as a valid one is written
 		} else {
 			b = append(b, s[i:i+size]...)
 		}

@@ -66,7 +66,8 @@ type Key struct {
 	// Kind says how candidates and values compare (default KindString).
 	Kind Kind
 	// Paths are gjson paths on the object (see stix.Object.Get); every value found is a
-	// candidate, array elements one by one. Looking them up does not allocate.
+	// candidate, array elements one by one. Plain dotted paths are looked up without
+	// allocating.
 	Paths []string
 	// First, when set, makes Paths a priority list: only the first path present counts.
 	First bool

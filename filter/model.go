@@ -47,7 +47,8 @@ func Operators() []Operator {
 func (op Operator) known() bool { return slices.Contains(Operators(), op) }
 
 // Group is OpenCTI's FilterGroup: filters and nested groups combined by Mode. A group with no
-// filters and no subgroups matches every object.
+// filters and no subgroups matches every object. An empty Mode means "and", as in OpenCTI's
+// JSON when the member is absent; [Parse] and [ParseText] fill it in.
 type Group struct {
 	Mode         Mode     `json:"mode"`
 	Filters      []Filter `json:"filters"`
@@ -59,7 +60,8 @@ type Group struct {
 }
 
 // Filter is one condition of a [Group]: its key's candidates on an object compared with Values
-// by Operator, the values combined by Mode.
+// by Operator, the values combined by Mode. An empty Operator means "eq" and an empty Mode
+// "or", OpenCTI's defaults; [Parse] and [ParseText] fill them in.
 type Filter struct {
 	// Key holds exactly one key for a feed. JSON accepts a single string too.
 	Key []string `json:"key"`

@@ -19,7 +19,7 @@ import (
 // operator name (contains, not_contains, starts_with, …, search, nil, not_nil); nil and not_nil
 // take no value. Values and keys are bare words or Go-syntax double-quoted strings.
 
-// symbols maps the symbolic operators to OpenCTI's names.
+// symbolOp maps the symbolic operators to OpenCTI's names.
 func symbolOp(s string) (Operator, bool) {
 	switch s {
 	case "=":
@@ -369,6 +369,8 @@ func (p *textParser) quoted() (string, error) {
 // text cannot express: the mode of a filter with fewer than two values or of a group with fewer
 // than two terms (neither changes what matches), [Group.Extra], and keys that are not exactly
 // one. Text that ParseText accepts prints back unchanged once it is in this canonical form.
+// A group that fails [Group.Validate] on its modes or operators may print as text that
+// ParseText rejects.
 func (g Group) String() string {
 	var b strings.Builder
 	g.write(&b, 0)
