@@ -65,22 +65,16 @@ func (w *Writer) WriteEvent(e Event) error {
 	defer w.mu.Unlock()
 	b := w.buf
 	if e.ID != "" || e.HasID {
-		b = append(b, "id: "...)
-		b = append(b, e.ID...)
-		b = append(b, '\n')
+		b = appendField(b, "id", e.ID)
 	}
 	if e.Event != "" {
-		b = append(b, "event: "...)
-		b = append(b, e.Event...)
-		b = append(b, '\n')
+		b = appendField(b, "event", e.Event)
 	}
 	if e.Retry > 0 {
 		b = appendRetry(b, e.Retry)
 	}
 	splitLines(e.Data, func(line []byte) {
-		b = append(b, "data: "...)
-		b = append(b, line...)
-		b = append(b, '\n')
+		b = appendField(b, "data", line)
 	})
 	w.buf = append(b, '\n')
 	return w.spill()
@@ -114,6 +108,18 @@ func (w *Writer) WriteRetry(d time.Duration) error {
 	defer w.mu.Unlock()
 	w.buf = append(appendRetry(w.buf, d), '\n')
 	return w.spill()
+}
+
+// appendField appends "name: value" and a LF, or "name:" for an empty value (no trailing
+// space for tools to strip); the reader drops one space after the colon either way.
+func appendField[T string | []byte](b []byte, name string, value T) []byte {
+	b = append(b, name...)
+	b = append(b, ':')
+	if len(value) > 0 {
+		b = append(b, ' ')
+		b = append(b, value...)
+	}
+	return append(b, '\n')
 }
 
 func appendRetry(b []byte, d time.Duration) []byte {
