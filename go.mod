@@ -7,6 +7,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/gowebpki/jcs v1.0.2
 	github.com/tidwall/gjson v1.20.1
+	go.uber.org/goleak v1.3.0
 )
 
 require (

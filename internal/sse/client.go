@@ -127,7 +127,7 @@ func (c *Client) Stream(ctx context.Context, url string) iter.Seq2[Event, error]
 		for {
 			delivered, err := s.connect(ctx, yield)
 			switch {
-			case errors.Is(err, errStop):
+			case errors.Is(err, errStop), errors.Is(err, errNoContent):
 				return
 			case ctx.Err() != nil:
 				yield(Event{}, ctx.Err())
