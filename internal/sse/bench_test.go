@@ -13,7 +13,7 @@ import (
 var benchEvent = Event{
 	ID:    "1700000000000-0",
 	Event: "update",
-	Data: []byte(`{"version":"4","type":"update","scope":"external","message":"updates indicator","origin":{"user_id":"88ec0c6a-13ce-5e39-b486-354fe4a7084f"},"data":{"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","spec_version":"2.1","type":"indicator","created":"2023-11-14T22:13:20.000Z","modified":"2023-11-14T22:13:21.000Z","name":"bad.example","pattern":"[domain-name:value = 'bad.example']","pattern_type":"stix","valid_from":"2023-11-14T22:13:20.000Z"},"context":{"patch":[{"op":"replace","path":"/name","value":"bad.example"}],"reverse_patch":[{"op":"replace","path":"/name","value":"old.example"}]}}`),
+	Data:  []byte(`{"version":"4","type":"update","scope":"external","message":"updates indicator","origin":{"user_id":"88ec0c6a-13ce-5e39-b486-354fe4a7084f"},"data":{"id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","spec_version":"2.1","type":"indicator","created":"2023-11-14T22:13:20.000Z","modified":"2023-11-14T22:13:21.000Z","name":"bad.example","pattern":"[domain-name:value = 'bad.example']","pattern_type":"stix","valid_from":"2023-11-14T22:13:20.000Z"},"context":{"patch":[{"op":"replace","path":"/name","value":"bad.example"}],"reverse_patch":[{"op":"replace","path":"/name","value":"old.example"}]}}`),
 }
 
 // BenchmarkWriteEvent frames events into a Writer, flushing every 16 frames.
