@@ -1,7 +1,6 @@
 package sse
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"time"
@@ -43,7 +42,7 @@ func validField(s string) bool {
 // as the parser does; it always calls fn at least once.
 func splitLines(b []byte, fn func([]byte)) {
 	for {
-		i := bytes.IndexAny(b, "\r\n")
+		i := lineEnd(b)
 		if i < 0 {
 			fn(b)
 			return

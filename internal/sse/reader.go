@@ -226,16 +226,23 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 }
 
-// lineEnd returns the index of the first CR or LF in b, or -1; two IndexByte scans are much
-// faster than bytes.IndexAny on long lines.
+// lineEnd returns the index of the first CR or LF in b, or -1. Two IndexByte scans are much
+// faster than bytes.IndexAny; scanning in windows keeps a CR-only stream from searching the
+// whole buffer for a LF at every line.
 func lineEnd(b []byte) int {
-	i := bytes.IndexByte(b, '\n')
-	end := b
-	if i >= 0 {
-		end = b[:i]
+	const window = 512
+	for off := 0; off < len(b); off += window {
+		w := b[off:min(off+window, len(b))]
+		i := bytes.IndexByte(w, '\n')
+		if i >= 0 {
+			w = w[:i]
+		}
+		if j := bytes.IndexByte(w, '\r'); j >= 0 {
+			return off + j
+		}
+		if i >= 0 {
+			return off + i
+		}
 	}
-	if j := bytes.IndexByte(end, '\r'); j >= 0 {
-		return j
-	}
-	return i
+	return -1
 }

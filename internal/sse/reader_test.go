@@ -44,6 +44,8 @@ func TestReaderSpecRules(t *testing.T) {
 		{"CR alone ends lines", "data: a\rdata: b\r\r", []Event{ev("", "", "a\nb")}, ""},
 		{"line ends may be mixed", "data: a\rdata: b\r\n\n", []Event{ev("", "", "a\nb")}, ""},
 		{"CR CR is two line ends (a dispatch), not one", "data: a\r\rdata: b\r\r", []Event{ev("", "", "a"), ev("", "", "b")}, ""},
+		{"a CR far into a long line still ends it", "data: " + strings.Repeat("x", 1500) + "\r\r",
+			[]Event{ev("", "", strings.Repeat("x", 1500))}, ""},
 		{"multi-line data is joined with LF", "data: 1\ndata: 2\ndata: 3\n\n", []Event{ev("", "", "1\n2\n3")}, ""},
 		{"an empty data line adds an empty line", "data\ndata\ndata: x\n\n", []Event{ev("", "", "\n\nx")}, ""},
 		{"'data' with no colon is a data field with an empty value", "data\n\n", []Event{ev("", "", "")}, ""},
