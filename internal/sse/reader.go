@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"time"
 )
@@ -95,6 +96,22 @@ func (r *Reader) Next() (Event, error) {
 		if err := r.field(line); err != nil {
 			r.err = err
 			return Event{}, err
+		}
+	}
+}
+
+// All returns an iterator over the remaining events. It ends at the end of the stream without
+// an error; any other error is yielded once, with a zero Event, and ends it.
+func (r *Reader) All() iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for {
+			ev, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			if !yield(ev, err) || err != nil {
+				return
+			}
 		}
 	}
 }

@@ -167,3 +167,23 @@ func TestReaderStickyError(t *testing.T) {
 		}
 	}
 }
+
+func TestReaderAll(t *testing.T) {
+	var got []string
+	for e, err := range NewReader(strings.NewReader("data: 1\n\ndata: 2\n\ndata: 3"), nil).All() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(e.Data))
+	}
+	if d := cmp.Diff([]string{"1", "2"}, got); d != "" {
+		t.Errorf("All ends quietly at EOF (-want +got):\n%s", d)
+	}
+	var errs []error
+	for _, err := range NewReader(strings.NewReader("data: "+strings.Repeat("x", 100)), &ReaderOptions{MaxEventSize: 20}).All() {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], ErrTooLarge) {
+		t.Errorf("All yields other errors once: %v", errs)
+	}
+}
