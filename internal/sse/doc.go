@@ -1,7 +1,8 @@
 // Package sse is the protocol layer of Server-Sent Events used by the live streams: a [Writer]
 // that frames events for an HTTP response (see [SetHeaders] for OpenCTI's headers), a [Reader]
-// that parses an event stream (Next, or the All iterator) exactly as the WHATWG HTML specification's "event stream
-// interpretation" prescribes, and a reconnecting [Client] that resumes with Last-Event-ID.
+// that parses an event stream ([Reader.Next], or the [Reader.All] iterator) exactly as the
+// WHATWG HTML specification's "event stream interpretation" prescribes, and a reconnecting
+// [Client] that resumes with Last-Event-ID.
 //
 // It knows nothing of STIX or of what the events mean; package stream builds its frames
 // (connected, heartbeat, create, update, merge, delete) on top of it.
