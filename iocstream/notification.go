@@ -185,7 +185,9 @@ const (
 	sourceTypeList = "hunting_ruleset, retrohunt_job, collection, threat_actor"
 )
 
-func validOrigin(s string) bool { return s == string(OriginHunting) || s == string(OriginSubscriptions) }
+func validOrigin(s string) bool {
+	return s == string(OriginHunting) || s == string(OriginSubscriptions)
+}
 
 func validEntityType(s string) bool {
 	switch EntityType(s) {
