@@ -57,7 +57,12 @@ func decodeCursor(q *Query, s string) (cursor, error) {
 	if len(s) > maxCursorLen {
 		return bad("too long")
 	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
+	for i := 0; i < len(s); i++ { // the decoder would skip new lines; a cursor has one spelling
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return bad("not base64url")
+		}
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	if err != nil || len(b) < 2+8+2+sumLen {
 		return bad("malformed")
 	}
