@@ -57,8 +57,8 @@ var benchOnce = sync.OnceValue(func() *benchData {
 var benchCases = []struct{ name, filter string }{
 	{"scarce-tag-0.1pct", "notification_tag:scarce"},
 	{"rare-tag-1pct", "notification_tag:rare"},
-	{"type-and-origin-12pct", "entity_type:file origin:hunting"},
-	{"source-id-2pct-or-2", "source_id:c3 source_id:c4"},
+	{"type-and-origin-25pct", "entity_type:file origin:hunting"},
+	{"source-id-2x2pct", "source_id:c3 source_id:c4"},
 	{"date-range-only", "date:2023-02-02+ date:2023-02-05-"},
 	{"no-filter", ""},
 }

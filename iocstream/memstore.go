@@ -143,15 +143,17 @@ func (s *MemStore) DeleteMatching(ctx context.Context, q *Query) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	minLive := s.purge()
-	var doomed []*Notification
-	if q.String() == "" {
-		doomed = make([]*Notification, 0, len(s.byID))
-		for _, n := range s.byID {
-			doomed = append(doomed, n)
+	if q.String() == "" { // everything: start afresh rather than unpick every index
+		n := len(s.byID)
+		s.byID = make(map[string]*Notification)
+		s.byDate.Clear(false)
+		for i := range s.idx {
+			s.idx[i].Clear(false)
+			s.counts[i] = make(map[string]int)
 		}
-	} else {
-		doomed = s.scan(q, OrderOldest, nil, -1, minLive)
+		return n, nil
 	}
+	doomed := s.scan(q, OrderOldest, nil, -1, minLive)
 	for _, n := range doomed {
 		s.remove(n)
 	}
