@@ -159,6 +159,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) bool {
 		p, err = h.auth.Authenticate(r)
 		switch {
 		case errors.Is(err, access.ErrInvalidCredentials):
+			access.WriteChallenge(w)
 			writeError(w, http.StatusUnauthorized, "WrongCredentialsError", "Wrong API key")
 			return false
 		case err != nil:
@@ -172,6 +173,7 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) bool {
 	case http.StatusOK:
 		return true
 	case http.StatusUnauthorized:
+		access.WriteChallenge(w)
 		writeError(w, http.StatusUnauthorized, "AuthenticationRequiredError", "This operation requires an API key in the x-apikey header")
 	case http.StatusNotFound:
 		writeError(w, http.StatusNotFound, "NotFoundError", fmt.Sprintf("Resource %q not found", r.URL.Path))

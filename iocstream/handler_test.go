@@ -114,8 +114,10 @@ func serve(h http.Handler, method, target, key string, body []byte) *httptest.Re
 func render(why, method, target string, rec *httptest.ResponseRecorder) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s\n%s %s\n%d %s\n", why, method, target, rec.Code, rec.Header().Get("Content-Type"))
-	if allow := rec.Header().Get("Allow"); allow != "" {
-		fmt.Fprintf(&b, "Allow: %s\n", allow)
+	for _, h := range []string{"Allow", "WWW-Authenticate"} {
+		if v := rec.Header().Get(h); v != "" {
+			fmt.Fprintf(&b, "%s: %s\n", h, v)
+		}
 	}
 	b.WriteString("\n")
 	if rec.Body.Len() > 0 {
