@@ -20,7 +20,8 @@
 // ParseFilter returns a *[FilterError] that names the offending token. Sentinel errors,
 // checked with errors.Is: [ErrNotFound] (no such notification, or expired), [ErrExists]
 // (duplicate identifier), [ErrInvalid] (a notification or an option breaks its rules) and
-// [ErrBadCursor] (a cursor that was altered, made up, or made for another filter or order).
+// [ErrBadCursor] (a cursor that was altered, made up, or made for another filter or order)
+// and [ErrUnsupported] (a STIX object that names no IoC the stream can carry).
 // The handler answers each with VirusTotal's error object and status: BadRequestError 400,
 // AuthenticationRequiredError and WrongCredentialsError 401, ForbiddenError 403,
 // NotFoundError 404.

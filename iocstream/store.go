@@ -72,7 +72,8 @@ const DefaultRetention = 7 * 24 * time.Hour
 // StoreOptions are what every Store implementation must honour; [NewMemStore] takes them
 // and the conformance suite (package iocstreamtest) passes them to the store it tests.
 type StoreOptions struct {
-	// Retention is how long after its Date a notification expires (default 7 days).
+	// Retention is how long after its Date a notification expires (default 7 days, as on
+	// VirusTotal; there is no "never": use a retention of years to keep everything).
 	Retention time.Duration
 	// Now is the clock that decides expiry (default time.Now).
 	Now func() time.Time
