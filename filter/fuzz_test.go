@@ -1,0 +1,126 @@
+package filter_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ctifeed/ctifeed/filter"
+	"github.com/ctifeed/ctifeed/stix"
+)
+
+// fuzzObjects are a few fixtures every fuzzed filter runs on.
+func fuzzObjects(tb testing.TB) []*stix.Object {
+	objs := fixtures(tb)
+	return []*stix.Object{objs["ind"], objs["rel"], objs["sighting"], objs["ipv4"], objs["unicode"], objs["escaped"]}
+}
+
+// FuzzParse feeds arbitrary bytes to the JSON parser. Invalid input must give a *SyntaxError,
+// never a panic; valid input must marshal to a canonical form that parses back to the same
+// form, validate and compile without panicking, and, when valid, print as text that parses to
+// a group matching exactly the same objects.
+func FuzzParse(f *testing.F) {
+	for _, doc := range canonicalJSON {
+		f.Add([]byte(doc))
+	}
+	f.Add([]byte(`{"filters":[{"key":"entity_type","values":["Indicator",5,true]}]}`))
+	f.Add([]byte(`{"filters":[{"key":["x"],"values":[null]}]}`))
+	f.Add([]byte(nested(5)))
+	f.Add([]byte(`{"mode":"or","filters":[{"key":["objectLabel"],"values":["a b","\u00e9"],"operator":"search"}],"filterGroups":[{"filters":[{"key":["confidence"],"values":["50"],"operator":"gt"}]}]}`))
+	objs := fuzzObjects(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		g, err := filter.Parse(data)
+		if err != nil {
+			var se *filter.SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %T is not a *SyntaxError: %v", err, err)
+			}
+			return
+		}
+		out, err := g.MarshalJSON()
+		if err != nil {
+			t.Fatalf("MarshalJSON: %v", err)
+		}
+		g2, err := filter.Parse(out)
+		if err != nil {
+			t.Fatalf("canonical JSON does not parse: %v\n%s", err, out)
+		}
+		out2, _ := g2.MarshalJSON()
+		if !bytes.Equal(out, out2) {
+			t.Fatalf("canonical JSON is not stable:\n%s\n%s", out, out2)
+		}
+		m, err := filter.Compile(g, nil)
+		if err != nil {
+			return // invalid groups are errors, not matches
+		}
+		g.EntityTypes()
+		text := g.String()
+		gt, err := filter.ParseText(text)
+		if err != nil {
+			t.Fatalf("the text of a valid group does not parse: %v\n%s", err, text)
+		}
+		mt, err := filter.Compile(gt, nil)
+		if err != nil {
+			t.Fatalf("the text of a valid group does not compile: %v\n%s", err, text)
+		}
+		for _, o := range objs {
+			if m.Match(o) != mt.Match(o) {
+				t.Fatalf("JSON and text forms disagree on %s:\n%s\n%s", o.ID(), out, text)
+			}
+		}
+	})
+}
+
+// FuzzParseText feeds arbitrary text to the text parser. Invalid input must give a
+// *SyntaxError, never a panic; valid input must print canonically (text → Group → text is
+// stable and gives back the same Group) and survive JSON.
+func FuzzParseText(f *testing.F) {
+	for _, s := range canonicalText {
+		f.Add(s)
+	}
+	for _, bf := range benchFilters {
+		f.Add(bf.text)
+	}
+	f.Add(`a = (x or y) and (b nil or c >= 5)`)
+	f.Add(`"k\x00" = "\u00e9\t" or x contains "a b"`)
+	f.Add(nestedText(4))
+	objs := fuzzObjects(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		g, err := filter.ParseText(s)
+		if err != nil {
+			var se *filter.SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %T is not a *SyntaxError: %v", err, err)
+			}
+			if se.Offset < 0 || se.Offset > len(s) {
+				t.Fatalf("offset %d outside the input", se.Offset)
+			}
+			return
+		}
+		text := g.String()
+		g2, err := filter.ParseText(text)
+		if err != nil {
+			t.Fatalf("String output does not parse: %v\n%q", err, text)
+		}
+		if diff := cmp.Diff(g, g2); diff != "" {
+			t.Fatalf("text → Group → text → Group differs (-first +second):\n%s", diff)
+		}
+		if text2 := g2.String(); text2 != text {
+			t.Fatalf("String is not stable: %q then %q", text, text2)
+		}
+		data, err := g.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := filter.Parse(data); err != nil {
+			t.Fatalf("the JSON of a text group does not parse: %v", err)
+		}
+		if m, err := filter.Compile(g, nil); err == nil {
+			for _, o := range objs {
+				m.Match(o)
+			}
+		}
+	})
+}

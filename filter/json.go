@@ -1,0 +1,444 @@
+package filter
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// maxDepth bounds how deeply groups nest. OpenCTI's editor nests a handful of levels; the bound
+// keeps hostile input from costing unbounded recursion.
+const maxDepth = 32
+
+// SyntaxError reports input that is not a FilterGroup at all: malformed JSON, a member of the
+// wrong JSON type, or text the text form cannot read. Path names the JSON member (empty for
+// the document itself); Offset is the byte offset in the text form (-1 for JSON).
+type SyntaxError struct {
+	Path   string
+	Offset int
+	Msg    string
+}
+
+func (e *SyntaxError) Error() string {
+	switch {
+	case e.Offset >= 0:
+		return fmt.Sprintf("filter: text offset %d: %s", e.Offset, e.Msg)
+	case e.Path != "":
+		return "filter: " + e.Path + ": " + e.Msg
+	}
+	return "filter: " + e.Msg
+}
+
+func jsonErr(path, msg string) error { return &SyntaxError{Path: path, Offset: -1, Msg: msg} }
+
+// Parse decodes a FilterGroup from OpenCTI's JSON, filling in the defaults (group mode "and",
+// filter operator "eq", filter mode "or"). JSON null decodes to the empty group. Parse checks
+// structure only; [Group.Validate] checks keys, operators, modes and values.
+func Parse(data []byte) (Group, error) {
+	var g Group
+	if err := g.UnmarshalJSON(data); err != nil {
+		return Group{}, err
+	}
+	return g, nil
+}
+
+// UnmarshalJSON decodes OpenCTI's FilterGroup JSON into g; see [Parse]. As with encoding/json,
+// null leaves g unchanged.
+func (g *Group) UnmarshalJSON(data []byte) error {
+	if err := checkNesting(data); err != nil {
+		return err
+	}
+	if !gjson.ValidBytes(data) {
+		return jsonErr("", "not well-formed JSON")
+	}
+	root := gjson.ParseBytes(data)
+	if root.Type == gjson.Null {
+		return nil
+	}
+	out, err := decodeGroup(root, "", 0)
+	if err != nil {
+		return err
+	}
+	*g = out
+	return nil
+}
+
+// UnmarshalJSON decodes one filter of OpenCTI's JSON into f, with the defaults filled in.
+func (f *Filter) UnmarshalJSON(data []byte) error {
+	if err := checkNesting(data); err != nil {
+		return err
+	}
+	if !gjson.ValidBytes(data) {
+		return jsonErr("", "not well-formed JSON")
+	}
+	root := gjson.ParseBytes(data)
+	if root.Type == gjson.Null {
+		return nil
+	}
+	out, err := decodeFilter(root, "")
+	if err != nil {
+		return err
+	}
+	*f = out
+	return nil
+}
+
+// checkNesting rejects JSON nested deeper than groups may be before any recursive code sees it.
+func checkNesting(data []byte) error {
+	limit := 2*maxDepth + 8 // a group level is an object inside an array
+	depth, inString := 0, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > limit {
+				return jsonErr("", fmt.Sprintf("JSON nested deeper than %d levels", limit))
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+func join(path, member string) string {
+	if path == "" {
+		return member
+	}
+	return path + "." + member
+}
+
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// members calls fn for each member of a JSON object; a repeated member counts once, its last
+// value winning, as with encoding/json.
+func members(v gjson.Result, fn func(key string, val gjson.Result) error) error {
+	var keys []string
+	vals := map[string]gjson.Result{}
+	v.ForEach(func(k, val gjson.Result) bool {
+		if _, dup := vals[k.Str]; !dup {
+			keys = append(keys, k.Str)
+		}
+		vals[k.Str] = val
+		return true
+	})
+	for _, k := range keys {
+		if err := fn(k, vals[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// optString reads a member that must be a string when present; null counts as absent.
+func optString(v gjson.Result, path string) (string, error) {
+	switch v.Type {
+	case gjson.Null:
+		return "", nil
+	case gjson.String:
+		return v.Str, nil
+	}
+	return "", jsonErr(path, "must be a string, got "+jsonKind(v))
+}
+
+func jsonKind(v gjson.Result) string {
+	switch {
+	case v.IsObject():
+		return "an object"
+	case v.IsArray():
+		return "an array"
+	case v.Type == gjson.Number:
+		return "a number"
+	case v.Type == gjson.True, v.Type == gjson.False:
+		return "a boolean"
+	case v.Type == gjson.Null:
+		return "null"
+	}
+	return "a string"
+}
+
+// array iterates a member that must be an array when present; null counts as absent.
+func array(v gjson.Result, path string, fn func(i int, el gjson.Result) error) error {
+	if v.Type == gjson.Null {
+		return nil
+	}
+	if !v.IsArray() {
+		return jsonErr(path, "must be an array, got "+jsonKind(v))
+	}
+	var err error
+	i := 0
+	v.ForEach(func(_, el gjson.Result) bool {
+		err = fn(i, el)
+		i++
+		return err == nil
+	})
+	return err
+}
+
+func decodeGroup(v gjson.Result, path string, depth int) (Group, error) {
+	if !v.IsObject() {
+		return Group{}, jsonErr(pathOrDoc(path), "a filter group must be an object, got "+jsonKind(v))
+	}
+	if depth >= maxDepth {
+		return Group{}, jsonErr(pathOrDoc(path), fmt.Sprintf("groups nested deeper than %d levels", maxDepth))
+	}
+	g := Group{Mode: And, Filters: []Filter{}, FilterGroups: []Group{}}
+	err := members(v, func(k string, val gjson.Result) error {
+		p := join(path, k)
+		switch k {
+		case "mode":
+			s, err := optString(val, p)
+			if s != "" {
+				g.Mode = Mode(s)
+			}
+			return err
+		case "filters":
+			return array(val, p, func(i int, el gjson.Result) error {
+				f, err := decodeFilter(el, index(p, i))
+				g.Filters = append(g.Filters, f)
+				return err
+			})
+		case "filterGroups":
+			return array(val, p, func(i int, el gjson.Result) error {
+				sg, err := decodeGroup(el, index(p, i), depth+1)
+				g.FilterGroups = append(g.FilterGroups, sg)
+				return err
+			})
+		}
+		addExtra(&g.Extra, k, val)
+		return nil
+	})
+	return g, err
+}
+
+func pathOrDoc(path string) string {
+	if path == "" {
+		return "document"
+	}
+	return path
+}
+
+func addExtra(m *map[string]json.RawMessage, k string, v gjson.Result) {
+	if *m == nil {
+		*m = map[string]json.RawMessage{}
+	}
+	(*m)[k] = json.RawMessage(v.Raw)
+}
+
+func decodeFilter(v gjson.Result, path string) (Filter, error) {
+	if !v.IsObject() {
+		return Filter{}, jsonErr(pathOrDoc(path), "a filter must be an object, got "+jsonKind(v))
+	}
+	f := Filter{Key: []string{}, Values: []string{}, Operator: Eq, Mode: Or}
+	err := members(v, func(k string, val gjson.Result) error {
+		p := join(path, k)
+		switch k {
+		case "key":
+			if val.Type == gjson.String { // OpenCTI clients sometimes send a bare string
+				f.Key = []string{val.Str}
+				return nil
+			}
+			f.Key = []string{}
+			return array(val, p, func(i int, el gjson.Result) error {
+				if el.Type != gjson.String {
+					return jsonErr(index(p, i), "a key must be a string, got "+jsonKind(el))
+				}
+				f.Key = append(f.Key, el.Str)
+				return nil
+			})
+		case "values":
+			f.Values = []string{}
+			return array(val, p, func(i int, el gjson.Result) error {
+				s, err := valueText(el, index(p, i))
+				f.Values = append(f.Values, s)
+				return err
+			})
+		case "operator":
+			s, err := optString(val, p)
+			if s != "" {
+				f.Operator = Operator(s)
+			}
+			return err
+		case "mode":
+			s, err := optString(val, p)
+			if s != "" {
+				f.Mode = Mode(s)
+			}
+			return err
+		}
+		addExtra(&f.Extra, k, val)
+		return nil
+	})
+	return f, err
+}
+
+// valueText turns one element of "values" into the string this package compares. Numbers and
+// booleans keep their literal text; null and nested JSON are refused rather than guessed at.
+func valueText(v gjson.Result, path string) (string, error) {
+	switch v.Type {
+	case gjson.String:
+		return v.Str, nil
+	case gjson.Number, gjson.True, gjson.False:
+		return v.Raw, nil
+	case gjson.Null:
+		return "", jsonErr(path, "null is not a filter value")
+	}
+	if v.IsObject() {
+		return "", jsonErr(path, "an object is not a filter value (nested filter values and the pre-5.12 filter format are not supported)")
+	}
+	return "", jsonErr(path, "an array is not a filter value")
+}
+
+// MarshalJSON writes g as compact OpenCTI FilterGroup JSON: mode, filters, filterGroups (lists
+// never null), then any Extra members sorted by name. An empty mode is written as "and".
+func (g Group) MarshalJSON() ([]byte, error) {
+	return g.appendJSON(nil, 0)
+}
+
+func (g Group) appendJSON(b []byte, depth int) ([]byte, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("filter: groups nested deeper than %d levels", maxDepth)
+	}
+	mode := g.Mode
+	if mode == "" {
+		mode = And
+	}
+	b = append(b, `{"mode":`...)
+	b = appendString(b, string(mode))
+	b = append(b, `,"filters":[`...)
+	for i, f := range g.Filters {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = f.appendJSON(b); err != nil {
+			return nil, err
+		}
+	}
+	b = append(b, `],"filterGroups":[`...)
+	for i, sg := range g.FilterGroups {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = sg.appendJSON(b, depth+1); err != nil {
+			return nil, err
+		}
+	}
+	b = append(b, ']')
+	b, err := appendExtra(b, g.Extra)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+// MarshalJSON writes f as compact OpenCTI JSON: key, values, operator, mode, then any Extra
+// members sorted by name. An empty operator is written as "eq", an empty mode as "or".
+func (f Filter) MarshalJSON() ([]byte, error) { return f.appendJSON(nil) }
+
+func (f Filter) appendJSON(b []byte) ([]byte, error) {
+	op, mode := f.Operator, f.Mode
+	if op == "" {
+		op = Eq
+	}
+	if mode == "" {
+		mode = Or
+	}
+	b = append(b, `{"key":`...)
+	b = appendStrings(b, f.Key)
+	b = append(b, `,"values":`...)
+	b = appendStrings(b, f.Values)
+	b = append(b, `,"operator":`...)
+	b = appendString(b, string(op))
+	b = append(b, `,"mode":`...)
+	b = appendString(b, string(mode))
+	b, err := appendExtra(b, f.Extra)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
+
+func appendExtra(b []byte, extra map[string]json.RawMessage) ([]byte, error) {
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		raw := bytes.TrimSpace(extra[k])
+		if !json.Valid(raw) {
+			return nil, fmt.Errorf("filter: Extra member %q is not valid JSON", k)
+		}
+		b = append(b, ',')
+		b = appendString(b, k)
+		b = append(b, ':')
+		b = append(b, raw...)
+	}
+	return b, nil
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendString writes s as a JSON string without HTML escaping, so values read as written.
+// Invalid UTF-8 becomes U+FFFD, as with encoding/json, written as the character so that the
+// output is stable when parsed and written again.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, "\uFFFD"...) // the character itself, as a valid one is written
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}
