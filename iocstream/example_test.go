@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
@@ -134,4 +135,41 @@ func ExampleList() {
 	// Output:
 	// a b | next page exists: true
 	// d e f | next page exists: false
+}
+
+// A restricted stream: VirusTotal clients authenticate with the x-apikey header, checked
+// by an access authenticator; the caller needs the data-sharing capability.
+func ExampleNewHandler() {
+	auth, err := access.NewStatic(access.StaticOptions{Tokens: []access.StaticToken{{
+		Token:     "secret-key",
+		Principal: &access.Principal{UserID: "analyst", Capabilities: []access.Capability{access.CapAccessDataSharing}},
+	}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	h := iocstream.NewHandler(&iocstream.HandlerOptions{Authenticator: auth}) // restricted by default
+	_ = h.Store().Add(context.Background(), &iocstream.Notification{
+		ID: "n1", Date: time.Now(), Origin: iocstream.OriginHunting,
+		Sources: []iocstream.Source{{Type: iocstream.SourceHuntingRuleset, ID: "rs1"}},
+		Entity:  iocstream.Entity{Type: iocstream.EntityIPAddress, ID: "198.51.100.7"},
+	})
+	do := func(method, target, key string) {
+		r := httptest.NewRequest(method, target, nil)
+		if key != "" {
+			r.Header.Set("x-apikey", key)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		fmt.Println(strings.TrimSpace(fmt.Sprint(method, " ", target, " ", rec.Code, " ", rec.Body.String())))
+	}
+	do("GET", "/api/v3/ioc_stream_notifications/n1", "")
+	do("GET", "/api/v3/ioc_stream_notifications/n1", "wrong-key")
+	do("DELETE", "/api/v3/ioc_stream_notifications/n1", "secret-key")
+	do("GET", "/api/v3/ioc_stream_notifications/n1", "secret-key")
+	// Output:
+	// GET /api/v3/ioc_stream_notifications/n1 401 {"error":{"code":"AuthenticationRequiredError","message":"This operation requires an API key in the x-apikey header"}}
+	// GET /api/v3/ioc_stream_notifications/n1 401 {"error":{"code":"WrongCredentialsError","message":"Wrong API key"}}
+	// DELETE /api/v3/ioc_stream_notifications/n1 200
+	// GET /api/v3/ioc_stream_notifications/n1 404 {"error":{"code":"NotFoundError","message":"Notification \"n1\" not found"}}
 }

@@ -23,25 +23,18 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 
 var handlerNow = time.Date(2023, 2, 7, 12, 0, 0, 0, time.UTC)
 
-// keyAuth authenticates the x-apikey header against a fixed table, as a host's
-// authenticator would.
-type keyAuth map[string]*access.Principal
-
-func (k keyAuth) Authenticate(r *http.Request) (*access.Principal, error) {
-	key := r.Header.Get("x-apikey")
-	if key == "" {
-		return nil, nil
+// testKeys accepts two API keys in the x-apikey header, through access's static
+// authenticator: one for a reader, one for a principal without the data-sharing capability.
+var testKeys = func() *access.Static {
+	a, err := access.NewStatic(access.StaticOptions{Tokens: []access.StaticToken{
+		{Token: "reader-key", Principal: &access.Principal{UserID: "u1", Name: "reader", Capabilities: []access.Capability{access.CapAccessDataSharing}}},
+		{Token: "nocap-key", Principal: &access.Principal{UserID: "u2", Name: "no capability"}},
+	}})
+	if err != nil {
+		panic(err)
 	}
-	if p, ok := k[key]; ok {
-		return p, nil
-	}
-	return nil, fmt.Errorf("key %q: %w", key, access.ErrInvalidCredentials)
-}
-
-var testKeys = keyAuth{
-	"reader-key": {UserID: "u1", Name: "reader", Capabilities: []access.Capability{access.CapAccessDataSharing}},
-	"nocap-key":  {UserID: "u2", Name: "no capability"},
-}
+	return a
+}()
 
 // handlerStream is the stream the golden responses show: a hunting match on a file, a
 // subscription URL with attributes, a domain and an IP address without attributes.
