@@ -9,15 +9,17 @@ import (
 	"github.com/google/btree"
 )
 
-// MemStore is the in-memory [Store]: safe for concurrent use, and indexed so that a page
-// costs O(log n + page size) in date order whatever its depth, when the filter names a
-// key.
+// MemStore is the in-memory [Store], safe for concurrent use. Expired notifications are
+// discarded on the next write.
 //
 // Every notification sits in a B-tree ordered by [Key] and, for each filter key but date,
 // in a B-tree ordered by (value, Key). A scan walks the index of the filter key whose
 // values cover the fewest notifications (counts are kept per value), one range per value,
-// from the cursor on, and checks the rest of the filter on each notification it meets.
-// B-trees rather than sorted slices keep inserts and deletes at O(log n) too.
+// from the cursor and date bounds on, and checks the rest of the filter on each
+// notification it meets. A page therefore costs O(log n + page size) at any depth when
+// that key (or the date range alone) decides the match; further keys add the
+// notifications they reject. B-trees (github.com/google/btree) rather than sorted slices
+// keep inserts and deletes at O(log n) too.
 type MemStore struct {
 	opts StoreOptions
 
