@@ -69,13 +69,18 @@ func TestTypeBits(t *testing.T) {
 	values := [][]string{
 		{"Indicator"}, {"identity"}, {"Organization"}, {"Stix-Domain-Object"}, {"Container"},
 		{"stix-core-relationship", "uses"}, {"Stix-Cyber-Observable", "StixFile"}, {"Hashed-Observable"},
+		{"group"}, {"Sector", "Indicator"}, {"City"},
 		{"Stix-Meta-Object", "Basic-Object"}, {"Case"}, {"x"}, {"Threat-Actor-Group"},
 	}
 	ops := []Operator{Eq, NotEq, Contains, NotContains, StartsWith, NotStartsWith, EndsWith, NotEndsWith, Search, Lt, Gte}
-	for _, typ := range knownTypes() {
+	variants := []string{
+		`"relationship_type":"uses","identity_class":"organization","resource_level":"individual","x_opencti_location_type":"City"`,
+		`"relationship_type":"indicator","identity_class":"group","x_opencti_location_type":"Indicator"`,
+		`"relationship_type":"Stix-Domain-Object","identity_class":"class"`,
+	}
+	for i, typ := range knownTypes() {
 		o := stix.MustParse(`{"type":"` + typ + `","id":"` + typ + `--6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0",` +
-			`"created":"2024-05-01T10:00:00.000Z","relationship_type":"uses","identity_class":"organization",` +
-			`"resource_level":"individual","x_opencti_location_type":"City"}`)
+			`"created":"2024-05-01T10:00:00.000Z",` + variants[i%len(variants)] + `}`)
 		for _, vals := range values {
 			for _, op := range ops {
 				for _, mode := range []Mode{And, Or} {
