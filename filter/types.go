@@ -223,7 +223,7 @@ func knownTypes() []string {
 // subtypeName returns OpenCTI's concrete type for the STIX types it splits: the type its
 // extension records, else what the object's own properties say.
 func subtypeName(v *view) string {
-	if name := v.extension(octiExt).Get("type").String(); name != "" {
+	if name := v.extMember(octiExt, "type").String(); name != "" {
 		return name
 	}
 	switch v.typ {
