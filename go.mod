@@ -3,13 +3,17 @@ module github.com/ctifeed/ctifeed
 go 1.25
 
 require (
+	github.com/google/btree v1.1.3
+	github.com/google/go-cmp v0.7.0
 	github.com/google/uuid v1.6.0
 	github.com/gowebpki/jcs v1.0.2
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/tidwall/gjson v1.20.1
+	go.uber.org/goleak v1.3.0
 )
 
 require (
-	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.2.0 // indirect
+	golang.org/x/text v0.14.0 // indirect
 )

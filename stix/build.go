@@ -126,6 +126,7 @@ func NewSCO(typ string, props map[string]any) (*Object, error) {
 
 // NewVersion returns the next version of a versioned object: a copy with edit applied to its
 // properties and `modified` set to modified, which must be later than the current version.
+// Edits to type, id and created are undone: they identify the object across its versions.
 func (o *Object) NewVersion(modified time.Time, edit func(props map[string]any)) (*Object, error) {
 	if o.createdRaw == "" {
 		return nil, fmt.Errorf("stix: %s has no created property, so it has no versions", o.id)
@@ -141,6 +142,8 @@ func (o *Object) NewVersion(modified time.Time, edit func(props map[string]any))
 	if edit != nil {
 		edit(m)
 	}
+	// A version shares its object's identity, whatever edit did.
+	m["type"], m["id"], m["created"] = o.typ, o.id, o.createdRaw
 	m["modified"] = FormatTime(modified)
 	return fromMap(m)
 }

@@ -49,22 +49,11 @@ func Parse(data []byte) (*Object, error) {
 
 // parseOwned parses raw, which the Object takes ownership of.
 func parseOwned(raw []byte) (*Object, error) {
-	if err := checkDepth(raw); err != nil {
-		return nil, err
-	}
-	if !gjson.ValidBytes(raw) {
-		return nil, &SyntaxError{Msg: "not well-formed JSON"}
-	}
 	o := &Object{raw: raw}
 	if len(raw) > 0 {
 		o.str = unsafe.String(&raw[0], len(raw))
 	}
-	root := gjson.Parse(o.str)
-	if !root.IsObject() {
-		return nil, &SyntaxError{Msg: "not a JSON object"}
-	}
-	w := refWalker{o: o}
-	if err := w.top(root); err != nil {
+	if err := scan(o); err != nil {
 		return nil, err
 	}
 	if o.typ == "" {
@@ -244,33 +233,4 @@ func (o *Object) Category() Category {
 		return CategorySCO
 	}
 	return c
-}
-
-// checkDepth rejects nesting deeper than maxDepth before any recursive parser sees the input,
-// so hostile input cannot exhaust the stack.
-func checkDepth(raw []byte) error {
-	depth, inString := 0, false
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			if depth++; depth > maxDepth {
-				return &SyntaxError{Msg: fmt.Sprintf("nesting deeper than %d levels", maxDepth)}
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return nil
 }

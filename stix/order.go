@@ -2,7 +2,8 @@ package stix
 
 // Order returns objs arranged so that each object comes after every object of objs that it
 // references. Objects that do not depend on each other keep their input order, so the result
-// is deterministic; in a reference cycle, the object met first in input order comes first.
+// is deterministic. A reference cycle is tolerated: its objects follow a depth-first walk from
+// the one met first in input order, which therefore comes after the rest of its cycle.
 // References to objects outside objs are ignored.
 func Order(objs []*Object) []*Object {
 	index := make(map[ID]int, len(objs))

@@ -1,0 +1,40 @@
+// Package access is the SDK's security boundary: it decides who may use a feed and which
+// objects a caller may see, so that nothing a principal may not see ever leaves a feed.
+//
+// Two questions are answered before anything is emitted (REFERENCE §3):
+//
+//  1. May this caller use this feed? An [Authenticator] turns a request's credentials
+//     (HTTP Basic, Bearer, x-apikey) into a [Principal]; [FeedAccess.Authorize] then
+//     returns the principal to run as and a [Decision] that every handler maps to the same
+//     HTTP status with [Decision.Status] (401 carries [Challenge]).
+//  2. May this caller see this object? [Visibility.CanSee] applies the marking rule
+//     (object_marking_refs against the principal's [Clearance], with TLP 1.0 and 2.0 built
+//     in as one ordered family and host-defined families and statements), organization
+//     segregation (OpenCTI's granted_refs), and bypass. [Visibility.Redact] then strips
+//     what the caller may not read in an emitted object.
+//
+// The package knows STIX objects only through package stix; it knows nothing of filters,
+// stores or feeds, which combine it with them.
+//
+// # Errors
+//
+// [NewVisibility] and [NewStatic] return errors wrapping [ErrInvalidOptions] for a
+// configuration they refuse. Authenticators return errors wrapping [ErrInvalidCredentials]
+// for wrong or malformed credentials; handlers answer those with 401.
+//
+// # Concurrency
+//
+// A [Visibility] and a [Static] authenticator are immutable once built and safe for
+// concurrent use. [Principal], [Clearance] and [FeedAccess] are plain data: the package
+// never modifies them, so they may be shared as long as the caller does not modify them
+// either.
+package access
+
+import "errors"
+
+// ErrInvalidCredentials is wrapped by authentication errors for credentials that are
+// present but wrong, malformed or ambiguous.
+var ErrInvalidCredentials = errors.New("access: invalid credentials")
+
+// ErrInvalidOptions is wrapped by constructor errors for a configuration they refuse.
+var ErrInvalidOptions = errors.New("access: invalid options")

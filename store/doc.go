@@ -1,0 +1,48 @@
+// Package store is the storage contract every feed reads through: a host implements it once
+// (on PostgreSQL, Elasticsearch, anything) and gets every feed. [memstore] is the embedded
+// default; [storetest] is the conformance suite any implementation runs with one call.
+//
+// A [Store] holds the current version of each STIX object as a [Record] (the object plus the
+// platform's own times, [Record.DateAdded] and [Record.Updated]), every stored version of
+// each object, and an append-only change log of [Event]s addressed by [Position]s.
+// It is the union of small interfaces: [Reader] (objects by id, versions, relations),
+// [Scanner] (keyset-paged scans), [Writer] (put, merge, delete) and [Log] (read, wait,
+// bounds). Optional capabilities are separate interfaces found by type assertion, each
+// with a documented fallback: [FilterPushdown] and [Counter].
+//
+// Callers page through scans with [Scan] or [All] rather than calling [Scanner.Scan]
+// directly: they validate the options once, so an implementation may rely on them, and
+// they apply the filter push-down fallback.
+//
+// # Writes and events
+//
+// Every change appends exactly one event, at a position strictly greater than every
+// earlier one:
+//   - create: the first version of an id ([EventCreate], Prev nil);
+//   - update: a newer version, or for objects without `modified`/`created` (SCOs, marking
+//     definitions) different content ([EventUpdate]);
+//   - merge: a target's new version and the removal of its sources, as one event
+//     ([EventMerge], [Event.Sources]);
+//   - delete: every version of an id removed ([EventDelete], Cur nil).
+//
+// Puts that change nothing current append nothing: an exact duplicate (same id, same
+// version, same JSON content) is accepted silently, as TAXII requires, and a version older
+// than the current one is kept among the versions without becoming current. "Same JSON
+// content" means equal after RFC 8785 canonicalization, so reformatted bytes are a
+// duplicate. A different object with the same id and version as a stored one is rejected
+// with [ErrConflict].
+//
+// # Errors
+//
+// Implementations return errors for which errors.Is reports the sentinel named in each
+// method's documentation and may wrap them with context: [ErrNotFound], [ErrConflict],
+// [ErrGap], [ErrInvalidCursor], [ErrInvalidPosition] and [ErrInvalid]. A method called
+// with a context that is already done returns an error wrapping the context's error
+// without doing anything.
+//
+// # Concurrency
+//
+// All methods of every interface in this package must be safe for concurrent use by
+// multiple goroutines. Records, events and the objects they hold are shared and must not
+// be modified by callers; [stix.Object] is immutable.
+package store

@@ -1,0 +1,257 @@
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/btree"
+	"github.com/gowebpki/jcs"
+
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// Put implements [store.Writer].
+func (s *Store) Put(ctx context.Context, obj *stix.Object) (store.Event, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Event{}, false, err
+	}
+	if err := checkObject(obj); err != nil {
+		return store.Event{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.objects[obj.ID()]
+	if !ok {
+		ev := s.appendEvent(store.Event{Kind: store.EventCreate, ID: obj.ID(), Cur: obj})
+		e = &entry{id: obj.ID(), added: ev.Time, updated: ev.Time,
+			versions: []version{{obj: obj, stored: ev.Time}}}
+		s.insert(e)
+		return ev, true, nil
+	}
+	i, same, err := place(e, obj)
+	if err != nil || same || i < len(e.versions) {
+		if err == nil && !same { // an older version: kept, not current
+			e.versions = slices.Insert(e.versions, i, version{obj: obj, stored: s.now()})
+		}
+		return store.Event{}, false, err
+	}
+	prev := e.current()
+	ev := s.appendEvent(store.Event{Kind: store.EventUpdate, ID: obj.ID(), Prev: prev, Cur: obj})
+	s.setCurrent(e, obj, ev)
+	return ev, true, nil
+}
+
+// place finds where obj goes among e's versions: the index to insert it at (len = it becomes
+// current), or same = true for a duplicate of a stored version, or ErrConflict.
+func place(e *entry, obj *stix.Object) (i int, same bool, err error) {
+	cur := e.current()
+	v := obj.Version()
+	if v.IsZero() || cur.Version().IsZero() {
+		// Unversioned objects (SCOs, marking definitions): content decides.
+		if sameJSON(cur, obj) {
+			return 0, true, nil
+		}
+		return len(e.versions), false, nil
+	}
+	i, found := slices.BinarySearchFunc(e.versions, v, func(x version, t time.Time) int {
+		return x.obj.Version().Compare(t)
+	})
+	if found {
+		if sameJSON(e.versions[i].obj, obj) {
+			return 0, true, nil
+		}
+		return 0, false, fmt.Errorf("%w: %s version %s is stored with different content",
+			store.ErrConflict, obj.ID(), stix.FormatTime(v))
+	}
+	return i, false, nil
+}
+
+// sameJSON compares content, not formatting (RFC 8785), so a re-serialised duplicate is one.
+func sameJSON(a, b *stix.Object) bool {
+	if bytes.Equal(a.Raw(), b.Raw()) {
+		return true
+	}
+	ca, err1 := jcs.Transform(a.Raw())
+	cb, err2 := jcs.Transform(b.Raw())
+	return err1 == nil && err2 == nil && bytes.Equal(ca, cb)
+}
+
+func checkObject(obj *stix.Object) error {
+	if obj == nil {
+		return fmt.Errorf("%w: nil object", store.ErrInvalid)
+	}
+	if err := obj.ID().Validate(); err != nil {
+		return fmt.Errorf("%w: %v", store.ErrInvalid, err)
+	}
+	return nil
+}
+
+// setCurrent makes obj e's current version at ev's time. Unversioned objects keep only
+// their current content: there is no version to tell older ones apart by.
+func (s *Store) setCurrent(e *entry, obj *stix.Object, ev store.Event) {
+	prev := e.current()
+	s.unindexRelation(prev)
+	s.byUpdated.Delete(e)
+	s.typeIndex(e.id.Type()).byUpdated.Delete(e)
+	if obj.Version().IsZero() || prev.Version().IsZero() {
+		e.versions = e.versions[:0]
+	}
+	e.versions = append(e.versions, version{obj: obj, stored: ev.Time})
+	e.updated = ev.Time
+	s.byUpdated.ReplaceOrInsert(e)
+	s.typeIndex(e.id.Type()).byUpdated.ReplaceOrInsert(e)
+	s.indexRelation(obj)
+}
+
+// Merge implements [store.Writer].
+func (s *Store) Merge(ctx context.Context, target *stix.Object, sources []stix.ID) (store.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Event{}, err
+	}
+	if err := checkObject(target); err != nil {
+		return store.Event{}, err
+	}
+	if len(sources) == 0 {
+		return store.Event{}, fmt.Errorf("%w: merge without sources", store.ErrInvalid)
+	}
+	for i, src := range sources {
+		if err := src.Validate(); err != nil {
+			return store.Event{}, fmt.Errorf("%w: source: %v", store.ErrInvalid, err)
+		}
+		if src == target.ID() || slices.Contains(sources[:i], src) {
+			return store.Event{}, fmt.Errorf("%w: source %s repeated or equal to the target", store.ErrInvalid, src)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.objects[target.ID()]
+	if !ok {
+		return store.Event{}, notFound(target.ID())
+	}
+	srcObjs := make([]*stix.Object, len(sources))
+	for i, src := range sources {
+		se, ok := s.objects[src]
+		if !ok {
+			return store.Event{}, notFound(src)
+		}
+		srcObjs[i] = se.current()
+	}
+	i, same, err := place(e, target)
+	if err != nil {
+		return store.Event{}, err
+	}
+	if !same && i < len(e.versions) {
+		return store.Event{}, fmt.Errorf("%w: merge target %s is older than the current version", store.ErrConflict, target.ID())
+	}
+	prev := e.current()
+	cur := target
+	if same {
+		cur = prev // the stored bytes stay current
+	}
+	ev := s.appendEvent(store.Event{Kind: store.EventMerge, ID: target.ID(), Prev: prev, Cur: cur,
+		Sources: slices.Clone(sources), SourceObjects: srcObjs})
+	if same {
+		s.byUpdated.Delete(e)
+		s.typeIndex(e.id.Type()).byUpdated.Delete(e)
+		e.updated = ev.Time
+		s.byUpdated.ReplaceOrInsert(e)
+		s.typeIndex(e.id.Type()).byUpdated.ReplaceOrInsert(e)
+	} else {
+		s.setCurrent(e, cur, ev)
+	}
+	for _, src := range sources {
+		s.remove(s.objects[src])
+	}
+	return ev, nil
+}
+
+// Delete implements [store.Writer].
+func (s *Store) Delete(ctx context.Context, id stix.ID) (store.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Event{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.objects[id]
+	if !ok {
+		return store.Event{}, notFound(id)
+	}
+	ev := s.appendEvent(store.Event{Kind: store.EventDelete, ID: id, Prev: e.current()})
+	s.remove(e)
+	return ev, nil
+}
+
+func (s *Store) insert(e *entry) {
+	s.objects[e.id] = e
+	s.byAdded.ReplaceOrInsert(e)
+	s.byUpdated.ReplaceOrInsert(e)
+	ti := s.typeIndex(e.id.Type())
+	ti.byAdded.ReplaceOrInsert(e)
+	ti.byUpdated.ReplaceOrInsert(e)
+	s.indexRelation(e.current())
+}
+
+func (s *Store) remove(e *entry) {
+	delete(s.objects, e.id)
+	s.byAdded.Delete(e)
+	s.byUpdated.Delete(e)
+	ti := s.typeIndex(e.id.Type())
+	ti.byAdded.Delete(e)
+	ti.byUpdated.Delete(e)
+	s.unindexRelation(e.current())
+}
+
+func (s *Store) typeIndex(typ string) *typeIndex {
+	ti, ok := s.types[typ]
+	if !ok {
+		ti = &typeIndex{byAdded: btree.NewG(degree, lessAdded), byUpdated: btree.NewG(degree, lessUpdated)}
+		s.types[typ] = ti
+	}
+	return ti
+}
+
+// relationEnds returns the ids a relationship or sighting connects (none for other types).
+func relationEnds(obj *stix.Object) []stix.ID {
+	var props []string
+	switch obj.Type() {
+	case "relationship":
+		props = []string{"source_ref", "target_ref"}
+	case "sighting":
+		props = []string{"sighting_of_ref", "where_sighted_refs", "observed_data_refs"}
+	default:
+		return nil
+	}
+	var ends []stix.ID
+	for _, r := range obj.Refs() {
+		if slices.Contains(props, r.Path) {
+			ends = append(ends, r.ID)
+		}
+	}
+	return ends
+}
+
+func (s *Store) indexRelation(obj *stix.Object) {
+	for _, end := range relationEnds(obj) {
+		set, ok := s.relations[end]
+		if !ok {
+			set = make(map[stix.ID]struct{}, 1)
+			s.relations[end] = set
+		}
+		set[obj.ID()] = struct{}{}
+	}
+}
+
+func (s *Store) unindexRelation(obj *stix.Object) {
+	for _, end := range relationEnds(obj) {
+		if set, ok := s.relations[end]; ok {
+			delete(set, obj.ID())
+			if len(set) == 0 {
+				delete(s.relations, end)
+			}
+		}
+	}
+}
