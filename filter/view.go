@@ -58,18 +58,38 @@ func (v *view) mayHave(needle string) bool {
 	return v.esc == 2 || strings.Contains(v.o.String(), needle)
 }
 
-// extension returns the JSON of OpenCTI's extension i of the object ("" when absent).
+// extension returns the JSON of OpenCTI's extension i of the object ("" when absent). The
+// string starts with the extension's object and may run on past its end.
 func (v *view) extension(i int) string {
 	e := &v.ext[i]
 	if !e.done {
 		e.done = true
 		if v.mayHave(extNeedle(i)) {
-			if exts, res := v.memberRaw(v.o.String(), "extensions"); res == memberFound {
-				e.raw, _ = v.memberRaw(exts, extName(i))
-			}
+			e.raw = v.object(v.object(v.o.String(), "extensions"), extName(i))
 		}
 	}
 	return e.raw
+}
+
+// object returns the member key of the JSON object obj when it is an object, from its start
+// to the end of obj ("" otherwise): where a nested lookup starts, without finding its end.
+func (v *view) object(obj, key string) string {
+	if obj == "" {
+		return ""
+	}
+	start, res := findMember(obj, key)
+	switch res {
+	case memberUnsure:
+		if r := gjson.Get(obj, key); r.IsObject() {
+			return r.Raw
+		}
+		return ""
+	case memberFound:
+		if start < len(obj) && obj[start] == '{' {
+			return obj[start:]
+		}
+	}
+	return ""
 }
 
 // extMember returns the member key of OpenCTI's extension i.
