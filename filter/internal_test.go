@@ -145,6 +145,12 @@ func FuzzTopMember(f *testing.F) {
 			return true
 		})
 		for _, k := range keys {
+			// Text after the object, as in a nested lookup, does not change the answer.
+			if start, res := findMember(s+`,"`+k+`":0}`, k); res == memberFound {
+				if want := gjson.Get(s, gjson.Escape(k)); !want.Exists() || !strings.HasPrefix(s[start:], want.Raw) {
+					t.Fatalf("findMember(%q + text after, %q) at %d, gjson says %q", s, k, start, want.Raw)
+				}
+			}
 			raw, res := topMember(s, k)
 			want := gjson.Get(s, gjson.Escape(k))
 			switch res {
