@@ -111,3 +111,18 @@ func BenchmarkMatchAttack(b *testing.B) {
 		m.Match(objs[i%len(objs)])
 	}
 }
+
+// BenchmarkGoStdlibMatchAttack is BenchmarkMatchAttack's baseline: the same filter on the same
+// objects decoded by encoding/json into map[string]any (decoding not timed).
+func BenchmarkGoStdlibMatchAttack(b *testing.B) {
+	_, decoded := attackObjects(b)
+	g, err := filter.ParseText(benchFilters[1].text)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		stdlibMatch(g, decoded[i%len(decoded)])
+	}
+}

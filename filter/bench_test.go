@@ -260,3 +260,21 @@ func stdlibFilter(f filter.Filter, m map[string]any) bool {
 	}
 	return f.Mode != filter.Or
 }
+
+// BenchmarkMatchObject breaks BenchmarkMatch down by object of the mix (numbered as in
+// benchObjects), to show what each way of passing or failing costs.
+func BenchmarkMatchObject(b *testing.B) {
+	texts, _ := benchObjects(b)
+	for _, bf := range benchFilters {
+		m := benchMatcher(b, bf.text)
+		for i, s := range texts {
+			o := stix.MustParse(s)
+			b.Run(fmt.Sprintf("%s/%d", bf.name, i), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					m.Match(o)
+				}
+			})
+		}
+	}
+}

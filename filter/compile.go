@@ -97,6 +97,17 @@ func compileFilter(f Filter, opts *CompileOptions) cfilter {
 			})
 			c.typeBits[t] = hit
 		}
+		c.dynamic = dynAll
+		if p == pEq {
+			c.dynamic = 0
+			for _, v := range f.Values {
+				rel, sub := dynamicTypesFor(v)
+				if rel {
+					c.dynamic |= dynRelationship
+				}
+				c.dynamic |= dynamicOf(sub)
+			}
+		}
 	}
 	return c
 }

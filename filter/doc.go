@@ -77,13 +77,16 @@
 // Hostname), plus:
 //
 //   - file: StixFile. identity: its OpenCTI type (the extension's type, else Sector for
-//     identity_class "class", else the identity_class: Individual, Organization, System).
-//     location: the extension's type, else x_opencti_location_type (City, Country, Region,
-//     Position, Administrative-Area). threat-actor: the extension's type, else
-//     Threat-Actor-Individual when resource_level is "individual", else Threat-Actor-Group.
-//   - relationship: its relationship_type (indicates, uses, …), stix-core-relationship,
-//     stix-relationship, basic-relationship. sighting: stix-sighting-relationship,
-//     stix-relationship, basic-relationship.
+//     identity_class "class", else the identity_class), when it is one of Individual,
+//     Organization, Sector, System, SecurityPlatform. location: the extension's type, else
+//     x_opencti_location_type, when it is one of City, Country, Region, Position,
+//     Administrative-Area. threat-actor: the extension's type, else Threat-Actor-Individual
+//     when resource_level is "individual", else Threat-Actor-Group.
+//   - relationship: its relationship_type (indicates, uses, …) unless that is the name of an
+//     object type or an abstract type (no valid relationship's is; the rule lets an eq filter
+//     on object types skip reading it), stix-core-relationship, stix-relationship,
+//     basic-relationship. sighting: stix-sighting-relationship, stix-relationship,
+//     basic-relationship.
 //   - domain objects: Stix-Domain-Object, Stix-Core-Object, Stix-Object, Basic-Object; and
 //     Container for report, grouping, note, opinion, observed-data and OpenCTI's cases
 //     (case-incident, case-rfi, case-rft, feedback), which are also Case.

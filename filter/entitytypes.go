@@ -10,8 +10,9 @@ import (
 // than what g really matches (Organization gives identity), never smaller. It reads entity_type
 // filters with eq, and keys that exist only on relationships and sightings (fromId, toId,
 // fromTypes, toTypes, relationship_type) with an operator that needs a candidate. A name that
-// is no known object type may be a custom type or a relationship_type, so it yields itself and
-// "relationship". When restricted is false, g may match objects of any type; when the list is
+// is no object type name may be a custom type or a relationship_type, so it yields itself and
+// "relationship"; an object type name never matches a relationship_type (see the package
+// documentation), so Indicator yields indicator alone. When restricted is false, g may match objects of any type; when the list is
 // empty (and restricted true), g matches no object.
 func (g Group) EntityTypes() (types []string, restricted bool) { return g.entityTypes(nil) }
 

@@ -79,6 +79,34 @@ type cfilter struct {
 	// typeBits holds, for an entity_type filter, the values that each known STIX type's
 	// static names satisfy, so matching needs a map lookup instead of comparing every name.
 	typeBits map[string]uint64
+	// dynamic says which types' dynamic names (see dynamicTypeNames) can change the outcome,
+	// so that an eq filter on object types never reads a relationship's relationship_type.
+	dynamic dynamicTypes
+}
+
+// dynamicTypes is a set of the types with dynamic entity type names.
+type dynamicTypes uint8
+
+const (
+	dynRelationship dynamicTypes = 1 << iota
+	dynIdentity
+	dynLocation
+	dynThreatActor
+	dynAll = dynRelationship | dynIdentity | dynLocation | dynThreatActor
+)
+
+func dynamicOf(typ string) dynamicTypes {
+	switch typ {
+	case "relationship":
+		return dynRelationship
+	case "identity":
+		return dynIdentity
+	case "location":
+		return dynLocation
+	case "threat-actor":
+		return dynThreatActor
+	}
+	return 0
 }
 
 // match evaluates the filter: with mode "or" some value passes, with "and" every value does.
@@ -112,7 +140,7 @@ func (f *cfilter) match(v *view) bool {
 // values its type's static names satisfy.
 func (f *cfilter) matchType(v *view, hit uint64) bool {
 	full := uint64(1)<<f.n - 1
-	if hasDynamicTypeNames(v.typ) && !f.decided(hit, full) {
+	if f.dynamic&dynamicOf(v.typ) != 0 && !f.decided(hit, full) {
 		dynamicTypeNames(v, func(s string) bool {
 			hit |= f.test(cand{s: s}, 0, f.n, hit)
 			return !f.decided(hit, full)

@@ -83,6 +83,11 @@ var fixtureJSON = map[string]string{
 	"rel-bare": `{"type":"relationship","spec_version":"2.1","id":"relationship--1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",` + times + `,
 		"relationship_type":"uses","source_ref":"intrusion-set--2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
 		"target_ref":"attack-pattern--3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e7f"}`,
+	// A relationship_type that names an object type, and an identity_class no OpenCTI type has.
+	"rel-odd": `{"type":"relationship","spec_version":"2.1","id":"relationship--2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6f",` + times + `,
+		"relationship_type":"indicator","source_ref":"` + idIndicator + `","target_ref":"` + idMalware + `"}`,
+	"group": `{"type":"identity","spec_version":"2.1","id":"identity--3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e70",` + times + `,
+		"name":"Crew","identity_class":"group"}`,
 	"sighting": `{"type":"sighting","spec_version":"2.1","id":"` + idSighting + `",` + times + `,
 		"sighting_of_ref":"` + idIndicator + `","where_sighted_refs":["` + idCrowd + `","` + idCountry + `"],
 		"extensions":{"` + octiExt + `":{"extension_type":"property-extension","sighting_of_type":"Indicator",

@@ -69,13 +69,18 @@ func TestTypeBits(t *testing.T) {
 	values := [][]string{
 		{"Indicator"}, {"identity"}, {"Organization"}, {"Stix-Domain-Object"}, {"Container"},
 		{"stix-core-relationship", "uses"}, {"Stix-Cyber-Observable", "StixFile"}, {"Hashed-Observable"},
+		{"group"}, {"Sector", "Indicator"}, {"City"},
 		{"Stix-Meta-Object", "Basic-Object"}, {"Case"}, {"x"}, {"Threat-Actor-Group"},
 	}
 	ops := []Operator{Eq, NotEq, Contains, NotContains, StartsWith, NotStartsWith, EndsWith, NotEndsWith, Search, Lt, Gte}
-	for _, typ := range knownTypes() {
+	variants := []string{
+		`"relationship_type":"uses","identity_class":"organization","resource_level":"individual","x_opencti_location_type":"City"`,
+		`"relationship_type":"indicator","identity_class":"group","x_opencti_location_type":"Indicator"`,
+		`"relationship_type":"Stix-Domain-Object","identity_class":"class"`,
+	}
+	for i, typ := range knownTypes() {
 		o := stix.MustParse(`{"type":"` + typ + `","id":"` + typ + `--6f7a8b9c-0d1e-4f2a-b3c4-d5e6f7a8b9c0",` +
-			`"created":"2024-05-01T10:00:00.000Z","relationship_type":"uses","identity_class":"organization",` +
-			`"resource_level":"individual","x_opencti_location_type":"City"}`)
+			`"created":"2024-05-01T10:00:00.000Z",` + variants[i%len(variants)] + `}`)
 		for _, vals := range values {
 			for _, op := range ops {
 				for _, mode := range []Mode{And, Or} {
@@ -140,6 +145,12 @@ func FuzzTopMember(f *testing.F) {
 			return true
 		})
 		for _, k := range keys {
+			// Text after the object, as in a nested lookup, does not change the answer.
+			if start, res := findMember(s+`,"`+k+`":0}`, k); res == memberFound {
+				if want := gjson.Get(s, gjson.Escape(k)); !want.Exists() || !strings.HasPrefix(s[start:], want.Raw) {
+					t.Fatalf("findMember(%q + text after, %q) at %d, gjson says %q", s, k, start, want.Raw)
+				}
+			}
 			raw, res := topMember(s, k)
 			want := gjson.Get(s, gjson.Escape(k))
 			switch res {

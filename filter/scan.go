@@ -3,9 +3,9 @@ package filter
 import "strings"
 
 // A top-level member finder for the JSON of a parsed object (known to be valid: stix.Parse
-// checked it). It jumps over strings with strings.IndexByte, which runs many bytes per step,
-// where gjson reads them byte by byte; STIX objects are mostly long strings (descriptions,
-// patterns, identifiers), so finding a member after them costs a fraction of a gjson lookup.
+// checked it). It jumps over long strings with strings.IndexByte, many bytes per step, where
+// gjson reads them byte by byte: finding relationship_type after an ATT&CK description costs a
+// fraction of a gjson lookup. On objects of many short tokens the two cost about the same.
 
 // memberResult says what topMember found.
 type memberResult int
@@ -18,9 +18,19 @@ const (
 
 // topMember returns the raw JSON value of the top-level member named key of the object in s.
 func topMember(s, key string) (string, memberResult) {
+	start, res := findMember(s, key)
+	if res != memberFound {
+		return "", res
+	}
+	return s[start:skipValue(s, start)], memberFound
+}
+
+// findMember returns where the value of the top-level member named key of the object in s
+// starts. Text after the object may follow in s: the search stops at the object's end.
+func findMember(s, key string) (int, memberResult) {
 	i := skipSpace(s, 0)
 	if i >= len(s) || s[i] != '{' {
-		return "", memberAbsent
+		return 0, memberAbsent
 	}
 	i++
 	for {
@@ -35,21 +45,19 @@ func topMember(s, key string) (string, memberResult) {
 			break
 		}
 		i = skipSpace(s, i+1)
-		start := i
-		i = skipValue(s, i)
 		if name == key {
-			return s[start:i], memberFound
+			return i, memberFound
 		}
 		if strings.IndexByte(name, '\\') >= 0 {
-			return "", memberUnsure // it might spell key with escapes
+			return 0, memberUnsure // it might spell key with escapes
 		}
-		i = skipSpace(s, i)
+		i = skipSpace(s, skipValue(s, i))
 		if i >= len(s) || s[i] != ',' {
 			break
 		}
 		i++
 	}
-	return "", memberAbsent
+	return 0, memberAbsent
 }
 
 func skipSpace(s string, i int) int {
@@ -63,11 +71,10 @@ func skipSpace(s string, i int) int {
 func skipString(s string, i int) int {
 	start := i + 1
 	for j := start; ; {
-		k := strings.IndexByte(s[j:], '"')
+		k := indexQuote(s, j)
 		if k < 0 {
 			return len(s)
 		}
-		k += j
 		b := k - 1 // an even run of backslashes before the quote leaves it unescaped
 		for b >= start && s[b] == '\\' {
 			b--
@@ -77,6 +84,26 @@ func skipString(s string, i int) int {
 		}
 		j = k + 1
 	}
+}
+
+// indexQuote returns the index of the first quote in s from j on, or -1. Most strings in STIX
+// JSON are short, so it looks at a few bytes itself before paying for IndexByte's set-up,
+// which then crosses long ones (descriptions, patterns) many bytes at a time.
+func indexQuote(s string, j int) int {
+	end := min(j+16, len(s))
+	for n := j; n < end; n++ {
+		if s[n] == '"' {
+			return n
+		}
+	}
+	if end == len(s) {
+		return -1
+	}
+	k := strings.IndexByte(s[end:], '"')
+	if k < 0 {
+		return -1
+	}
+	return end + k
 }
 
 // skipValue returns the index after the JSON value that starts at s[i].

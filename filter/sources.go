@@ -101,7 +101,7 @@ func (d *keyDef) each(v *view, yield func(cand) bool) {
 		endTypeNames(v, d.src == srcToTypes, func(s string) bool { return yield(cand{s: s}) })
 	case srcLabels:
 		if eachString(o.Labels(), yield) && categoryOf(typ) == stix.CategorySCO {
-			eachResult(v.extension(octiSCOExt).Get("labels"), yield)
+			eachResult(v.extMember(octiSCOExt, "labels"), yield)
 		}
 	case srcMarkings:
 		for _, id := range o.ObjectMarkingRefs() {
@@ -114,7 +114,7 @@ func (d *keyDef) each(v *view, yield func(cand) bool) {
 			return
 		}
 		if categoryOf(typ) == stix.CategorySCO {
-			eachResult(v.extension(octiSCOExt).Get("created_by_ref"), yield)
+			eachResult(v.extMember(octiSCOExt, "created_by_ref"), yield)
 		}
 	case srcConfidence:
 		if c, ok := o.Confidence(); ok {
@@ -126,9 +126,8 @@ func (d *keyDef) each(v *view, yield func(cand) bool) {
 		if !yield(cand{s: string(o.ID())}) {
 			return
 		}
-		ext := v.extension(octiExt)
-		if eachResult(ext.Get("id"), yield) {
-			eachResult(ext.Get("stix_ids"), yield)
+		if eachResult(v.extMember(octiExt, "id"), yield) {
+			eachResult(v.extMember(octiExt, "stix_ids"), yield)
 		}
 	case srcFunc:
 		for _, s := range d.fn(o) {
@@ -183,7 +182,7 @@ func endTypeNames(v *view, to bool, yield func(string) bool) {
 	if !ok {
 		return
 	}
-	v.extension(octiExt).Get(extPath).ForEach(func(_, v gjson.Result) bool {
+	v.extMember(octiExt, extPath).ForEach(func(_, v gjson.Result) bool {
 		if v.Type == gjson.String {
 			ok = nameTypeNames(v.Str, yield)
 		}

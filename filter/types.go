@@ -3,6 +3,7 @@ package filter
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -114,29 +115,87 @@ func staticTypeNames(t string, c stix.Category, yield func(string) bool) bool {
 	return parents(t, c, yield)
 }
 
-// hasDynamicTypeNames reports whether objects of type t have names that depend on their
-// properties.
-func hasDynamicTypeNames(t string) bool {
-	switch t {
-	case "relationship", "identity", "location", "threat-actor":
+// dynamicTypeNames yields the entity type names that depend on the object's properties: a
+// relationship's relationship_type unless it is itself the name of an object type (no valid
+// relationship's is), and the concrete OpenCTI type of an identity, location or threat actor
+// when it is one of that type's.
+func dynamicTypeNames(v *view, yield func(string) bool) bool {
+	switch v.typ {
+	case "relationship":
+		rt := v.member("relationship_type")
+		if rt.Type != gjson.String || rt.Str == "" {
+			return true
+		}
+		var buf [32]byte
+		if l, ok := lowerASCII(rt.Str, &buf); ok && isObjectTypeName(l) {
+			return true
+		}
+		return yield(rt.Str)
+	case "identity", "location", "threat-actor":
+		name := subtypeName(v)
+		var buf [32]byte
+		if l, ok := lowerASCII(name, &buf); ok && l != v.typ {
+			if t, _ := stixTypeOf(l); t == v.typ {
+				return yield(name)
+			}
+		}
+	}
+	return true
+}
+
+// lowerASCII lower-cases a short ASCII name into buf, without allocating; it reports false for
+// names longer than buf or not ASCII, which no object type name is. The result shares buf's
+// memory: it is valid while buf is and must not be kept.
+func lowerASCII(name string, buf *[32]byte) (string, bool) {
+	if len(name) > len(buf) {
+		return "", false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= utf8.RuneSelf {
+			return "", false
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	if len(name) == 0 {
+		return "", true
+	}
+	return unsafe.String(&buf[0], len(name)), true
+}
+
+// isObjectTypeName reports whether a lower-cased name is a known object type, OpenCTI's name of
+// one, or an abstract type: a name no relationship_type can take as an entity type.
+func isObjectTypeName(l string) bool {
+	if _, ok := stixTypeOf(l); ok {
+		return true
+	}
+	switch l {
+	case "basic-object", "stix-object", "stix-core-object", "stix-domain-object",
+		"stix-cyber-observable", "stix-meta-object", "container", "case", "hashed-observable",
+		basicRelationship, stixRelationship, coreRelationship, sightingRelationship:
 		return true
 	}
 	return false
 }
 
-// dynamicTypeNames yields the entity type names that depend on the object's properties.
-func dynamicTypeNames(v *view, yield func(string) bool) bool {
-	switch v.typ {
-	case "relationship":
-		if rt := v.member("relationship_type"); rt.Type == gjson.String && rt.Str != "" {
-			return yield(rt.Str)
-		}
-	case "identity", "location", "threat-actor":
-		if name := subtypeName(v); name != "" {
-			return yield(name)
+// dynamicTypesFor returns the STIX types (among those with dynamic names) whose dynamic name
+// could equal the value: relationship for any name that is no object type name, and identity,
+// location or threat-actor for their concrete subtypes.
+func dynamicTypesFor(value string) (relationship bool, subtypeOf string) {
+	l := strings.ToLower(strings.TrimSpace(value))
+	if !isObjectTypeName(l) {
+		return true, ""
+	}
+	if t, ok := stixTypeOf(l); ok && l != t {
+		switch t {
+		case "identity", "location", "threat-actor":
+			return false, t
 		}
 	}
-	return true
+	return false, ""
 }
 
 // knownTypes lists the types whose static names a compiled entity_type filter precomputes:
@@ -164,7 +223,7 @@ func knownTypes() []string {
 // subtypeName returns OpenCTI's concrete type for the STIX types it splits: the type its
 // extension records, else what the object's own properties say.
 func subtypeName(v *view) string {
-	if name := v.extension(octiExt).Get("type").String(); name != "" {
+	if name := v.extMember(octiExt, "type").String(); name != "" {
 		return name
 	}
 	switch v.typ {
@@ -210,22 +269,12 @@ func nameTypeNames(name string, yield func(string) bool) bool {
 	if !yield(name) {
 		return false
 	}
-	// Lower-case in a stack buffer: OpenCTI's names are short ASCII, and this runs per match.
-	var buf [32]byte
-	if len(name) > len(buf) {
+	var buf [32]byte // OpenCTI's names are short ASCII, and this runs per match
+	l, ok := lowerASCII(name, &buf)
+	if !ok {
 		return true
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if c >= utf8.RuneSelf {
-			return true
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		buf[i] = c
-	}
-	t, ok := stixTypeOf(string(buf[:len(name)]))
+	t, ok := stixTypeOf(l)
 	if !ok {
 		return true
 	}
@@ -255,7 +304,7 @@ func stixTypeOf(l string) (string, bool) {
 // expandTypeName returns the STIX types whose objects can carry an entity type name, and
 // whether that list is complete. Abstract names whose members include custom types
 // (Stix-Domain-Object, Stix-Cyber-Observable and above) are not complete. A name that is no
-// known object type may be a custom type or a relationship_type, so it yields both.
+// object type name may be a custom type or a relationship_type, so it yields both.
 func expandTypeName(name string) (types []string, complete bool) {
 	l := strings.ToLower(strings.TrimSpace(name))
 	switch l {

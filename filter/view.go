@@ -19,7 +19,7 @@ type view struct {
 
 type extView struct {
 	done bool
-	r    gjson.Result
+	raw  string // the extension's JSON object, "" when absent
 }
 
 // The OpenCTI extensions a view caches, with a piece of each name to search the JSON for.
@@ -58,16 +58,51 @@ func (v *view) mayHave(needle string) bool {
 	return v.esc == 2 || strings.Contains(v.o.String(), needle)
 }
 
-// extension returns OpenCTI's extension i of the object (a non-existent result when absent).
-func (v *view) extension(i int) gjson.Result {
+// extension returns the JSON of OpenCTI's extension i of the object ("" when absent). The
+// string starts with the extension's object and may run on past its end.
+func (v *view) extension(i int) string {
 	e := &v.ext[i]
 	if !e.done {
 		e.done = true
 		if v.mayHave(extNeedle(i)) {
-			e.r = v.member("extensions").Get(extName(i))
+			e.raw = v.object(v.object(v.o.String(), "extensions"), extName(i))
 		}
 	}
-	return e.r
+	return e.raw
+}
+
+// object returns the member key of the JSON object obj when it is an object, from its start
+// to the end of obj ("" otherwise): where a nested lookup starts, without finding its end.
+func (v *view) object(obj, key string) string {
+	if obj == "" {
+		return ""
+	}
+	start, res := findMember(obj, key)
+	switch res {
+	case memberUnsure:
+		if r := gjson.Get(obj, key); r.IsObject() {
+			return r.Raw
+		}
+		return ""
+	case memberFound:
+		if start < len(obj) && obj[start] == '{' {
+			return obj[start:]
+		}
+	}
+	return ""
+}
+
+// extMember returns the member key of OpenCTI's extension i.
+func (v *view) extMember(i int, key string) gjson.Result {
+	raw := v.extension(i)
+	if raw == "" {
+		return gjson.Result{}
+	}
+	sub, res := v.memberRaw(raw, key)
+	if res != memberFound {
+		return gjson.Result{}
+	}
+	return gjson.Parse(sub)
 }
 
 // lookup returns the value at l on the object.
@@ -77,7 +112,7 @@ func (v *view) lookup(l loc) gjson.Result {
 		if l.ext == extOpenCTISCO {
 			i = octiSCOExt
 		}
-		return v.extension(i).Get(l.path)
+		return v.extMember(i, l.path)
 	}
 	if l.needle == "" {
 		return v.o.Get(l.path)
@@ -94,14 +129,24 @@ func (v *view) lookup(l loc) gjson.Result {
 
 // member returns the object's top-level member named key, a plain name.
 func (v *view) member(key string) gjson.Result {
-	raw, res := topMember(v.o.String(), key)
-	switch res {
-	case memberFound:
-		return gjson.Parse(raw)
-	case memberUnsure:
-		return v.o.Get(key)
+	raw, res := v.memberRaw(v.o.String(), key)
+	if res != memberFound {
+		return gjson.Result{}
 	}
-	return gjson.Result{}
+	return gjson.Parse(raw)
+}
+
+// memberRaw returns the raw JSON of the member key of the JSON object obj. When a member name
+// holds escapes it asks gjson, which decodes them; it never reports memberUnsure.
+func (v *view) memberRaw(obj, key string) (string, memberResult) {
+	raw, res := topMember(obj, key)
+	if res == memberUnsure {
+		if r := gjson.Get(obj, key); r.Exists() {
+			return r.Raw, memberFound
+		}
+		return "", memberAbsent
+	}
+	return raw, res
 }
 
 // needleOf returns the first member name of a gjson path when the path is a plain dotted one,
