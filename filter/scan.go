@@ -45,11 +45,11 @@ func findMember(s, key string) (int, memberResult) {
 			break
 		}
 		i = skipSpace(s, i+1)
+		if strings.IndexByte(name, '\\') >= 0 {
+			return 0, memberUnsure // escaped: it might spell key, or spell something else like it
+		}
 		if name == key {
 			return i, memberFound
-		}
-		if strings.IndexByte(name, '\\') >= 0 {
-			return 0, memberUnsure // it might spell key with escapes
 		}
 		i = skipSpace(s, skipValue(s, i))
 		if i >= len(s) || s[i] != ',' {
