@@ -47,18 +47,23 @@ func Parse(data []byte) (Group, error) {
 	return g, nil
 }
 
+// parseRoot checks nesting depth and well-formedness once for both decoders.
+func parseRoot(data []byte) (gjson.Result, error) {
+	if err := checkNesting(data); err != nil {
+		return gjson.Result{}, err
+	}
+	if !gjson.ValidBytes(data) {
+		return gjson.Result{}, jsonErr("", "not well-formed JSON")
+	}
+	return gjson.ParseBytes(data), nil
+}
+
 // UnmarshalJSON decodes OpenCTI's FilterGroup JSON into g; see [Parse]. As with encoding/json,
 // null leaves g unchanged.
 func (g *Group) UnmarshalJSON(data []byte) error {
-	if err := checkNesting(data); err != nil {
+	root, err := parseRoot(data)
+	if err != nil || root.Type == gjson.Null {
 		return err
-	}
-	if !gjson.ValidBytes(data) {
-		return jsonErr("", "not well-formed JSON")
-	}
-	root := gjson.ParseBytes(data)
-	if root.Type == gjson.Null {
-		return nil
 	}
 	out, err := decodeGroup(root, "", 0)
 	if err != nil {
@@ -70,15 +75,9 @@ func (g *Group) UnmarshalJSON(data []byte) error {
 
 // UnmarshalJSON decodes one filter of OpenCTI's JSON into f, with the defaults filled in.
 func (f *Filter) UnmarshalJSON(data []byte) error {
-	if err := checkNesting(data); err != nil {
+	root, err := parseRoot(data)
+	if err != nil || root.Type == gjson.Null {
 		return err
-	}
-	if !gjson.ValidBytes(data) {
-		return jsonErr("", "not well-formed JSON")
-	}
-	root := gjson.ParseBytes(data)
-	if root.Type == gjson.Null {
-		return nil
 	}
 	out, err := decodeFilter(root, "")
 	if err != nil {
