@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/internal/demodata"
+	"github.com/ctifeed/ctifeed/iocstream"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store/memstore"
+)
+
+// The demo credentials the banner prints. They exist only in this example.
+const (
+	analystUser     = "analyst"
+	analystPassword = "analyst-demo-password"
+	analystToken    = "demo-analyst-token"
+	partnerUser     = "partner"
+	partnerPassword = "partner-demo-password"
+)
+
+// platform is everything the server serves: one store, one access policy, every feed.
+type platform struct {
+	store *memstore.Store
+	ioc   *iocstream.MemStore
+	auth  *access.Static
+	vis   *access.Visibility
+	mux   *http.ServeMux
+	// audience are the demo principals; see everyoneSees.
+	audience []*access.Principal
+	// feeds describe what is mounted, for the banner.
+	feeds []feedInfo
+	// objects is how many demo objects were stored.
+	objects int
+	// indicators are the demo indicators' ids, which the simulation changes.
+	indicators []stix.ID
+}
+
+// feedInfo is one banner entry: a feed's name, its URL path and a curl example.
+type feedInfo struct {
+	Name, Path, Curl string
+}
+
+// principals: the analyst sees up to TLP:AMBER and the Red organization's objects; the
+// partner sees up to TLP:GREEN and the Blue organization's.
+func principals() (analyst, partner *access.Principal) {
+	orgs := demodata.Orgs()
+	analyst = &access.Principal{UserID: "user-analyst", Name: analystUser,
+		Organizations: []string{string(orgs.Red)},
+		Capabilities:  []access.Capability{access.CapAccessDataSharing},
+		Markings:      access.Clearance{Max: []stix.ID{stix.TLP2Amber}}}
+	partner = &access.Principal{UserID: "user-partner", Name: partnerUser,
+		Organizations: []string{string(orgs.Blue)},
+		Capabilities:  []access.Capability{access.CapAccessDataSharing},
+		Markings:      access.Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	return analyst, partner
+}
+
+func newPlatform(ctx context.Context, cfg config) (*platform, error) {
+	analyst, partner := principals()
+	auth, err := access.NewStatic(access.StaticOptions{
+		Users: []access.StaticUser{
+			{Username: analystUser, Password: analystPassword, Principal: analyst},
+			{Username: partnerUser, Password: partnerPassword, Principal: partner},
+		},
+		Tokens: []access.StaticToken{{Token: analystToken, Principal: analyst}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Objects granted to an organization are seen by its members only; the rest by all.
+	vis, err := access.NewVisibility(&access.VisibilityOptions{EnforceOrganizations: true, UngrantedVisible: true})
+	if err != nil {
+		return nil, err
+	}
+	p := &platform{store: memstore.New(nil), ioc: iocstream.NewMemStore(nil), auth: auth, vis: vis,
+		mux: http.NewServeMux(), audience: []*access.Principal{analyst, partner}}
+	if err := p.seed(ctx, cfg.Indicators); err != nil {
+		return nil, err
+	}
+	p.mountIoCStream()
+	return p, nil
+}
+
+// seed puts the demo objects into the store and one IoC notification per indicator into
+// the IoC stream.
+func (p *platform) seed(ctx context.Context, indicators int) error {
+	// Objects are a minute apart; start early enough that the newest is about now, so the
+	// data is inside the IoC stream's 7-day retention and recent CSV windows.
+	start := time.Now().UTC().Add(-time.Duration(4*indicators+indicators/10+40) * time.Minute).Truncate(time.Minute)
+	objs, err := demodata.Generate(&demodata.Options{Indicators: indicators, Start: start})
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if err := p.put(ctx, o); err != nil {
+			return err
+		}
+		p.objects++
+		if o.Type() == "indicator" {
+			p.indicators = append(p.indicators, o.ID())
+		}
+	}
+	return nil
+}
+
+// put stores o and, for an indicator, notifies its IoCs on the IoC stream.
+func (p *platform) put(ctx context.Context, o *stix.Object) error {
+	if _, _, err := p.store.Put(ctx, o); err != nil {
+		return fmt.Errorf("storing %s: %w", o.ID(), err)
+	}
+	if o.Type() != "indicator" || !p.everyoneSees(o) {
+		return nil // the IoC stream has one audience: it carries only what all may see
+	}
+	tmpl := &iocstream.Notification{Origin: iocstream.OriginSubscriptions, Date: o.Created(),
+		Sources: []iocstream.Source{{Type: iocstream.SourceCollection, ID: "demo-indicators", Label: "Demo indicators"}},
+		Tags:    o.Labels()}
+	ns, err := iocstream.FromSTIX(o, tmpl)
+	if errors.Is(err, iocstream.ErrUnsupported) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, n := range ns {
+		if err := p.ioc.Add(ctx, n); err != nil && !errors.Is(err, iocstream.ErrExists) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *platform) mountIoCStream() {
+	h := iocstream.NewHandler(&iocstream.HandlerOptions{Store: p.ioc, Authenticator: p.auth, ReadOnly: true})
+	p.mux.Handle("/api/v3/", h)
+	p.feeds = append(p.feeds, feedInfo{Name: "IoC stream (VirusTotal API v3)", Path: "/api/v3/ioc_stream",
+		Curl: "curl -s -H 'x-apikey: " + analystToken + "' '{base}/api/v3/ioc_stream?limit=5&filter=entity_type:file'"})
+}
+
+// everyoneSees reports whether every demo principal may see o. Notifications in the IoC
+// stream are shared by all its callers, so only such objects may become notifications.
+func (p *platform) everyoneSees(o *stix.Object) bool {
+	for _, a := range p.audience {
+		if !p.vis.CanSee(a, o) {
+			return false
+		}
+	}
+	return true
+}
