@@ -207,7 +207,9 @@ func (d *Definition) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return fieldErr("filters", "%v", err)
 		}
-		out.Filters = g
+		if !g.IsEmpty() || len(g.Extra) > 0 { // an empty group is the zero Group, however spelt
+			out.Filters = g
+		}
 	}
 	if j.Interval != "" {
 		iv, err := time.ParseDuration(j.Interval)

@@ -64,7 +64,7 @@ func TestGolden(t *testing.T) {
 		hidden: []string{"RedBot", "SECRET", "Emotet,Dridex", "Emotet | Dridex"},
 	}, {
 		file: "separator.csv",
-		why: "a custom separator (;) without a header, and a filter: cells holding ; are quoted, commas are not",
+		why:  "a custom separator (;) without a header, and a filter: cells holding ; are quoted, commas are not",
 		def: `{"id":"semicolon","name":"Semicolon","feed_types":["Indicator","Url"],"separator":";",
 		  "filters":{"mode":"and","filters":[{"key":["pattern"],"values":["example"],"operator":"contains"}],"filterGroups":[]},
 		  "feed_attributes":[

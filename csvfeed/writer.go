@@ -99,7 +99,9 @@ func (f rowFormat) appendRow(dst []byte, cells []string) []byte {
 
 func (f rowFormat) appendCell(dst []byte, c string) []byte {
 	neutralise := !f.allowFormulas && c != "" && strings.IndexByte(formulaStarts, c[0]) >= 0
-	quoted := strings.ContainsAny(c, f.specials) || len(f.sep) > 1 && strings.Contains(c, f.sep)
+	// The apostrophe is part of the cell: with ' as separator it too forces quotes.
+	quoted := strings.ContainsAny(c, f.specials) || len(f.sep) > 1 && strings.Contains(c, f.sep) ||
+		neutralise && f.sep == "'"
 	if quoted {
 		dst = append(dst, '"')
 	}
