@@ -1,0 +1,231 @@
+package csvfeed
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// Source is what generation reads: scans, and relationships for neighbour columns.
+// Every store.Store is one.
+type Source interface {
+	store.Scanner
+	store.Reader
+}
+
+// Window is the half-open time range [Since, Until) of the platform time a feed selects
+// by ([store.Record.Updated] or [store.Record.DateAdded], per the definition's date
+// attribute): an object changed exactly at Until belongs to the next window. A zero
+// bound leaves that side open.
+type Window struct {
+	Since, Until time.Time
+}
+
+// File is one generated CSV file. It is immutable: readers may share it freely.
+type File struct {
+	// Feed is the id of the feed the file belongs to.
+	Feed string
+	// Window is what the file covers.
+	Window Window
+	// Generated is when the generation the file belongs to ran (Window.Until when set); it
+	// is the file's Last-Modified.
+	Generated time.Time
+	// Rows counts the entries, header excluded.
+	Rows int
+	// Truncated reports that more entries matched than the cap let in.
+	Truncated bool
+	// ETag is the strong HTTP entity tag of the content (a hash of it, quoted).
+	ETag string
+	// Header reports whether the first line holds the column names.
+	Header bool
+
+	content []byte
+}
+
+// Bytes returns a copy of the file's content.
+func (f *File) Bytes() []byte { return bytes.Clone(f.content) }
+
+// String returns the file's content.
+func (f *File) String() string { return string(f.content) }
+
+// Len returns the content's length in bytes.
+func (f *File) Len() int { return len(f.content) }
+
+// Reader returns a reader over the content.
+func (f *File) Reader() *bytes.Reader { return bytes.NewReader(f.content) }
+
+// Generate renders the file of f for window w as principal p sees it: the objects that
+// match the filters and feed types, whose date attribute lies in w, and that p may see
+// (vis.CanSee, then vis.Redact), newest first (ties by id, descending), at most the
+// feed's cap. It scans the store in that order and stops at the cap, so its cost grows
+// with the cap, not with the window. Columns read only visible objects: a neighbour
+// reached through a relationship counts only if both the relationship and the neighbour
+// are visible to p.
+//
+// A nil p sees nothing; a nil vis or src, or a window whose Until is before its Since,
+// gives an error wrapping [ErrInvalid]. Store errors are returned as they are.
+func (f *Feed) Generate(ctx context.Context, src Source, vis *access.Visibility, p *access.Principal, w Window) (*File, error) {
+	switch {
+	case src == nil || vis == nil:
+		return nil, fmt.Errorf("%w: Generate needs a source and a visibility", ErrInvalid)
+	case !w.Since.IsZero() && !w.Until.IsZero() && w.Until.Before(w.Since):
+		return nil, fmt.Errorf("%w: window ends before it starts", ErrInvalid)
+	}
+	g := generation{f: f, ctx: ctx, src: src, vis: vis, p: p}
+	if f.def.IncludeHeader {
+		g.buf = f.format.appendRow(g.buf, f.header)
+	}
+	file := &File{Feed: f.def.ID, Window: w, Generated: w.Until, Header: f.def.IncludeHeader}
+	if file.Generated.IsZero() {
+		file.Generated = time.Now().UTC()
+	}
+	if !f.none && p != nil {
+		if err := g.scan(w, file); err != nil {
+			return nil, err
+		}
+	}
+	sum := sha256.Sum256(g.buf)
+	file.ETag = `"` + hex.EncodeToString(sum[:16]) + `"`
+	file.content = g.buf
+	return file, nil
+}
+
+// generation is the state of one Generate call.
+type generation struct {
+	f     *Feed
+	ctx   context.Context
+	src   Source
+	vis   *access.Visibility
+	p     *access.Principal
+	buf   []byte
+	cells []string
+	vals  []string
+	rels  []store.Record // the current row's relationships, read once per row
+}
+
+func (g *generation) scan(w Window, file *File) error {
+	opts := store.ScanOptions{Order: g.f.order, Descending: true, Since: w.Since, Until: w.Until,
+		Types: g.f.types, Match: g.f.match.Match, Filter: g.f.filter}
+	for {
+		// One more than the rows still wanted: a full page then also says whether the cap cut.
+		opts.Limit = min(g.f.maxRows-file.Rows+1, store.MaxLimit)
+		page, err := store.Scan(g.ctx, g.src, opts)
+		if err != nil {
+			return err
+		}
+		for _, r := range page.Records {
+			if !g.vis.CanSee(g.p, r.Object) {
+				continue
+			}
+			o := g.vis.Redact(g.p, r.Object)
+			if o == nil {
+				continue // could not be cleaned: never emitted
+			}
+			if file.Rows == g.f.maxRows {
+				file.Truncated = true
+				return nil
+			}
+			if err := g.row(o); err != nil {
+				return err
+			}
+			file.Rows++
+		}
+		if page.Next == "" {
+			return nil
+		}
+		opts.After = page.Next
+	}
+}
+
+// row renders o's cells. A column without a mapping for o's type is empty.
+func (g *generation) row(o *stix.Object) error {
+	g.cells = g.cells[:0]
+	g.rels = nil
+	for i := range g.f.columns {
+		c := &g.f.columns[i]
+		g.vals = g.vals[:0]
+		for j := range c.mappings {
+			m := &c.mappings[j]
+			if !m.typ.Match(o) {
+				continue
+			}
+			if m.relType == "" {
+				g.vals = appendValues(g.vals, gjsonOf(o), m.path)
+			} else if err := g.neighbourValues(o, m); err != nil {
+				return err
+			}
+			break // the first mapping whose type matches
+		}
+		switch {
+		case len(g.vals) == 0:
+			g.cells = append(g.cells, "")
+		case c.first || len(g.vals) == 1:
+			g.cells = append(g.cells, g.vals[0])
+		default:
+			g.cells = append(g.cells, strings.Join(g.vals, c.sep))
+		}
+	}
+	g.buf = g.f.format.appendRow(g.buf, g.cells)
+	return nil
+}
+
+// neighbourValues appends m's values read from the visible objects of m's target type at
+// the other end of o's visible relationships of m's type, oldest relationship first, each
+// neighbour once.
+func (g *generation) neighbourValues(o *stix.Object, m *mapping) error {
+	if g.rels == nil {
+		rels, err := g.src.RelationsOf(g.ctx, o.ID())
+		if err != nil {
+			return err
+		}
+		slices.SortStableFunc(rels, func(a, b store.Record) int {
+			if c := a.Object.Created().Compare(b.Object.Created()); c != 0 {
+				return c
+			}
+			return strings.Compare(string(a.Object.ID()), string(b.Object.ID()))
+		})
+		g.rels = rels
+	}
+	var ids []stix.ID
+	for _, r := range g.rels {
+		rel := r.Object
+		if rel.Type() != "relationship" || !strings.EqualFold(rel.Get("relationship_type").Str, m.relType) ||
+			!g.vis.CanSee(g.p, rel) {
+			continue
+		}
+		src, dst := stix.ID(rel.Get("source_ref").Str), stix.ID(rel.Get("target_ref").Str)
+		other := dst
+		if dst == o.ID() {
+			other = src
+		}
+		if other != "" && !slices.Contains(ids, other) {
+			ids = append(ids, other)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	recs, err := g.src.GetMany(g.ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		r, ok := recs[id]
+		if !ok || !m.target.Match(r.Object) || !g.vis.CanSee(g.p, r.Object) {
+			continue
+		}
+		if n := g.vis.Redact(g.p, r.Object); n != nil {
+			g.vals = appendValues(g.vals, gjsonOf(n), m.path)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package csvfeed
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ctifeed/ctifeed/access"
+)
+
+// Ticker delivers the ticks that trigger regenerations; *time.Ticker behind the default.
+type Ticker interface {
+	C() <-chan time.Time
+	Stop()
+}
+
+// SchedulerOptions configure [NewScheduler]. Source and Visibility are required.
+type SchedulerOptions struct {
+	// Source is the store the feeds read.
+	Source Source
+	// Visibility decides what each principal sees.
+	Visibility *access.Visibility
+	// Feeds are the feeds to schedule; their ids must differ.
+	Feeds []*Feed
+	// Clock returns the current time (default time.Now); windows end at its readings.
+	Clock func() time.Time
+	// NewTicker returns a ticker firing every d (default: a time.Ticker).
+	NewTicker func(d time.Duration) Ticker
+	// MaxPrincipals bounds how many principals' files are kept per feed and generation
+	// (default 64); the oldest is dropped first and regenerated when asked for again.
+	MaxPrincipals int
+	// Logger receives generation failures (default: none).
+	Logger *slog.Logger
+}
+
+// Scheduler regenerates feeds at their intervals and hands out their latest files.
+//
+// Each regeneration fixes a new window (see [WindowMode]) and publishes it with one
+// atomic pointer swap. Files are immutable: a reader holds the file it got, complete,
+// whatever happens after. A public feed's file for unauthenticated callers (its public
+// principal) is generated before the window is published, so those callers never wait.
+// Any other principal's file for the current window is generated on its first request
+// and kept for the next requests of principals with the same clearance, until the next
+// regeneration; visibility depends only on clearance (markings, organizations, the
+// bypass and organization-sharing capabilities), so equal clearances share one file and
+// no principal ever receives a file generated for another clearance. Such a file reflects
+// the store when it was generated: an object changed again since the window closed has
+// left that window.
+//
+// A Scheduler is safe for concurrent use.
+type Scheduler struct {
+	src           Source
+	vis           *access.Visibility
+	clock         func() time.Time
+	newTicker     func(time.Duration) Ticker
+	maxPrincipals int
+	log           *slog.Logger
+	feeds         map[string]*feedState
+	order         []*feedState
+	running       atomic.Bool
+}
+
+type feedState struct {
+	feed *Feed
+	mu   sync.Mutex // serialises regenerations, which chain their windows
+	cur  atomic.Pointer[snapshot]
+}
+
+// snapshot is one generation of a feed: its window and the files made for it.
+type snapshot struct {
+	window Window
+	mu     sync.Mutex
+	files  map[[32]byte]*pending
+	keys   [][32]byte // insertion order, for eviction
+}
+
+type pending struct {
+	done chan struct{}
+	file *File
+	err  error
+}
+
+type timeTicker struct{ t *time.Ticker }
+
+func (t timeTicker) C() <-chan time.Time { return t.t.C }
+func (t timeTicker) Stop()               { t.t.Stop() }
+
+// NewScheduler returns a scheduler for opts.Feeds; nothing runs until [Scheduler.Run] or
+// [Scheduler.Regenerate]. It returns an error wrapping [ErrInvalid] for a missing source,
+// visibility or feed, or two feeds with one id.
+func NewScheduler(opts *SchedulerOptions) (*Scheduler, error) {
+	if opts == nil || opts.Source == nil || opts.Visibility == nil {
+		return nil, fmt.Errorf("%w: a scheduler needs a Source and a Visibility", ErrInvalid)
+	}
+	s := &Scheduler{src: opts.Source, vis: opts.Visibility, clock: opts.Clock, newTicker: opts.NewTicker,
+		maxPrincipals: opts.MaxPrincipals, log: opts.Logger, feeds: map[string]*feedState{}}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.newTicker == nil {
+		s.newTicker = func(d time.Duration) Ticker { return timeTicker{time.NewTicker(d)} }
+	}
+	if s.maxPrincipals <= 0 {
+		s.maxPrincipals = 64
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for i, f := range opts.Feeds {
+		if f == nil {
+			return nil, fmt.Errorf("%w: feed %d is nil", ErrInvalid, i)
+		}
+		if _, dup := s.feeds[f.ID()]; dup {
+			return nil, fmt.Errorf("%w: two feeds have the id %q", ErrInvalid, f.ID())
+		}
+		fs := &feedState{feed: f}
+		s.feeds[f.ID()] = fs
+		s.order = append(s.order, fs)
+	}
+	return s, nil
+}
+
+// Feed returns the feed with the id.
+func (s *Scheduler) Feed(id string) (*Feed, bool) {
+	fs, ok := s.feeds[id]
+	if !ok {
+		return nil, false
+	}
+	return fs.feed, true
+}
+
+// Run regenerates every feed at once and then at each tick of its interval, until ctx
+// ends; it then stops its goroutines and returns ctx's error. A failed regeneration is
+// logged and keeps the previous window, so a since-previous window then spans the
+// failure. Run may be called once.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return fmt.Errorf("%w: Run called twice", ErrInvalid)
+	}
+	var wg sync.WaitGroup
+	for _, fs := range s.order {
+		wg.Go(func() { s.loop(ctx, fs) })
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+func (s *Scheduler) loop(ctx context.Context, fs *feedState) {
+	t := s.newTicker(fs.feed.interval)
+	defer t.Stop()
+	for {
+		if err := s.regenerate(ctx, fs); err != nil && ctx.Err() == nil {
+			s.log.Error("csvfeed: regeneration failed", "feed", fs.feed.ID(), "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+		}
+	}
+}
+
+// Regenerate starts a new generation of the feed now: it fixes the next window and, for
+// a public feed, generates the public principal's file, then publishes both. On error
+// (ErrNotFound for an unknown id, or the store's) the previous generation stays current.
+func (s *Scheduler) Regenerate(ctx context.Context, id string) error {
+	fs, ok := s.feeds[id]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	return s.regenerate(ctx, fs)
+}
+
+func (s *Scheduler) regenerate(ctx context.Context, fs *feedState) error {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	now := s.clock().UTC()
+	w := Window{Since: now.Add(-fs.feed.interval), Until: now}
+	prev := fs.cur.Load()
+	switch {
+	case fs.feed.rolling > 0:
+		w.Since = now.Add(-fs.feed.rolling)
+	case prev != nil:
+		w.Since = prev.window.Until
+	}
+	if w.Until.Before(w.Since) { // the clock went back: an empty window, no overlap
+		w.Until = w.Since
+	}
+	snap := &snapshot{window: w, files: map[[32]byte]*pending{}}
+	if fs.feed.access.Public {
+		p, _ := fs.feed.access.Authorize(nil)
+		file, err := fs.feed.Generate(ctx, s.src, s.vis, p, w)
+		if err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		close(done)
+		k := clearanceKey(p)
+		snap.files[k] = &pending{done: done, file: file}
+		snap.keys = append(snap.keys, k)
+	}
+	fs.cur.Store(snap)
+	return nil
+}
+
+// File returns the latest file of the feed as p sees it (p as returned by the feed's
+// access.FeedAccess.Authorize; File does not check access). It returns an error wrapping
+// [ErrNotFound] for an unknown id and [ErrNotGenerated] before the first generation.
+func (s *Scheduler) File(ctx context.Context, id string, p *access.Principal) (*File, error) {
+	fs, ok := s.feeds[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	snap := fs.cur.Load()
+	if snap == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNotGenerated, id)
+	}
+	k := clearanceKey(p)
+	snap.mu.Lock()
+	pd, ok := snap.files[k]
+	if !ok {
+		pd = &pending{done: make(chan struct{})}
+		snap.files[k] = pd
+		snap.keys = append(snap.keys, k)
+		if len(snap.keys) > s.maxPrincipals {
+			delete(snap.files, snap.keys[0])
+			snap.keys = slices.Delete(snap.keys, 0, 1)
+		}
+	}
+	snap.mu.Unlock()
+	if !ok {
+		// Shared by every waiter, so one caller going away does not fail the others.
+		pd.file, pd.err = fs.feed.Generate(context.WithoutCancel(ctx), s.src, s.vis, p, snap.window)
+		if pd.err != nil {
+			snap.mu.Lock()
+			if snap.files[k] == pd {
+				delete(snap.files, k)
+				snap.keys = slices.DeleteFunc(snap.keys, func(x [32]byte) bool { return x == k })
+			}
+			snap.mu.Unlock()
+		}
+		close(pd.done)
+	}
+	select {
+	case <-pd.done:
+		return pd.file, pd.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// clearanceKey identifies what p may see: principals with equal keys see the same
+// objects the same way (see access.Visibility.CanSee and Redact).
+func clearanceKey(p *access.Principal) [32]byte {
+	if p == nil {
+		return sha256.Sum256([]byte("nil"))
+	}
+	if p.Has(access.CapBypass) {
+		return sha256.Sum256([]byte("bypass"))
+	}
+	sorted := func(ss []string) []string { ss = slices.Clone(ss); slices.Sort(ss); return slices.Compact(ss) }
+	var ms, mx []string
+	for _, m := range p.Markings.Markings {
+		ms = append(ms, string(m))
+	}
+	for _, m := range p.Markings.Max {
+		mx = append(mx, string(m))
+	}
+	b, _ := json.Marshal([]any{sorted(ms), sorted(mx), sorted(p.Organizations), p.Has(access.CapManageOrganizationSharing)})
+	return sha256.Sum256(b)
+}
