@@ -2,8 +2,8 @@ package taxii
 
 import (
 	"errors"
-	"slices"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
