@@ -20,17 +20,17 @@ var t0 = time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 
 // The fixture's ids, fixed so that goldens and cursors are deterministic.
 const (
-	idOrg       stix.ID = "identity--0a3ef6c4-9c7e-4e6a-9f3e-1f1c6f0b6a01"
-	idIndA      stix.ID = "indicator--1d4c2c1a-5b2e-4b0b-8a59-6a1e4a2f0a02"
-	idIndAmber  stix.ID = "indicator--2e5d3d2b-6c3f-4c1c-9b6a-7b2f5b3f1b03"
-	idMalware   stix.ID = "malware--3f6e4e3c-7d40-4d2d-8c7b-8c306c401c04"
-	idRel       stix.ID = "relationship--4a7f5f4d-8e51-4e3e-9d8c-9d417d512d05"
-	idIndC      stix.ID = "indicator--5b806a5e-9f62-4f4f-8e9d-ae528e623e06"
-	statusID            = "8a6c1f0e-2d3b-4c5a-9e8f-7a6b5c4d3e2f"
-	collPublic          = "6b2f3a59-7a15-4d8e-9a3c-1c2d3e4f5a01"
-	collIndic           = "7c3a4b6a-8b26-4e9f-8b4d-2d3e4f5a6b02"
-	collSecret          = "8d4b5c7b-9c37-4fa0-9c5e-3e4f5a6b7c03"
-	collWrite           = "9e5c6d8c-ad48-40b1-8d6f-4f5a6b7c8d04"
+	idOrg      stix.ID = "identity--0a3ef6c4-9c7e-4e6a-9f3e-1f1c6f0b6a01"
+	idIndA     stix.ID = "indicator--1d4c2c1a-5b2e-4b0b-8a59-6a1e4a2f0a02"
+	idIndAmber stix.ID = "indicator--2e5d3d2b-6c3f-4c1c-9b6a-7b2f5b3f1b03"
+	idMalware  stix.ID = "malware--3f6e4e3c-7d40-4d2d-8c7b-8c306c401c04"
+	idRel      stix.ID = "relationship--4a7f5f4d-8e51-4e3e-9d8c-9d417d512d05"
+	idIndC     stix.ID = "indicator--5b806a5e-9f62-4f4f-8e9d-ae528e623e06"
+	statusID           = "8a6c1f0e-2d3b-4c5a-9e8f-7a6b5c4d3e2f"
+	collPublic         = "6b2f3a59-7a15-4d8e-9a3c-1c2d3e4f5a01"
+	collIndic          = "7c3a4b6a-8b26-4e9f-8b4d-2d3e4f5a6b02"
+	collSecret         = "8d4b5c7b-9c37-4fa0-9c5e-3e4f5a6b7c03"
+	collWrite          = "9e5c6d8c-ad48-40b1-8d6f-4f5a6b7c8d04"
 )
 
 // stepClock is a settable clock for the store and the handler.
