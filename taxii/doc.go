@@ -46,7 +46,10 @@
 // continue after the position, so nothing is skipped or repeated, and objects added or
 // updated meanwhile appear on later pages. Reused with other filters, altered or made up,
 // it answers 400 naming `next`. `more` is exact: true only if another object exists beyond
-// the page, never merely because the page is full. The collection's filter, the caller's
+// the page, never merely because the page is full. Objects stored in the current
+// millisecond (plus [HandlerOptions.SettleDelay]) are held back until it has passed: one
+// stored later in the same millisecond could otherwise sort before a position already
+// handed out and be missed by both next and added_after polling. The collection's filter, the caller's
 // visibility and match[type] are applied by the store's scan (an exact page however sparse
 // the matches); match[id] reads the ids directly. A page never holds more than limit
 // objects; limit defaults to [HandlerOptions.DefaultLimit] and is capped at MaxLimit.

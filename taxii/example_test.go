@@ -18,8 +18,11 @@ import (
 func Example() {
 	ctx := context.Background()
 	indicators, _ := filter.ParseText("entity_type = Indicator")
+	// The store's fixed clock gives every object the same date_added, so the output is
+	// deterministic (objects with equal date_added are ordered by id).
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	h, err := taxii.NewHandler(&taxii.HandlerOptions{
-		Store: memstore.New(nil),
+		Store: memstore.New(&memstore.Options{Clock: func() time.Time { return at }}),
 		Title: "Example feeds",
 		APIRoots: []taxii.APIRoot{{Path: "api1", Title: "Indicators", Collections: []taxii.Collection{{
 			ID: "5cc3b7f4-8c0d-4b53-9e5b-0d5c4a0e2b11", Alias: "indicators", Title: "Indicators",
@@ -38,7 +41,6 @@ func Example() {
 	fmt.Println(d.Title, len(d.APIRoots))
 	root := d.Default
 
-	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
 	var objs []*stix.Object
 	for i, ip := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
 		o, _ := stix.NewIndicator("bad "+ip, "[ipv4-addr:value = '"+ip+"']", at,

@@ -54,6 +54,11 @@ type HandlerOptions struct {
 	// objects in the background; the status turns complete when they are written. By
 	// default POST writes before answering and the status it returns is complete.
 	AsyncWrites bool
+	// SettleDelay holds back objects whose date_added is less than this old (in addition
+	// to the current millisecond, which is always held back): a keyset position is only
+	// safe once no more writes can land before it. Raise it for a store whose writes
+	// become visible later than the time they carry (replication, long transactions).
+	SettleDelay time.Duration
 	// CursorKey signs the `next` tokens (HMAC-SHA256). Default: a random key, so tokens
 	// do not survive a restart; give every replica behind one address the same key.
 	CursorKey []byte
@@ -120,6 +125,7 @@ type Handler struct {
 	defLimit    int
 	maxLimit    int
 	async       bool
+	settle      time.Duration
 	key         []byte
 	clock       func() time.Time
 	newID       func() string
@@ -149,7 +155,7 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 	o := *opts
 	h := &Handler{store: o.Store, title: o.Title, description: o.Description, contact: o.Contact,
 		baseURL: strings.TrimSuffix(o.BaseURL, "/"), auth: o.Authenticator, vis: o.Visibility,
-		defLimit: o.DefaultLimit, maxLimit: o.MaxLimit, async: o.AsyncWrites,
+		defLimit: o.DefaultLimit, maxLimit: o.MaxLimit, async: o.AsyncWrites, settle: max(o.SettleDelay, 0),
 		clock: o.Clock, newID: o.NewID, log: o.Logger}
 	if h.title == "" {
 		h.title = "TAXII server"

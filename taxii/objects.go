@@ -38,6 +38,10 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 		start = p
 	}
 	ctx := q.r.Context()
+	// The horizon: objects stored in the current millisecond (or within SettleDelay) are
+	// held back, because an object stored later in that millisecond could sort before them
+	// and would then fall behind a position already handed out.
+	horizon := h.clock().Add(-h.settle).Truncate(time.Millisecond)
 	pg := &pager{st: h.store, vis: h.vis, p: q.sees, q: qu, single: objectID != ""}
 	var src source
 	switch {
@@ -56,18 +60,22 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 		match := h.matcher(q, c, qu)
 		var list listSource
 		for _, r := range recs {
-			if match(r.Object) && (qu.addedAfter.IsZero() || r.Updated.After(qu.addedAfter)) {
+			if match(r.Object) && r.Updated.Before(horizon) && (qu.addedAfter.IsZero() || r.Updated.After(qu.addedAfter)) {
 				list = append(list, r)
 			}
 		}
 		sortByKey(list)
 		src = list
 	default:
-		base := store.ScanOptions{Order: store.ByUpdated, Types: qu.types, Match: h.matcher(q, c, qu)}
+		base := store.ScanOptions{Order: store.ByUpdated, Types: qu.types, Match: h.matcher(q, c, qu), Until: horizon}
 		if !qu.addedAfter.IsZero() {
 			base.Since = qu.addedAfter.Add(time.Microsecond) // strictly after, at TAXII's precision
 		}
-		src = &scanSource{st: h.store, base: base}
+		if base.Since.Before(base.Until) {
+			src = &scanSource{st: h.store, base: base}
+		} else {
+			src = listSource(nil)
+		}
 	}
 	items, next, err := pg.page(ctx, src, start, qu.limit)
 	if err != nil {
