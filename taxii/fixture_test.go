@@ -33,15 +33,19 @@ const (
 	collWrite          = "9e5c6d8c-ad48-40b1-8d6f-4f5a6b7c8d04"
 )
 
-// stepClock is a settable clock for the store and the handler.
+// stepClock is a settable clock for the store and the handler; with tick set, every
+// reading advances it by tick, so that each write has its own millisecond and the
+// handler's horizon is always past the writes before it.
 type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	tick time.Duration
 }
 
 func (c *stepClock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.t = c.t.Add(c.tick)
 	return c.t
 }
 
