@@ -1,0 +1,93 @@
+// Package taxii serves STIX objects over TAXII 2.1 and reads them from any TAXII 2.1
+// server.
+//
+// [Handler] is an http.Handler for the whole standard: discovery, API roots, collections,
+// objects (GET and POST), one object (GET and DELETE), versions, manifest and status. A
+// collection is defined by the host ([Collection]): a FilterGroup over the one
+// [store.Store], an access policy, can_read and can_write. [Client] is the other side: the
+// same resources, iterators across pages, POST with status polling, and
+// [Client.ResolveMissing] for the referenced objects a page does not carry.
+//
+// # Wire
+//
+// Every response, errors included, has Content-Type application/taxii+json;version=2.1.
+// Requests may Accept it (with or without version), application/json, application/* or
+// */*; anything else answers 406. Timestamps are written with microsecond precision.
+// Envelopes and manifests omit empty lists ({"more":false} when nothing matches), and
+// X-TAXII-Date-Added-First/Last are set only when a page has objects. Errors are TAXII
+// error resources ([Error]) with http_status as a string; a malformed or unsupported query
+// parameter answers 400 and names the parameter in description and details.parameter.
+// Query parameters that are not TAXII's are ignored; a match[...] field the endpoint does
+// not define is refused.
+//
+// # date_added and versions
+//
+// The date_added of a version is when that version was stored: for the current version,
+// [store.Record.Updated] (when it became current); for older ones, the Updated that
+// [store.Reader.Versions] reports. Objects are listed in ascending (date_added, id) of
+// their current version, a keyset scan in [store.ByUpdated] order, so that a client
+// polling with added_after sees an object again when it gains a new version (STIX's own
+// created/modified are never used for this). With match[version] other than last, each
+// object contributes its selected versions, ascending by version, at its place in that
+// order; their date_added are each version's own. match[spec_version] keeps the versions
+// of the listed spec versions (default: the latest spec version among the object's
+// versions); match[version] then picks last, first, all and exact timestamps (a version
+// is modified, else created, else date_added). added_after applies to each version's
+// date_added. A version stored after the current one became current (an older version
+// arriving late) is listed only when its object's current version qualifies.
+//
+// # Pagination
+//
+// `next` is stateless: an HMAC-signed position (the (date_added, id) key of the last object
+// served and, when a page ends inside one object's versions, how many of them were served)
+// and a fingerprint of the query (API root, collection, endpoint, object id, added_after,
+// every match[...]; not limit). It may be replayed any number of times, by any replica that
+// has the same [HandlerOptions.CursorKey], and stays valid while objects are added: pages
+// continue after the position, so nothing is skipped or repeated, and objects added or
+// updated meanwhile appear on later pages. Reused with other filters, altered or made up,
+// it answers 400 naming `next`. `more` is exact: true only if another object exists beyond
+// the page, never merely because the page is full. Objects stored in the current
+// millisecond (plus [HandlerOptions.SettleDelay]) are held back until it has passed: one
+// stored later in the same millisecond could otherwise sort before a position already
+// handed out and be missed by both next and added_after polling. The collection's filter, the caller's
+// visibility and match[type] are applied by the store's scan (an exact page however sparse
+// the matches); match[id] reads the ids directly. A page never holds more than limit
+// objects; limit defaults to [HandlerOptions.DefaultLimit] and is capped at MaxLimit.
+//
+// # Access
+//
+// Each collection's [access.FeedAccess] decides who may use it: a restricted collection
+// answers 401 with WWW-Authenticate to anonymous callers, 403 to callers without the
+// data-sharing capability, and 404 to callers outside its authorized members, who do not
+// see it in the collection list either. Every object served passes [access.Visibility.CanSee]
+// and [access.Visibility.Redact] for the caller (older versions each on their own); an
+// object the caller may not see is absent, and GET or DELETE of it answers 404. Discovery
+// and API root resources are served to anyone. Wrong credentials answer 401 everywhere.
+//
+// # Writes
+//
+// POST to objects accepts a TAXII envelope or a STIX bundle (Content-Type
+// application/taxii+json, application/stix+json or application/json; otherwise 415), of at
+// most the API root's max_content_length (413), and a body that is not a JSON object with an
+// array of objects answers 422. Each object is parsed, checked with [stix.Validate] and
+// matched against the collection's filters; an object that fails is a failure with a
+// message in the status, the others are written with [store.Writer.Put]. An exact duplicate
+// or an older version is a success ("already stored"). A status resource ([Status]) is kept
+// for [HandlerOptions.StatusTTL] and shown only to the principal that posted. DELETE removes
+// the object with all its versions (the store deletes nothing less; a match[version] that
+// selects only some versions answers 400); can_write=false answers 403 to POST and DELETE.
+//
+// # Errors
+//
+// [NewHandler] and [NewClient] return errors wrapping [ErrInvalidOptions]. Client methods
+// return an [*Error] for every answer that is not a success, which matches [ErrNotFound],
+// [ErrUnauthorized] or [ErrForbidden] with errors.Is by status, and errors wrapping
+// [ErrBadResponse] for answers that break the standard. The handler logs store failures
+// and answers them 500 without details.
+//
+// # Concurrency
+//
+// A Handler and a Client are safe for concurrent use. With [HandlerOptions.AsyncWrites], a
+// POST starts one goroutine that writes the posted objects and ends when they are written;
+// otherwise the handler starts none.
+package taxii

@@ -1,0 +1,217 @@
+package taxii
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// getObjects serves objects, manifest, one object and its versions: all are pages of the
+// selected versions of the collection's objects, differing in what they list.
+func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID string) {
+	if !c.CanRead {
+		h.fail(q.w, errForbidden("this collection cannot be read"))
+		return
+	}
+	qu, e := parseQuery(q.r.URL.RawQuery, ep, h.defLimit, h.maxLimit)
+	if e != nil {
+		h.fail(q.w, e)
+		return
+	}
+	if ep == kindVersions {
+		qu.versions = versionMatch{all: true}
+	}
+	resource := q.root.path + "\x00" + c.ID + "\x00" + strconv.Itoa(int(ep)) + "\x00" + objectID
+	fp := qu.fingerprint(resource)
+	var start position
+	if qu.next != "" {
+		p, err := h.decodeToken(fp, qu.next)
+		if err != nil {
+			h.fail(q.w, errParam("next", err.Error()))
+			return
+		}
+		start = p
+	}
+	ctx := q.r.Context()
+	// The horizon: objects stored in the current millisecond (or within SettleDelay) are
+	// held back, because an object stored later in that millisecond could sort before them
+	// and would then fall behind a position already handed out.
+	horizon := h.clock().Add(-h.settle).Truncate(time.Millisecond)
+	pg := &pager{st: h.store, vis: h.vis, p: q.sees, q: qu, single: objectID != ""}
+	var src source
+	switch {
+	case objectID != "":
+		r, ok := h.findObject(q, c, objectID)
+		if !ok {
+			return
+		}
+		src = listSource{r}
+	case len(qu.ids) > 0:
+		recs, err := h.store.GetMany(ctx, qu.ids)
+		if err != nil {
+			h.storeFailed(q, err)
+			return
+		}
+		match := h.matcher(q, c, qu)
+		var list listSource
+		for _, r := range recs {
+			if match(r.Object) && r.Updated.Before(horizon) && (qu.addedAfter.IsZero() || r.Updated.After(qu.addedAfter)) {
+				list = append(list, r)
+			}
+		}
+		sortByKey(list)
+		src = list
+	default:
+		base := store.ScanOptions{Order: store.ByUpdated, Types: qu.types, Match: h.matcher(q, c, qu), Until: horizon}
+		if !qu.addedAfter.IsZero() {
+			base.Since = qu.addedAfter.Add(time.Microsecond) // strictly after, at TAXII's precision
+		}
+		if base.Since.Before(base.Until) {
+			src = &scanSource{st: h.store, base: base}
+		} else {
+			src = listSource(nil)
+		}
+	}
+	items, next, err := pg.page(ctx, src, start, qu.limit)
+	if err != nil {
+		h.storeFailed(q, err)
+		return
+	}
+	if len(items) > 0 {
+		q.w.Header().Set("X-TAXII-Date-Added-First", FormatTime(items[0].added))
+		q.w.Header().Set("X-TAXII-Date-Added-Last", FormatTime(items[len(items)-1].added))
+	}
+	token := ""
+	if next != nil {
+		token = h.encodeToken(fp, *next)
+	}
+	switch ep {
+	case kindManifest:
+		m := manifestResource{More: next != nil, Next: token}
+		for _, it := range items {
+			m.Objects = append(m.Objects, ManifestRecord{ID: string(it.obj.ID()), DateAdded: FormatTime(it.added),
+				Version: versionString(it), MediaType: STIXMediaType})
+		}
+		h.writeJSON(q.w, http.StatusOK, m)
+	case kindVersions:
+		v := versionsResource{More: next != nil, Next: token}
+		for _, it := range items {
+			v.Versions = append(v.Versions, versionString(it))
+		}
+		h.writeJSON(q.w, http.StatusOK, v)
+	default:
+		h.writeEnvelope(q.w, items, next != nil, token)
+	}
+}
+
+// writeEnvelope writes the objects as stored, without re-encoding them.
+func (h *Handler) writeEnvelope(w http.ResponseWriter, items []item, more bool, next string) {
+	size := 64 + len(next)
+	for _, it := range items {
+		size += len(it.obj.Raw()) + 1
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"more":`...)
+	b = strconv.AppendBool(b, more)
+	if next != "" {
+		b = append(b, `,"next":`...)
+		b = strconv.AppendQuote(b, next) // base64url: nothing to escape
+	}
+	if len(items) > 0 {
+		b = append(b, `,"objects":[`...)
+		for i, it := range items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, it.obj.Raw()...)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+}
+
+// matcher is what a scan keeps: the collection's objects (by their current version) of
+// match[type] that the caller may see.
+func (h *Handler) matcher(q *request, c *collection, qu *query) func(*stix.Object) bool {
+	p := q.sees
+	return func(o *stix.Object) bool {
+		if len(qu.types) > 0 {
+			if _, ok := slices.BinarySearch(qu.types, o.Type()); !ok {
+				return false
+			}
+		}
+		return (c.match == nil || c.match.Match(o)) && h.vis.CanSee(p, o)
+	}
+}
+
+// findObject returns the current record of objectID if it is in the collection and the
+// caller may see it, answering 404 (or 400 for a malformed id) itself otherwise.
+func (h *Handler) findObject(q *request, c *collection, objectID string) (store.Record, bool) {
+	id := stix.ID(objectID)
+	if id.Validate() != nil {
+		h.fail(q.w, &Error{Status: http.StatusBadRequest, Title: "Bad request", Description: "object-id: not a STIX identifier"})
+		return store.Record{}, false
+	}
+	r, err := h.store.Get(q.r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.fail(q.w, errNotFound("no such object in this collection"))
+		return store.Record{}, false
+	}
+	if err != nil {
+		h.storeFailed(q, err)
+		return store.Record{}, false
+	}
+	if !(c.match == nil || c.match.Match(r.Object)) || !h.vis.CanSee(q.sees, r.Object) {
+		h.fail(q.w, errNotFound("no such object in this collection"))
+		return store.Record{}, false
+	}
+	return r, true
+}
+
+// deleteObject removes an object with all its versions. The store keeps no way to delete
+// single versions, so a match[version] that selects only some of them is refused.
+func (h *Handler) deleteObject(q *request, c *collection, objectID string) {
+	if !c.CanWrite {
+		h.fail(q.w, errForbidden("this collection cannot be written"))
+		return
+	}
+	qu, e := parseQuery(q.r.URL.RawQuery, kindDelete, h.defLimit, h.maxLimit)
+	if e != nil {
+		h.fail(q.w, e)
+		return
+	}
+	if _, given := q.r.URL.Query()["match[version]"]; !given {
+		qu.versions = versionMatch{all: true}
+	}
+	r, ok := h.findObject(q, c, objectID)
+	if !ok {
+		return
+	}
+	ctx := q.r.Context()
+	vs, err := h.store.Versions(ctx, r.Object.ID())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.storeFailed(q, err)
+		return
+	}
+	sel := selectVersions(vs, qu)
+	switch {
+	case len(sel) == 0:
+		h.fail(q.w, errNotFound("no version of the object matches"))
+		return
+	case len(sel) != len(vs):
+		h.fail(q.w, errParam("match[version]", "this server deletes an object with all its versions; select them all"))
+		return
+	}
+	if _, err := h.store.Delete(ctx, r.Object.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.storeFailed(q, err)
+		return
+	}
+	q.w.WriteHeader(http.StatusOK)
+}

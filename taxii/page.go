@@ -1,0 +1,242 @@
+package taxii
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// item is one version served: the object as the principal may see it, and its date_added
+// (when that version was stored).
+type item struct {
+	obj   *stix.Object
+	added time.Time
+}
+
+// source yields the current records of a request in key order, (Record.Updated, id).
+type source interface {
+	// records returns up to n records whose key lies after after (nil: from the start),
+	// and whether more exist beyond them.
+	records(ctx context.Context, after *key, n int) ([]store.Record, bool, error)
+}
+
+// pager builds pages of items for one request.
+type pager struct {
+	st     store.Reader
+	vis    *access.Visibility
+	p      *access.Principal
+	q      *query
+	single bool // one object's versions: a skip applies whatever its time
+}
+
+func keyOf(r store.Record) *key { return &key{t: r.Updated, id: r.Object.ID()} }
+
+// page returns up to limit items from start on, and the position of the next page when
+// more items exist (exactly: it has seen one). Records are read in batches of limit+1, so
+// a page of current versions costs one store scan.
+func (pg *pager) page(ctx context.Context, src source, start position, limit int) ([]item, *position, error) {
+	items := make([]item, 0, min(limit, 1024))
+	prev, first := start.after, true
+	for {
+		recs, more, err := src.records(ctx, prev, min(limit+1, store.MaxLimit))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range recs {
+			its, err := pg.expand(ctx, r)
+			if err != nil {
+				return nil, nil, err
+			}
+			offset := 0
+			if first && start.skip > 0 && r.Object.ID() == start.skipID &&
+				(start.skipTime.IsZero() || r.Updated.Equal(start.skipTime)) {
+				offset = min(start.skip, len(its))
+				its = its[offset:]
+			}
+			first = false
+			for i, it := range its {
+				if len(items) == limit {
+					next := &position{after: prev}
+					if n := offset + i; n > 0 {
+						next.skip, next.skipID = n, r.Object.ID()
+						if !pg.single {
+							next.skipTime = r.Updated
+						}
+					}
+					return items, next, nil
+				}
+				items = append(items, it)
+			}
+			prev = keyOf(r)
+		}
+		if !more {
+			return items, nil, nil
+		}
+	}
+}
+
+// expand returns the versions of r that the query selects and the principal may see.
+func (pg *pager) expand(ctx context.Context, r store.Record) ([]item, error) {
+	q := pg.q
+	if q.versions.onlyLast() && len(q.specs) == 0 {
+		if o := pg.show(r.Object); o != nil {
+			return []item{{obj: o, added: r.Updated}}, nil
+		}
+		return nil, nil
+	}
+	vs, err := pg.st.Versions(ctx, r.Object.ID())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // deleted since it was scanned
+	}
+	if err != nil {
+		return nil, err
+	}
+	vs = selectVersions(vs, q)
+	out := make([]item, 0, len(vs))
+	for _, v := range vs {
+		if !q.addedAfter.IsZero() && !v.Updated.After(q.addedAfter) {
+			continue
+		}
+		if o := pg.show(v.Object); o != nil {
+			out = append(out, item{obj: o, added: v.Updated})
+		}
+	}
+	return out, nil
+}
+
+// selectVersions applies match[spec_version] (default: the latest spec version among the
+// object's versions) and then match[version] to vs, ascending by version.
+func selectVersions(vs []store.Record, q *query) []store.Record {
+	if len(q.specs) > 0 {
+		vs = slices.DeleteFunc(slices.Clone(vs), func(r store.Record) bool {
+			_, ok := slices.BinarySearch(q.specs, specOf(r.Object))
+			return !ok
+		})
+	} else {
+		latest := ""
+		for _, r := range vs {
+			latest = max(latest, specOf(r.Object))
+		}
+		vs = slices.DeleteFunc(slices.Clone(vs), func(r store.Record) bool { return specOf(r.Object) != latest })
+	}
+	if len(vs) == 0 || q.versions.all {
+		return vs
+	}
+	keep := make([]bool, len(vs))
+	keep[0] = keep[0] || q.versions.first
+	keep[len(vs)-1] = keep[len(vs)-1] || q.versions.last
+	for _, t := range q.versions.at {
+		for i, r := range vs {
+			if versionTime(r).Equal(t) {
+				keep[i] = true
+			}
+		}
+	}
+	out := vs[:0]
+	for i, r := range vs {
+		if keep[i] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// specOf returns an object's spec_version; SCOs may omit it, and STIX 2.1 is the default.
+func specOf(o *stix.Object) string {
+	if s := o.SpecVersion(); s != "" {
+		return s
+	}
+	return "2.1"
+}
+
+// versionTime is the version of a record as TAXII sees it: modified, else created, else
+// (objects without either) when it was stored.
+func versionTime(r store.Record) time.Time {
+	if t := r.Object.Version(); !t.IsZero() {
+		return t
+	}
+	return r.Updated
+}
+
+// versionString writes the version as the object spells it, or date_added.
+func versionString(it item) string {
+	if s := it.obj.ModifiedRaw(); s != "" {
+		return s
+	}
+	if s := it.obj.CreatedRaw(); s != "" {
+		return s
+	}
+	return FormatTime(it.added)
+}
+
+// show returns o as the principal may receive it, or nil if they may not see it.
+func (pg *pager) show(o *stix.Object) *stix.Object {
+	if !pg.vis.CanSee(pg.p, o) {
+		return nil
+	}
+	return pg.vis.Redact(pg.p, o)
+}
+
+// scanSource reads a collection through the store's keyset scan ordered by Updated, with
+// the collection's filter, the caller's visibility and match[type] applied by the scan,
+// so that a page is exact however sparse the matches.
+type scanSource struct {
+	st   store.Scanner
+	base store.ScanOptions
+}
+
+func (s *scanSource) records(ctx context.Context, after *key, n int) ([]store.Record, bool, error) {
+	opts := s.base
+	opts.Limit = n
+	if after != nil {
+		opts.After = store.Cursor{Order: store.ByUpdated, Time: after.t, ID: after.id}.String()
+	}
+	p, err := store.Scan(ctx, s.st, opts)
+	return p.Records, p.Next != "", err
+}
+
+// listSource serves records fetched beforehand (match[id], a single object), sorted by key.
+type listSource []store.Record
+
+func (l listSource) records(_ context.Context, after *key, n int) ([]store.Record, bool, error) {
+	i := 0
+	if after != nil {
+		i, _ = slices.BinarySearchFunc(l, after, func(r store.Record, k *key) int {
+			if c := r.Updated.Compare(k.t); c != 0 {
+				return c
+			}
+			if r.Object.ID() < k.id {
+				return -1
+			}
+			if r.Object.ID() > k.id {
+				return 1
+			}
+			return 0
+		})
+		if i < len(l) && l[i].Object.ID() == after.id && l[i].Updated.Equal(after.t) {
+			i++
+		}
+	}
+	end := min(i+n, len(l))
+	return l[i:end], end < len(l), nil
+}
+
+func sortByKey(recs []store.Record) {
+	slices.SortFunc(recs, func(a, b store.Record) int {
+		if c := a.Updated.Compare(b.Updated); c != 0 {
+			return c
+		}
+		if a.Object.ID() < b.Object.ID() {
+			return -1
+		}
+		if a.Object.ID() > b.Object.ID() {
+			return 1
+		}
+		return 0
+	})
+}

@@ -1,0 +1,187 @@
+package taxii
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// addObjects serves POST {collection}/objects/: it writes each object of the envelope (or
+// STIX bundle) through the store and answers 202 with a status resource.
+func (h *Handler) addObjects(q *request, c *collection) {
+	if !c.CanWrite {
+		h.fail(q.w, errForbidden("this collection cannot be written"))
+		return
+	}
+	if !postable(q.r.Header.Get("Content-Type")) {
+		h.fail(q.w, &Error{Status: http.StatusUnsupportedMediaType, Title: "Unsupported media type",
+			Description: "send " + MediaType})
+		return
+	}
+	limit := q.root.MaxContentLength
+	tooLarge := &Error{Status: http.StatusRequestEntityTooLarge, Title: "Content too large",
+		Description: "the body is larger than max_content_length, " + strconv.FormatInt(limit, 10) + " bytes"}
+	if q.r.ContentLength > limit {
+		h.fail(q.w, tooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(q.w, q.r.Body, limit))
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			h.fail(q.w, tooLarge)
+			return
+		}
+		h.fail(q.w, &Error{Status: http.StatusBadRequest, Title: "Bad request", Description: "the body could not be read"})
+		return
+	}
+	raws, err := decodeEnvelope(body)
+	if err != nil {
+		h.fail(q.w, &Error{Status: http.StatusUnprocessableEntity, Title: "Unprocessable content", Description: err.Error()})
+		return
+	}
+	now := h.clock()
+	st := Status{ID: h.newID(), Status: StatusPending, RequestTimestamp: FormatTime(now), TotalCount: len(raws)}
+	if !h.async {
+		for _, raw := range raws {
+			st.record(h.addOne(q.r.Context(), c, raw))
+		}
+		st.Status = StatusComplete
+		h.statuses.put(q.root.path, owner(q), st, now)
+		h.writeJSON(q.w, http.StatusAccepted, st)
+		return
+	}
+	for _, raw := range raws {
+		st.Pendings = append(st.Pendings, StatusDetail{ID: gjson.GetBytes(raw, "id").String()})
+	}
+	st.PendingCount = len(raws)
+	if len(raws) == 0 {
+		st.Status = StatusComplete
+	}
+	h.statuses.put(q.root.path, owner(q), st, now)
+	h.writeJSON(q.w, http.StatusAccepted, st)
+	if len(raws) == 0 {
+		return
+	}
+	// The writes outlive the request but not their own work: the goroutine ends when every
+	// object is written.
+	ctx := context.WithoutCancel(q.r.Context())
+	rootPath, id := q.root.path, st.ID
+	go func() {
+		for _, raw := range raws {
+			d, ok := h.addOne(ctx, c, raw)
+			h.statuses.update(rootPath, id, func(s *Status) {
+				s.Pendings = s.Pendings[1:]
+				s.PendingCount--
+				s.record(d, ok)
+				if s.PendingCount == 0 {
+					s.Status = StatusComplete
+				}
+			})
+		}
+	}()
+}
+
+func (st *Status) record(d StatusDetail, ok bool) {
+	if ok {
+		st.Successes = append(st.Successes, d)
+		st.SuccessCount++
+	} else {
+		st.Failures = append(st.Failures, d)
+		st.FailureCount++
+	}
+}
+
+// addOne parses, validates and stores one object. Objects the collection's filter does
+// not select are refused: a collection only ever gains what it would serve.
+func (h *Handler) addOne(ctx context.Context, c *collection, raw json.RawMessage) (StatusDetail, bool) {
+	d := StatusDetail{ID: gjson.GetBytes(raw, "id").String()}
+	o, err := stix.Parse(raw)
+	if err != nil {
+		d.Message = err.Error()
+		return d, false
+	}
+	d.Version = o.ModifiedRaw()
+	if d.Version == "" {
+		d.Version = o.CreatedRaw()
+	}
+	if err := stix.Validate(o); err != nil {
+		d.Message = err.Error()
+		return d, false
+	}
+	if c.match != nil && !c.match.Match(o) {
+		d.Message = "the object does not match the collection's filters"
+		return d, false
+	}
+	_, changed, err := h.store.Put(ctx, o)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		d.Message = "a different object with this id and version is stored"
+		return d, false
+	case err != nil:
+		h.log.Error("taxii: storing an object failed", "id", o.ID(), "err", err)
+		d.Message = "the object could not be stored"
+		return d, false
+	case !changed:
+		d.Message = "already stored (a duplicate or an older version)"
+	}
+	if d.Version == "" { // an object without versions: its version is when it was stored
+		if r, err := h.store.Get(ctx, o.ID()); err == nil {
+			d.Version = FormatTime(r.Updated)
+		}
+	}
+	return d, true
+}
+
+// postable accepts the TAXII media type (version 2.1 or none), the STIX one for a bundle,
+// and plain application/json.
+func postable(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/json":
+		return true
+	case "application/taxii+json", "application/stix+json":
+		v, ok := params["version"]
+		return !ok || v == "2.1"
+	}
+	return false
+}
+
+// decodeEnvelope returns the objects of a TAXII envelope or a STIX bundle: a JSON object
+// whose "objects", if present, is an array of JSON objects. A "type" other than "bundle"
+// is refused, so that a single STIX object is not mistaken for an empty envelope.
+func decodeEnvelope(body []byte) ([]json.RawMessage, error) {
+	var env struct {
+		Type    *string           `json:"type"`
+		Objects []json.RawMessage `json:"objects"`
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return nil, errors.New("the body is not a TAXII envelope or a STIX bundle (a JSON object)")
+	}
+	if err := json.Unmarshal(body, &env); err != nil {
+		return nil, fmt.Errorf("the body is not a TAXII envelope or a STIX bundle: %v", err)
+	}
+	if env.Type != nil && *env.Type != "bundle" {
+		return nil, fmt.Errorf("the body has type %q: send an envelope or a bundle", *env.Type)
+	}
+	for i, raw := range env.Objects {
+		if len(raw) == 0 || raw[0] != '{' {
+			return nil, fmt.Errorf("objects[%d] is not a JSON object", i)
+		}
+	}
+	return env.Objects, nil
+}
