@@ -44,6 +44,11 @@
 // [Message.Sources] (consumers upsert the target and delete the sources); otherwise every
 // source that was a member, then the target if it was one, is deleted.
 //
+// Look-ups (dependencies, relationships, ends) read the store as it is when the event is
+// processed, not as it was when the event was logged: a subscriber behind the log may send
+// an object's newer version, or send as a dependency an object whose own create event is
+// still ahead; consumers upsert creates, so the result converges.
+//
 // Inferences ([Inferred]) are skipped, as dependencies too, unless [Options.WithInferences].
 //
 // # The cache
