@@ -66,7 +66,10 @@
 // [Subscriber.Recover] is the snapshot of a from..recover window: every member whose last
 // change ([store.Record.Updated]) lies in the window, each as a create after its
 // dependencies, in the order of last change, stamped with the position the snapshot
-// stands for. It fills the cache like live messages do.
+// stands for. It fills the cache like live messages do. The window selects by the filters
+// themselves (pushed down to stores implementing [store.FilterPushdown]); relationships
+// come with their matching ends, as live, so a relationship whose end changed outside the
+// window is not in the snapshot even if it changed inside it.
 //
 // # Errors
 //
