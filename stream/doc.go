@@ -35,7 +35,7 @@
 //
 // Relationship events: with resolution on, a relationship or sighting whose end passes the
 // filters is itself a member, so its creation, update and deletion are sent (with its
-// dependencies). Deletions: with resolution on, when an object leaves or is deleted, its
+// dependencies) as the event's own message, Dependency unset. Deletions: with resolution on, when an object leaves or is deleted, its
 // relationships that resolution sends with it are deleted first (as dependencies), then
 // the object. Which ones "were sent" is recomputed from the store (current relationships
 // the principal may see, with every other end visible) rather than remembered, so it is
