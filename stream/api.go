@@ -1,0 +1,123 @@
+package stream
+
+// This file is the contract between the engine (issue #6) and the HTTP layer (issue #7).
+// Its exported names and signatures are fixed; the bodies live in the engine's files.
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/filter"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// Definition describes one live stream as the host configures it. It round-trips as JSON.
+type Definition struct {
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	Description string        `json:"description,omitempty"`
+	Filters     *filter.Group `json:"filters,omitempty"` // nil: every object
+	// Live is false for a stopped stream, which answers 410 Gone.
+	Live bool `json:"stream_live"`
+	// Public streams need no authentication (see access.FeedAccess).
+	Public            bool            `json:"stream_public"`
+	AuthorizedMembers []access.Member `json:"authorized_members,omitempty"`
+	// Defaults are the options a subscriber gets when it does not set them.
+	Defaults Options `json:"defaults"`
+}
+
+// Options are the per-subscriber tuning parameters (query parameters or headers on the wire).
+type Options struct {
+	// NoDependencies is "avoid dependencies resolution": only referenced objects are sent
+	// as dependencies, never the relationships of an object.
+	NoDependencies bool `json:"no_dependencies,omitempty"`
+	// NoDeletions is listen-delete=false: no delete messages are published.
+	NoDeletions bool `json:"no_deletions,omitempty"`
+	// WithInferences includes objects the host marks as inferred.
+	WithInferences bool `json:"with_inferences,omitempty"`
+	// CacheTTL is how long a dependency sent stays known as sent (0: [DefaultCacheTTL],
+	// 5 minutes). In JSON it is a duration string such as "5m0s".
+	CacheTTL time.Duration `json:"cache_ttl,omitempty"`
+	// CacheSize bounds how many sent objects are remembered (0: [DefaultCacheSize], 10,000).
+	CacheSize int `json:"cache_size,omitempty"`
+}
+
+// MessageType is the kind of an output message, and the SSE event name it is sent as.
+type MessageType string
+
+// The message types.
+const (
+	Create MessageType = "create"
+	Update MessageType = "update"
+	Merge  MessageType = "merge"
+	Delete MessageType = "delete"
+)
+
+// Message is one output message for one subscriber.
+type Message struct {
+	Type MessageType
+	// Object is the STIX object as the subscriber may see it (already redacted).
+	Object *stix.Object
+	// Dependency is true for an object sent because another needs it (OpenCTI's
+	// origin {"referer":"init-dependencies"}), including relationships sent with an end and
+	// relationships deleted because an end left.
+	Dependency bool
+	// Patch and ReversePatch are RFC 6902 JSON Patch documents (update messages only):
+	// Patch turns the previous version into Object, ReversePatch turns Object back.
+	Patch, ReversePatch json.RawMessage
+	// Sources are the merged-away objects (merge messages only), as the subscriber may see them.
+	Sources []*stix.Object
+	// Pos and Time are the position and time of the log event that produced the message
+	// (for recovery snapshots: the position the snapshot was taken at).
+	Pos  store.Position
+	Time time.Time
+}
+
+// SubscriberOptions configure [NewSubscriber].
+type SubscriberOptions struct {
+	// Principal is whom the subscriber sees as (already authorized for the stream). Required.
+	Principal *access.Principal
+	// Visibility decides which objects Principal may see and redacts them. Required.
+	Visibility *access.Visibility
+	// Options override Definition.Defaults field by field where non-zero.
+	Options Options
+	// FilterOptions compile the definition's filters (host-defined keys).
+	FilterOptions *filter.CompileOptions
+	// Clock drives the sent-objects cache; nil is time.Now.
+	Clock func() time.Time
+}
+
+// Subscriber computes one subscriber's messages. It is not safe for concurrent use: one
+// connection owns one Subscriber.
+type Subscriber struct {
+	engineState
+}
+
+// NewSubscriber compiles def's filters for one subscriber reading src.
+// It returns an error naming the problem for an invalid definition or missing options.
+func NewSubscriber(src store.Reader, def Definition, opts SubscriberOptions) (*Subscriber, error) {
+	return newSubscriber(src, def, opts)
+}
+
+// Process returns, in order, the messages event ev produces for this subscriber (often
+// none) and records what they send. The slice is one message group: a consumer that
+// received only part of it must receive it again whole.
+func (s *Subscriber) Process(ctx context.Context, ev store.Event) ([]Message, error) {
+	return s.process(ctx, ev)
+}
+
+// Recover returns the recovery snapshot: as create messages, in dependency order, every
+// object matching the stream whose last change (Record.Updated) lies in [since, until),
+// with its dependencies. at is the log position the snapshot stands for (set on messages).
+func (s *Subscriber) Recover(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position) ([]Message, error) {
+	return s.recover(ctx, scan, since, until, at)
+}
+
+// SetDefinition replaces the stream definition (a filter change applies from the next
+// Process call); the sent-objects cache is kept.
+func (s *Subscriber) SetDefinition(def Definition) error {
+	return s.setDefinition(def)
+}
