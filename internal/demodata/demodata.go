@@ -119,9 +119,7 @@ func (g *gen) build() error {
 }
 
 func (g *gen) identities() error {
-	for _, m := range stix.TLPMarkings()[4:] { // the TLP 2.0 definitions
-		g.objs = append(g.objs, m)
-	}
+	g.objs = append(g.objs, stix.TLPMarkings()[4:]...) // the TLP 2.0 definitions
 	orgs := Orgs()
 	for _, o := range []struct {
 		id   stix.ID
