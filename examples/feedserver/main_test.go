@@ -109,3 +109,59 @@ func TestSimulationChangesDataAndStops(t *testing.T) {
 		t.Fatalf("no simulated change was reported:\n%s", output())
 	}
 }
+
+func TestTAXII(t *testing.T) {
+	base, _ := startServer(t, config{})
+	taxiiJSON := map[string]string{"Accept": "application/taxii+json;version=2.1"}
+	resp, body := get(t, base+"/taxii2/", taxiiJSON)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "version=2.1") {
+		t.Fatalf("discovery: status %d, type %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	auth := map[string]string{"Accept": taxiiJSON["Accept"], "Authorization": "Bearer " + analystToken}
+	resp, body = get(t, base+"/taxii2/demo/collections/"+collIndicators+"/objects/?limit=3", auth)
+	var env struct {
+		More    bool
+		Objects []struct{ Type string }
+	}
+	if err := json.Unmarshal(body, &env); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("objects: status %d, %v: %s", resp.StatusCode, err, body)
+	}
+	if len(env.Objects) != 3 || !env.More {
+		t.Errorf("got %d objects, more=%v; want 3 and more", len(env.Objects), env.More)
+	}
+	for _, o := range env.Objects {
+		if o.Type != "indicator" {
+			t.Errorf("indicators collection served a %s", o.Type)
+		}
+	}
+	if resp, body := get(t, base+"/taxii2/demo/collections/"+collIndicators+"/objects/", taxiiJSON); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous on a restricted collection: status %d, want 401: %s", resp.StatusCode, body)
+	}
+	if resp, body := get(t, base+"/taxii2/demo/collections/"+collPublic+"/objects/", taxiiJSON); resp.StatusCode != http.StatusOK {
+		t.Errorf("anonymous on the public collection: status %d, want 200: %s", resp.StatusCode, body)
+	}
+}
+
+func TestCSVFeeds(t *testing.T) {
+	base, _ := startServer(t, config{})
+	deadline := time.Now().Add(10 * time.Second) // the scheduler's first generation runs at start
+	var resp *http.Response
+	var body []byte
+	for {
+		resp, body = get(t, base+"/feeds/detection-indicators", map[string]string{"Authorization": "Bearer " + analystToken})
+		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(body), "\r\n"), "\r\n")
+	if lines[0] != "id,name,pattern,confidence,malware" || len(lines) < 2 {
+		t.Errorf("unexpected file (header then rows):\n%s", body)
+	}
+	if resp, body := get(t, base+"/feeds/detection-indicators", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous on a restricted feed: status %d, want 401: %s", resp.StatusCode, body)
+	}
+}

@@ -34,6 +34,9 @@ type platform struct {
 	audience []*access.Principal
 	// feeds describe what is mounted, for the banner.
 	feeds []feedInfo
+	// background are the goroutines the platform needs while it serves (CSV regeneration,
+	// the simulation); each returns when its context ends.
+	background []func(ctx context.Context)
 	// objects is how many demo objects were stored.
 	objects int
 	// indicators are the demo indicators' ids, which the simulation changes.
@@ -82,6 +85,14 @@ func newPlatform(ctx context.Context, cfg config) (*platform, error) {
 	if err := p.seed(ctx, cfg.Indicators); err != nil {
 		return nil, err
 	}
+	if err := p.mountTAXII(); err != nil {
+		return nil, err
+	}
+	sched, err := p.mountCSV()
+	if err != nil {
+		return nil, err
+	}
+	p.background = append(p.background, func(ctx context.Context) { runCSV(ctx, sched) })
 	p.mountIoCStream()
 	return p, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,13 +36,13 @@ func run(ctx context.Context, cfg config, out io.Writer, ready func(baseURL stri
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	simDone := make(chan struct{})
-	go func() {
-		defer close(simDone)
-		if cfg.Simulate > 0 {
-			p.simulate(ctx, cfg.Simulate, out)
-		}
-	}()
+	if cfg.Simulate > 0 {
+		p.background = append(p.background, func(ctx context.Context) { p.simulate(ctx, cfg.Simulate, out) })
+	}
+	var bg sync.WaitGroup
+	for _, task := range p.background {
+		bg.Go(func() { task(srvCtx) })
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -52,7 +53,7 @@ func run(ctx context.Context, cfg config, out io.Writer, ready func(baseURL stri
 	shutCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stop()
 	err = srv.Shutdown(shutCtx)
-	<-simDone
+	bg.Wait()
 	if err2 := <-errc; !errors.Is(err2, http.ErrServerClosed) && err == nil {
 		err = err2
 	}
