@@ -2,4 +2,87 @@
 // the create, update, merge and delete messages each subscriber receives, with dependency
 // resolution, data segregation and a per-subscriber cache of what was sent; and the
 // Server-Sent Events handler and Go consumer that carry them.
+//
+// # The engine
+//
+// A [Definition] says what a stream selects (OpenCTI filters) and who may read it; a
+// [Subscriber] is one consumer of it, running as one principal. [Subscriber.Process] turns
+// each [store.Event] into that consumer's messages, in order, as a function of the event,
+// the definition, the principal, what the subscriber was already sent, and store look-ups.
+// With m(x) = "x passes the filters and the principal may see it" (REFERENCE §4.1):
+//
+//   - !m(prev) && m(cur): the object enters, a create (even for an update event);
+//   - m(prev) && m(cur): an update, with RFC 6902 patches both ways ([Message.Patch]);
+//   - m(prev) && !m(cur), or a delete event of a member: a delete, unless deletions are
+//     off ([Options.NoDeletions]). The delete carries the last version the principal could
+//     see, never a later one it may not.
+//
+// Every create, update and merge comes after its dependencies, sent as creates with
+// [Message.Dependency] set, even when they do not pass the filters: the objects it
+// references, recursively (created_by_ref, object_marking_refs, object_refs and every other
+// _ref/_refs except the granted organizations), and, unless [Options.NoDependencies], the
+// relationships and sightings that have it as an end, with their own references (other
+// end included). Each message comes after everything in its group it references; ties go
+// dependencies first (markings, identities, other objects, relationships), then the object,
+// then its relationships, then by id, so output is deterministic.
+//
+// Segregation applies to every message: an object the principal may not see (access
+// [access.Visibility.CanSee]) is never sent; what is sent is [access.Visibility.Redact]'s
+// output. A reference to an object the principal may not see, or that is not stored, is
+// left dangling (STIX allows it) and the referring object is still sent; but a relationship
+// or sighting is sent only when every one of its ends is stored and visible: never a
+// relationship without both ends.
+//
+// Relationship events: with resolution on, a relationship or sighting whose end passes the
+// filters is itself a member, so its creation, update and deletion are sent (with its
+// dependencies). Deletions: with resolution on, when an object leaves or is deleted, its
+// relationships that resolution sends with it are deleted first (as dependencies), then
+// the object. Which ones "were sent" is recomputed from the store (current relationships
+// the principal may see, with every other end visible) rather than remembered, so it is
+// also right after a reconnect or a cache expiry. Merges: when the target is a member
+// after the merge, one merge message carries it, with the sources the principal may see in
+// [Message.Sources] (consumers upsert the target and delete the sources); otherwise every
+// source that was a member, then the target if it was one, is deleted.
+//
+// Look-ups (dependencies, relationships, ends) read the store as it is when the event is
+// processed, not as it was when the event was logged: a subscriber behind the log may send
+// an object's newer version, or send as a dependency an object whose own create event is
+// still ahead; consumers upsert creates, so the result converges.
+//
+// Inferences ([Inferred]) are skipped, as dependencies too, unless [Options.WithInferences].
+//
+// # The cache
+//
+// Each subscriber remembers what it sent for [Options.CacheTTL] (default 5 minutes, as
+// OpenCTI documents) and at most [Options.CacheSize] objects (default 10,000; the oldest
+// sends are forgotten first), on the clock of [SubscriberOptions.Clock]. A dependency sent
+// within the lifetime is not sent again; the object an event is about always is. An entry
+// lives from its last send (finding it does not extend it). Deleting an object forgets it,
+// and so does any change to it that the subscriber does not receive, since its copy is
+// stale: the next object that needs it sends the new version.
+//
+// # Recovery
+//
+// [Subscriber.Recover] is the snapshot of a from..recover window: every member whose last
+// change ([store.Record.Updated]) lies in the window, each as a create after its
+// dependencies, in the order of last change, stamped with the position the snapshot
+// stands for. It fills the cache like live messages do.
+//
+// # Errors
+//
+// [NewSubscriber], [Subscriber.SetDefinition], [Definition.Validate], [ParseDefinition] and
+// [Options.Validate] return [FieldError]s naming the field, joined with errors.Join; every
+// one wraps [ErrInvalid] and its cause (a filter's *filter.ValidationError, for instance).
+// [Subscriber.Process] and [Subscriber.Recover] return the store's errors wrapped with
+// what was being looked up, the context's error when it is done, and an error wrapping
+// ErrInvalid for an event of unknown kind. After an error the subscriber is still usable,
+// but the event's messages were not produced: the caller retries the event or recovers.
+//
+// # Concurrency
+//
+// A [Definition] and [Options] are plain values. A [Subscriber] is not safe for concurrent
+// use: one connection owns one Subscriber, and calls Process, Recover and SetDefinition
+// from one goroutine (or with its own locking). Subscribers share nothing with each other,
+// so any number may run in parallel on one store; the store, the Visibility and the
+// principal they read are safe for concurrent use.
 package stream

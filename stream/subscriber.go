@@ -1,0 +1,205 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/filter"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// engineState is a Subscriber's state: the compiled definition, who it runs as, and what it
+// was sent. Only the goroutine that owns the Subscriber touches it.
+type engineState struct {
+	src        store.Reader
+	def        Definition
+	match      *filter.Matcher
+	filterJSON json.RawMessage // the filters for store push-down; nil for "every object"
+	filterOpts *filter.CompileOptions
+	principal  *access.Principal
+	vis        *access.Visibility
+	own        Options // the subscriber's own options, before the definition's defaults
+	opts       Options // in effect
+	cache      *sentCache
+}
+
+func newSubscriber(src store.Reader, def Definition, opts SubscriberOptions) (*Subscriber, error) {
+	errs := opts.validate()
+	if src == nil {
+		errs = append(errs, fieldErr("src", "a subscriber needs a store to read"))
+	}
+	if err := def.Validate(opts.FilterOptions); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	s := &Subscriber{engineState{
+		src:        src,
+		filterOpts: opts.FilterOptions,
+		principal:  opts.Principal,
+		vis:        opts.Visibility,
+		own:        opts.Options,
+	}}
+	if err := s.apply(def); err != nil {
+		return nil, err
+	}
+	s.cache = newSentCache(s.opts.CacheTTL, s.opts.CacheSize, clock)
+	return s, nil
+}
+
+func (s *Subscriber) setDefinition(def Definition) error {
+	if err := def.Validate(s.filterOpts); err != nil {
+		return err
+	}
+	if err := s.apply(def); err != nil {
+		return err
+	}
+	s.cache.configure(s.opts.CacheTTL, s.opts.CacheSize)
+	return nil
+}
+
+// apply compiles a validated definition and recomputes the options in effect.
+func (s *engineState) apply(def Definition) error {
+	var m *filter.Matcher
+	var fj json.RawMessage
+	if def.Filters != nil && !def.Filters.IsEmpty() {
+		var err error
+		if m, err = filter.Compile(*def.Filters, s.filterOpts); err != nil {
+			return &FieldError{Field: "filters", Err: err}
+		}
+		if fj, err = json.Marshal(def.Filters); err != nil {
+			return &FieldError{Field: "filters", Err: err}
+		}
+	}
+	s.def, s.match, s.filterJSON = def, m, fj
+	s.opts = s.own.merged(def.Defaults)
+	return nil
+}
+
+// Definition returns the definition in effect.
+func (s *Subscriber) Definition() Definition { return s.def }
+
+// Options returns the options in effect: the subscriber's own, then the definition's
+// defaults, then the package defaults.
+func (s *Subscriber) Options() Options { return s.opts }
+
+// resolving reports whether dependencies resolution is on (relationships of an object are
+// sent with it).
+func (s *engineState) resolving() bool { return !s.opts.NoDependencies }
+
+// sees reports whether the principal may receive o at all: visible (markings,
+// organizations) and, unless WithInferences is set, not inferred.
+func (s *engineState) sees(o *stix.Object) bool {
+	return o != nil && s.vis.CanSee(s.principal, o) && (s.opts.WithInferences || !Inferred(o))
+}
+
+// Inferred reports whether o is an inference of the platform's rule engine, which a
+// subscriber receives only with [Options.WithInferences]: OpenCTI marks those with
+// "is_inferred": true in its extension ([access.OpenCTIExtension]); a top-level
+// "x_opencti_inferred": true is accepted too, for hosts that do not use the extension.
+func Inferred(o *stix.Object) bool {
+	return o.Extension(access.OpenCTIExtension).Get("is_inferred").Type == gjson.True ||
+		o.Get("x_opencti_inferred").Type == gjson.True
+}
+
+// member is m(x) of REFERENCE §4.1: x passes the filters and the principal may see it. A
+// relationship or sighting is a member only with every end stored and visible (never a
+// relationship without both ends); with dependencies resolution on, it is also a member
+// when one of its ends passes the filters (relationship events of matching objects).
+func (s *engineState) member(ctx context.Context, x *stix.Object) (bool, error) {
+	if !s.sees(x) {
+		return false, nil
+	}
+	if !stix.IsRelationshipType(x.Type()) {
+		return s.match.Match(x), nil
+	}
+	own := s.match.Match(x)
+	if !own && !s.resolving() {
+		return false, nil
+	}
+	ends, ok, err := s.visibleEnds(ctx, x, "")
+	if err != nil || !ok {
+		return false, err
+	}
+	if own {
+		return true, nil
+	}
+	for _, e := range ends {
+		if s.match.Match(e) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// visibleEnds returns the current ends of relation r other than except, and whether every
+// one of them is stored and visible.
+func (s *engineState) visibleEnds(ctx context.Context, r *stix.Object, except stix.ID) ([]*stix.Object, bool, error) {
+	ids := relationEnds(r)
+	if len(ids) == 0 {
+		return nil, false, nil // a relation without ends is malformed: never emitted
+	}
+	want := ids[:0:0]
+	for _, id := range ids {
+		if id != except {
+			want = append(want, id)
+		}
+	}
+	if len(want) == 0 {
+		return nil, true, nil
+	}
+	recs, err := s.src.GetMany(ctx, want)
+	if err != nil {
+		return nil, false, fmt.Errorf("stream: looking up the ends of %s: %w", r.ID(), err)
+	}
+	ends := make([]*stix.Object, 0, len(want))
+	for _, id := range want {
+		rec, ok := recs[id]
+		if !ok || !s.sees(rec.Object) {
+			return nil, false, nil
+		}
+		ends = append(ends, rec.Object)
+	}
+	return ends, true, nil
+}
+
+// relationEnds returns the ids a relationship or sighting connects: source_ref and
+// target_ref; sighting_of_ref, where_sighted_refs and observed_data_refs.
+func relationEnds(r *stix.Object) []stix.ID {
+	var ids []stix.ID
+	for _, ref := range r.Refs() {
+		switch ref.Path {
+		case "source_ref", "target_ref", "sighting_of_ref", "where_sighted_refs", "observed_data_refs":
+			if !containsID(ids, ref.ID) {
+				ids = append(ids, ref.ID)
+			}
+		}
+	}
+	return ids
+}
+
+// followed reports whether a reference is a dependency. The organizations an object is
+// shared with are access data, not knowledge: they are never sent as dependencies.
+func followed(r stix.Ref) bool { return !strings.HasSuffix(r.Path, "granted_refs") }
+
+func containsID(ids []stix.ID, id stix.ID) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
