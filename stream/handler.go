@@ -96,10 +96,11 @@ type HandlerOptions struct {
 // position, and the frames before it carry the position the connection had completed
 // before the group. A consumer cut off inside a group therefore receives the whole group
 // again, and one cut off after it resumes with the next. (OpenCTI gives every frame of a
-// group the event's id, so a consumer cut off mid-group loses the rest.) On resume, the
-// events of the cache window before the resume point are replayed without sending anything
-// so that the subscriber's sent-objects cache is what it would have been without the cut,
-// and the resumed groups are the ones the uninterrupted stream would have sent.
+// group the event's id, so a consumer cut off mid-group loses the rest.) A resumed
+// connection starts with an empty sent-objects cache: its groups may repeat dependencies
+// the consumer already received (creates are idempotent), but never omit one. Replaying
+// the cache window before the resume point would avoid the repeats, but could also mark as
+// sent objects this consumer never received (it may have started later), so it is not done.
 //
 // Parameters, from the query first, then the header of the same name: from (or the
 // Last-Event-ID header): "0" or "0-0" for the whole log, a position, or an RFC 3339 date

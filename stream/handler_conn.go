@@ -17,10 +17,6 @@ import (
 	"github.com/ctifeed/ctifeed/store"
 )
 
-// defaultCacheTTL mirrors the engine's documented default (REFERENCE §4.1), for the
-// length of the window replayed on resume.
-const defaultCacheTTL = 5 * time.Minute
-
 // errEnded ends a connection because the stream or the caller's access changed.
 var errEnded = errors.New("stream: connection ended by a definition or access change")
 
@@ -72,63 +68,12 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 	default:
 		c.pos = b.Last // live only, as OpenCTI does
 	}
-	if !c.pos.IsZero() {
-		if err := c.warm(ctx, c.pos); err != nil {
-			return err
-		}
-	}
 	if !prm.recover.IsZero() {
 		if err := c.recoverUntil(ctx, prm.recover, b.Last); err != nil {
 			return err
 		}
 	}
 	return c.live(ctx)
-}
-
-// warm replays, sending nothing, the events of the cache window up to upto, so that the
-// subscriber's sent-objects cache is what an uninterrupted connection would hold and a
-// resumed stream sends the same groups. Events retention dropped are skipped: the cache
-// is then colder, which costs resent dependencies, never lost messages.
-func (c *conn) warm(ctx context.Context, upto store.Position) error {
-	ttl := c.opts.CacheTTL
-	if ttl <= 0 {
-		ttl = c.def.Defaults.CacheTTL
-	}
-	if ttl <= 0 {
-		ttl = defaultCacheTTL
-	}
-	pos := store.PositionAt(upto.Time().Add(-ttl))
-	for pos.Compare(upto) < 0 {
-		evs, err := c.h.src.Read(ctx, pos, c.h.batch)
-		if errors.Is(err, store.ErrGap) {
-			b, berr := c.h.src.Bounds(ctx)
-			if berr != nil {
-				return berr
-			}
-			next := before(b.First)
-			if next.Compare(pos) <= 0 {
-				return fmt.Errorf("stream: log reports a gap after %s but retains from %s: %w", pos, b.First, err)
-			}
-			pos = next
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if len(evs) == 0 {
-			return nil
-		}
-		for _, ev := range evs {
-			if ev.Pos.Compare(upto) > 0 {
-				return nil
-			}
-			if _, err := c.proc.Process(ctx, ev); err != nil {
-				return err
-			}
-			pos = ev.Pos
-		}
-	}
-	return nil
 }
 
 // recoverUntil sends the recovery snapshot of the objects changed between the resume

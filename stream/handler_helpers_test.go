@@ -112,6 +112,7 @@ type envOptions struct {
 	auth         access.Authenticator
 	realEngine   bool
 	vis          *access.Visibility
+	clock        func() time.Time // drives the store and the subscribers' caches
 }
 
 // tickClock returns a clock starting at 2024-01-01 that advances 1 ms per call, so that
@@ -129,7 +130,11 @@ func tickClock() func() time.Time {
 
 func newEnv(t *testing.T, o envOptions, defs ...Definition) *env {
 	t.Helper()
-	e := &env{t: t, store: memstore.New(&memstore.Options{Clock: tickClock(), MaxEvents: o.maxEvents})}
+	storeClock, subClock := tickClock(), func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }
+	if o.clock != nil {
+		storeClock, subClock = o.clock, o.clock
+	}
+	e := &env{t: t, store: memstore.New(&memstore.Options{Clock: storeClock, MaxEvents: o.maxEvents})}
 	var err error
 	if e.reg, err = NewRegistry(defs...); err != nil {
 		t.Fatal(err)
@@ -140,7 +145,7 @@ func newEnv(t *testing.T, o envOptions, defs ...Definition) *env {
 	}
 	e.h, err = NewHandler(&HandlerOptions{
 		Store: e.store, Streams: e.reg, Authenticator: o.auth, Heartbeat: hb, WriteTimeout: o.writeTimeout,
-		Visibility: o.vis, Clock: func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) },
+		Visibility: o.vis, Clock: subClock,
 	})
 	if err != nil {
 		t.Fatal(err)
