@@ -1,0 +1,395 @@
+package stream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/filter"
+	"github.com/ctifeed/ctifeed/internal/sse"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// Source is what a [Handler] reads: objects (for dependencies), scans (for recovery
+// snapshots) and the change log. A [store.Store] is one.
+type Source interface {
+	store.Reader
+	store.Scanner
+	store.Log
+}
+
+// Defaults of [HandlerOptions].
+const (
+	DefaultHeartbeat    = 5 * time.Second
+	DefaultWriteTimeout = 30 * time.Second
+	DefaultBatchSize    = 256
+)
+
+// HandlerOptions configure [NewHandler]. Store is required; everything else has a default.
+type HandlerOptions struct {
+	// Store is where objects and the change log are read.
+	Store Source
+	// Streams looks stream definitions up by id (nil: no stream exists, every request 404).
+	Streams Definitions
+	// Prefix is the path before /stream (default: none, so streams are at /stream/{id}).
+	Prefix string
+	// Authenticator turns a request's credentials into a principal. Nil treats every
+	// request as anonymous, which only public streams serve.
+	Authenticator access.Authenticator
+	// Visibility decides which objects a principal sees (default: TLP markings only, no
+	// organization segregation).
+	Visibility *access.Visibility
+	// PublicPrincipal is whom anonymous requests to public streams run as (see
+	// access.FeedAccess.PublicPrincipal).
+	PublicPrincipal *access.Principal
+	// FilterOptions compile the streams' filters (host-defined filter keys).
+	FilterOptions *filter.CompileOptions
+	// Heartbeat is the interval of heartbeat frames on an idle connection and of the checks
+	// that the stream still exists, is live and the caller may still use it (default 5 s).
+	Heartbeat time.Duration
+	// WriteTimeout bounds each write to a consumer; a consumer that does not read for that
+	// long is disconnected (default 30 s).
+	WriteTimeout time.Duration
+	// BatchSize is how many log events a connection reads at once (default 256); with the
+	// frames of one event it bounds a connection's memory.
+	BatchSize int
+	// Logger receives failures the consumer sees only as a closed stream (default: none).
+	Logger *slog.Logger
+	// Clock drives the subscribers' sent-objects caches (default time.Now).
+	Clock func() time.Time
+}
+
+// Handler serves live streams as OpenCTI does (REFERENCE §4.2):
+//
+//	GET {prefix}/stream        the streams the caller may use, as a JSON array
+//	GET {prefix}/stream/{id}   the stream, as Server-Sent Events
+//
+// # Access
+//
+// A stream is public (no credentials needed) or restricted to principals with
+// access.CapAccessDataSharing, optionally only its authorized members
+// ([access.FeedAccess.Authorize]). Answers: 401 with WWW-Authenticate for missing or wrong
+// credentials on a restricted stream, 403 for a caller who may not use data sharing, 404
+// for an unknown stream or one the caller may not know of, 410 for a stopped stream (Live
+// false), 400 naming a malformed parameter, 405 for another method. Errors are plain text.
+//
+// # Frames
+//
+// The response opens with a connected frame (no id; data: [Connected]). Each log event
+// yields the messages of [Subscriber.Process], one frame each, named by the message type
+// (create, update, merge, delete) with OpenCTI's data (version 4, message, origin, data,
+// context). An idle connection gets a heartbeat frame every Heartbeat, whose id is the
+// last log position read (events the stream filters out included) and whose data is that
+// position's date as a JSON string; ids never come from the wall clock.
+//
+// # Resuming
+//
+// Every id is a log position "<milliseconds>-<sequence>", and reconnecting with any id
+// received (as Last-Event-ID or from) delivers every message not received, in order:
+// the messages of one event form a group; the last frame of a group carries the event's
+// position, and the frames before it carry the position the connection had completed
+// before the group. A consumer cut off inside a group therefore receives the whole group
+// again, and one cut off after it resumes with the next. (OpenCTI gives every frame of a
+// group the event's id, so a consumer cut off mid-group loses the rest.) A resumed
+// connection starts with an empty sent-objects cache: its groups may repeat dependencies
+// the consumer already received (creates are idempotent), but never omit one. Replaying
+// the cache window before the resume point would avoid the repeats, but could also mark as
+// sent objects this consumer never received (it may have started later), so it is not done.
+//
+// Parameters, from the query first, then the header of the same name: from (or the
+// Last-Event-ID header): "0" or "0-0" for the whole log, a position, or an RFC 3339 date
+// (the first event at or after it); without either the stream starts at the log's end,
+// live only. recover: an RFC 3339 date; first a recovery snapshot (create frames, with
+// dependencies) of the objects whose last change lies in [from's date, recover), then live
+// from recover; its frames resume like one group. no-dependencies=true, listen-delete=false
+// and with-inferences=true set the [Options]; any value other than true or false is 400.
+//
+// # Gaps
+//
+// When the log no longer holds every event after the resume point (retention, or a
+// consumer slower than retention), the connection sends a gap frame (no id; data: [Gap])
+// instead of skipping silently, then a recovery snapshot of the objects changed in the
+// missed window (create frames), then continues live after the dropped events.
+//
+// # Changes and flow control
+//
+// At every heartbeat interval the connection reads its definition again and
+// re-authenticates the original request: a deleted or stopped stream, revoked access,
+// failed credentials or a principal whose rights changed end the connection (the consumer
+// reconnects and gets the matching status); a filter change applies from the next event.
+// Each connection pulls from the log at its own pace (Read a batch, Wait when caught up),
+// so a slow consumer delays no other and memory per connection is bounded by one batch
+// and one event's frames; a write blocked for WriteTimeout ends the connection. A
+// connection ends when the request's context ends or [Handler.Close] is called.
+//
+// A Handler is safe for concurrent use.
+type Handler struct {
+	src       Source
+	streams   Definitions
+	prefix    string
+	auth      access.Authenticator
+	vis       *access.Visibility
+	public    *access.Principal
+	filterOpt *filter.CompileOptions
+	heartbeat time.Duration
+	wtimeout  time.Duration
+	batch     int
+	log       *slog.Logger
+	clock     func() time.Time
+
+	// newProcessor makes a connection's processor; tests replace it.
+	newProcessor func(src store.Reader, def Definition, opts SubscriberOptions) (processor, error)
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
+	conns     sync.WaitGroup
+}
+
+// processor is what a connection needs of a [Subscriber].
+type processor interface {
+	Process(ctx context.Context, ev store.Event) ([]Message, error)
+	Recover(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position) ([]Message, error)
+	SetDefinition(def Definition) error
+}
+
+func newEngineProcessor(src store.Reader, def Definition, opts SubscriberOptions) (processor, error) {
+	s, err := NewSubscriber(src, def, opts)
+	if err != nil {
+		return nil, err // not a typed nil in an interface
+	}
+	return s, nil
+}
+
+// NewHandler returns a Handler. It returns an error when opts or opts.Store is nil.
+func NewHandler(opts *HandlerOptions) (*Handler, error) {
+	if opts == nil || opts.Store == nil {
+		return nil, errors.New("stream: NewHandler needs a Store")
+	}
+	o := *opts
+	h := &Handler{
+		src: o.Store, streams: o.Streams, auth: o.Authenticator, vis: o.Visibility, public: o.PublicPrincipal,
+		filterOpt: o.FilterOptions, heartbeat: o.Heartbeat, wtimeout: o.WriteTimeout, batch: o.BatchSize,
+		log: o.Logger, clock: o.Clock, newProcessor: newEngineProcessor, done: make(chan struct{}),
+	}
+	if h.streams == nil {
+		h.streams = &Registry{}
+	}
+	if p := strings.Trim(o.Prefix, "/"); p != "" {
+		h.prefix = "/" + p
+	}
+	if h.vis == nil {
+		v, err := access.NewVisibility(nil)
+		if err != nil {
+			return nil, err
+		}
+		h.vis = v
+	}
+	if h.heartbeat <= 0 {
+		h.heartbeat = DefaultHeartbeat
+	}
+	if h.wtimeout <= 0 {
+		h.wtimeout = DefaultWriteTimeout
+	}
+	if h.batch <= 0 {
+		h.batch = DefaultBatchSize
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.clock == nil {
+		h.clock = time.Now
+	}
+	return h, nil
+}
+
+// Close ends every open connection, makes new requests answer 503, and waits until the
+// connections have returned. Call it on server shutdown (http.Server.RegisterOnShutdown),
+// since http.Server.Shutdown does not end streaming responses by itself.
+func (h *Handler) Close() {
+	h.closeOnce.Do(func() { close(h.done) })
+	h.conns.Wait()
+}
+
+func (h *Handler) closed() bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rest, ok := strings.CutPrefix(r.URL.Path, h.prefix)
+	var id string
+	switch {
+	case ok && rest == "/stream":
+	case ok && strings.HasPrefix(rest, "/stream/"):
+		id = rest[len("/stream/"):]
+		if id == "" || strings.Contains(id, "/") {
+			ok = false
+		}
+	default:
+		ok = false
+	}
+	if !ok {
+		httpError(w, http.StatusNotFound, "no such stream")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if h.closed() {
+		httpError(w, http.StatusServiceUnavailable, "the server is shutting down")
+		return
+	}
+	p, ok := h.authenticate(w, r)
+	if !ok {
+		return
+	}
+	if id == "" {
+		h.list(w, r, p)
+		return
+	}
+	h.serveStream(w, r, id, p)
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	http.Error(w, msg, code)
+}
+
+// authenticate runs the Authenticator; it answers the request itself on failure.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request) (*access.Principal, bool) {
+	if h.auth == nil {
+		return nil, true
+	}
+	p, err := h.auth.Authenticate(r)
+	switch {
+	case errors.Is(err, access.ErrInvalidCredentials):
+		access.WriteChallenge(w)
+		httpError(w, http.StatusUnauthorized, "invalid credentials")
+		return nil, false
+	case err != nil:
+		h.log.Error("stream: authentication failed", "err", err)
+		httpError(w, http.StatusServiceUnavailable, "authentication is unavailable; retry later")
+		return nil, false
+	}
+	return p, true
+}
+
+// feedAccess is the access rule of def.
+func (h *Handler) feedAccess(def Definition) access.FeedAccess {
+	return access.FeedAccess{Public: def.Public, PublicPrincipal: h.public, AuthorizedMembers: def.AuthorizedMembers}
+}
+
+// listEntry is one stream in the listing.
+type listEntry struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Live        bool   `json:"stream_live"`
+	Public      bool   `json:"stream_public"`
+}
+
+// list answers GET {prefix}/stream with the streams p may use.
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, p *access.Principal) {
+	defs, err := h.streams.List(r.Context())
+	if err != nil {
+		h.log.Error("stream: listing streams failed", "err", err)
+		httpError(w, http.StatusServiceUnavailable, "the stream list is unavailable; retry later")
+		return
+	}
+	out := []listEntry{}
+	for _, d := range defs {
+		if _, dec := h.feedAccess(d).Authorize(p); dec == access.Allowed {
+			out = append(out, listEntry{ID: d.ID, Name: d.Name, Description: d.Description, Live: d.Live, Public: d.Public})
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// lookup reads the definition of id and decides whether p may use it, answering the
+// request on failure. It returns the principal to run as.
+func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, id string, p *access.Principal) (Definition, *access.Principal, bool) {
+	def, err := h.streams.Get(r.Context(), id)
+	switch {
+	case errors.Is(err, ErrUnknownStream):
+		httpError(w, http.StatusNotFound, "no such stream")
+		return Definition{}, nil, false
+	case err != nil:
+		h.log.Error("stream: reading a definition failed", "stream", id, "err", err)
+		httpError(w, http.StatusServiceUnavailable, "the stream is unavailable; retry later")
+		return Definition{}, nil, false
+	}
+	runAs, dec := h.feedAccess(def).Authorize(p)
+	switch dec {
+	case access.Allowed:
+	case access.Unauthenticated:
+		access.WriteChallenge(w)
+		httpError(w, http.StatusUnauthorized, "authentication required")
+		return Definition{}, nil, false
+	case access.Hidden:
+		httpError(w, http.StatusNotFound, "no such stream")
+		return Definition{}, nil, false
+	default:
+		httpError(w, dec.Status(), "you may not use this stream")
+		return Definition{}, nil, false
+	}
+	if !def.Live {
+		httpError(w, http.StatusGone, "this stream is stopped")
+		return Definition{}, nil, false
+	}
+	return def, runAs, true
+}
+
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string, p *access.Principal) {
+	prm, err := parseParams(r)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	def, runAs, ok := h.lookup(w, r, id, p)
+	if !ok {
+		return
+	}
+	proc, err := h.newProcessor(h.src, def, SubscriberOptions{
+		Principal: runAs, Visibility: h.vis, Options: prm.opts, FilterOptions: h.filterOpt, Clock: h.clock,
+	})
+	if err != nil {
+		h.log.Error("stream: cannot subscribe", "stream", id, "err", err)
+		httpError(w, http.StatusInternalServerError, "the stream is misconfigured")
+		return
+	}
+	if r.Method == http.MethodHead {
+		sse.SetHeaders(w.Header())
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+
+	h.conns.Add(1)
+	defer h.conns.Done()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-h.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	c := &conn{h: h, r: r, id: id, def: def, principal: p, runAs: runAs, proc: proc, opts: prm.opts}
+	if err := c.run(ctx, w, prm); err != nil && ctx.Err() == nil {
+		h.log.Info("stream: connection ended", "stream", id, "err", err)
+	}
+}

@@ -1,0 +1,251 @@
+package stream
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/internal/seedscenario"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// fakeClock is a settable clock shared by the store (positions) and the handler (the
+// subscribers' caches).
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// seedAnalyst is the seed scenario's subscriber: data sharing, cleared up to TLP:AMBER.
+func seedAnalyst() *access.Principal {
+	return &access.Principal{UserID: "analyst", Name: "analyst",
+		Capabilities: []access.Capability{access.CapAccessDataSharing},
+		Markings:     access.Clearance{Max: []stix.ID{stix.TLP2Amber}}}
+}
+
+// seedEnv serves the seed scenario's stream, restricted, to the token "analyst-token",
+// with the real engine.
+func seedEnv(t *testing.T, clk *fakeClock, heartbeat time.Duration) *env {
+	t.Helper()
+	auth, err := access.NewStatic(access.StaticOptions{Tokens: []access.StaticToken{{Token: "analyst-token", Principal: seedAnalyst()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := seedscenario.Filters()
+	return newEnv(t, envOptions{auth: auth, realEngine: true, heartbeat: heartbeat, clock: clk.now},
+		Definition{ID: seedscenario.StreamID, Name: seedscenario.StreamName, Filters: &f, Live: true})
+}
+
+// untilHeartbeat reads frames until a heartbeat with id pos, returning the change frames'
+// messages.
+func (s *stream) untilHeartbeat(pos store.Position) []Message {
+	s.t.Helper()
+	var out []Message
+	for {
+		ev, err := s.next(true)
+		if err != nil {
+			s.t.Fatalf("waiting for a heartbeat at %s: %v", pos, err)
+		}
+		switch ev.Event {
+		case "heartbeat":
+			if ev.ID == pos.String() {
+				return out
+			}
+		case "create", "update", "merge", "delete":
+			m, err := decodeData(ev.Event, ev.ID, ev.Data)
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			out = append(out, m)
+		}
+	}
+}
+
+// transcript formats messages as the engine's golden transcripts do.
+func transcript(msgs []Message) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		b.WriteString(m.String() + "\n")
+		if m.Type == Update {
+			b.WriteString("    patch   " + string(m.Patch) + "\n")
+			b.WriteString("    reverse " + string(m.ReversePatch) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// The seed's table over HTTP: a consumer of the live stream receives, step by step, exactly
+// the messages of the engine's golden transcripts (testdata/seed-scenario), decoded from
+// OpenCTI's wire format, for both settings of "avoid dependencies resolution" (the second
+// through the no-dependencies parameter).
+func TestHTTPSeedScenario(t *testing.T) {
+	for _, tc := range []struct {
+		file           string
+		noDependencies bool
+	}{
+		{"deps-off.golden", true},
+		{"deps-on.golden", false},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			ctx := context.Background()
+			clk := &fakeClock{t: seedscenario.Start()}
+			e := seedEnv(t, clk, 2*time.Millisecond)
+			path := "/stream/" + seedscenario.StreamID + "?from=0"
+			var got strings.Builder
+			if tc.noDependencies {
+				path += "&no-dependencies=true"
+				got.WriteString("# The seed's live-stream table, avoid dependencies resolution = true: each step's\n" +
+					"# messages in order, under the table's expected result.\n")
+			} else {
+				got.WriteString("# The seed's live-stream table, avoid dependencies resolution = false: each step's\n" +
+					"# messages in order, under the table's expected result.\n")
+			}
+			s := e.open(path, "Authorization: Bearer analyst-token")
+			got.WriteString("== setup: TLP:GREEN, CrowdStrike, Emotet\n")
+			if err := seedscenario.Setup(ctx, e.store); err != nil {
+				t.Fatal(err)
+			}
+			b, _ := e.store.Bounds(ctx)
+			got.WriteString(transcript(s.untilHeartbeat(b.Last)))
+			for _, step := range seedscenario.Steps() {
+				clk.set(step.At)
+				got.WriteString("== " + step.Name + "\n")
+				if tc.noDependencies {
+					got.WriteString("   table: " + step.WithoutResolution + "\n")
+				} else {
+					got.WriteString("   table: " + step.WithResolution + "\n")
+				}
+				if err := step.Apply(ctx, e.store); err != nil {
+					t.Fatal(err)
+				}
+				b, _ := e.store.Bounds(ctx)
+				got.WriteString(transcript(s.untilHeartbeat(b.Last)))
+			}
+			want, err := os.ReadFile(filepath.Join("..", "testdata", "seed-scenario", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got.String()); diff != "" {
+				t.Errorf("over HTTP (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The resume test with the real engine on the seed scenario: after a cut at any frame,
+// the resumed connection delivers, in order, every frame of the uninterrupted run from the
+// first group the consumer had not completed; the only other frames it may add are
+// dependency creates of objects the consumer already received (a resumed connection's
+// sent-objects cache starts empty, so it repeats dependencies rather than omit one).
+func TestHTTPSeedScenarioResume(t *testing.T) {
+	ctx := context.Background()
+	clk := &fakeClock{t: seedscenario.Start()}
+	e := seedEnv(t, clk, time.Hour)
+	if err := seedscenario.Setup(ctx, e.store); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range seedscenario.Steps() {
+		clk.set(step.At)
+		if err := step.Apply(ctx, e.store); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The groups, from a subscriber run directly on the log.
+	f := seedscenario.Filters()
+	sub, err := NewSubscriber(e.store, Definition{ID: "x", Filters: &f, Live: true},
+		SubscriberOptions{Principal: seedAnalyst(), Visibility: e.h.vis, Clock: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groupStart []int // frame index → index of its group's first frame
+	for ev, err := range store.Events(ctx, e.store, store.Position{}, 100) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := sub.Process(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := len(groupStart)
+		for range msgs {
+			groupStart = append(groupStart, first)
+		}
+	}
+	total := len(groupStart)
+	if total < 10 {
+		t.Fatalf("only %d frames in the scenario", total)
+	}
+	const path = "/stream/" + seedscenario.StreamID
+	auth := "Authorization: Bearer analyst-token"
+	full := frames(e.open(path+"?from=0", auth).changes(total))
+
+	for k := range total {
+		s := e.open(path+"?from=0", auth)
+		got := s.changes(k + 1)
+		s.close()
+		lastID := s.r.LastEventID()
+		start := k + 1
+		if k+1 < total && groupStart[k+1] == groupStart[k] {
+			start = groupStart[k]
+		}
+		have := map[string]bool{}
+		for _, f := range got {
+			have[objectKey(t, frame{f.ID, f.Event, string(f.Data)})] = true
+		}
+		rs := e.open(path, auth, "Last-Event-ID: "+lastID)
+		for j := start; j < total; {
+			f := frames(rs.changes(1))[0]
+			key := objectKey(t, f)
+			if f == full[j] {
+				have[key] = true
+				j++
+				continue
+			}
+			if f.Event != "create" || !strings.Contains(f.Data, dependencyReferer) || !have[key] {
+				t.Errorf("cut after frame %d (id %s): got %s %s, want %+v; only dependencies already received may be added",
+					k, lastID, f.ID, describe(t, f), describe(t, full[j]))
+				break
+			}
+		}
+		rs.close()
+	}
+}
+
+// objectKey identifies the object version a change frame carries.
+func objectKey(t *testing.T, f frame) string {
+	t.Helper()
+	m, err := decodeData(f.Event, f.ID, []byte(f.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(m.Object.ID()) + "@" + string(m.Object.Raw())
+}
+
+func describe(t *testing.T, f frame) string {
+	t.Helper()
+	m, err := decodeData(f.Event, f.ID, []byte(f.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.String()
+}

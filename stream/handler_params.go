@@ -1,0 +1,97 @@
+package stream
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// params are a connection's tuning parameters (REFERENCE §4.2), each read from the query
+// first, then from the header of the same name.
+type params struct {
+	// hasFrom is false when neither from nor Last-Event-ID was given: the stream starts at
+	// the log's end (live only), as OpenCTI does.
+	hasFrom bool
+	from    store.Position
+	// recover, when non-zero, asks for a recovery snapshot up to that date first.
+	recover time.Time
+	opts    Options
+}
+
+// paramError is a bad tuning parameter, answered with 400 naming it.
+type paramError struct {
+	name, value, reason string
+}
+
+func (e *paramError) Error() string {
+	return fmt.Sprintf("invalid %s %q: %s", e.name, e.value, e.reason)
+}
+
+// parseParams reads the tuning parameters of r.
+func parseParams(r *http.Request) (params, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return params{}, &paramError{name: "query", value: r.URL.RawQuery, reason: "malformed query string"}
+	}
+	get := func(name, header string) (string, string) {
+		if v := q.Get(name); v != "" {
+			return v, name
+		}
+		return r.Header.Get(header), header
+	}
+	var p params
+	if v, name := get("from", "Last-Event-ID"); v != "" {
+		pos, err := parseStart(v)
+		if err != nil {
+			return params{}, &paramError{name: name, value: v, reason: err.Error()}
+		}
+		p.hasFrom, p.from = true, pos
+	}
+	if v, name := get("recover", "recover"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return params{}, &paramError{name: name, value: v, reason: "not an RFC 3339 date"}
+		}
+		p.recover = t
+	}
+	bools := []struct {
+		name string
+		set  func(bool)
+	}{
+		{"no-dependencies", func(b bool) { p.opts.NoDependencies = b }},
+		{"listen-delete", func(b bool) { p.opts.NoDeletions = !b }},
+		{"with-inferences", func(b bool) { p.opts.WithInferences = b }},
+	}
+	for _, b := range bools {
+		v, name := get(b.name, b.name)
+		switch v {
+		case "":
+		case "true":
+			b.set(true)
+		case "false":
+			b.set(false)
+		default:
+			return params{}, &paramError{name: name, value: v, reason: "want true or false"}
+		}
+	}
+	return p, nil
+}
+
+// parseStart parses a resume point: "0" or "0-0" (the start of the log), a position
+// "<milliseconds>-<sequence>" (resume after it), or an RFC 3339 date (resume with the
+// first event at or after it).
+func parseStart(s string) (store.Position, error) {
+	if s == "0" {
+		return store.Position{}, nil
+	}
+	if p, err := store.ParsePosition(s); err == nil {
+		return p, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return store.PositionAt(t), nil
+	}
+	return store.Position{}, fmt.Errorf("want 0, <milliseconds>-<sequence> or an RFC 3339 date")
+}
