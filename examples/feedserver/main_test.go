@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/ctifeed/ctifeed/stream"
 )
 
 // startServer runs the feed server on a free port and stops it when the test ends.
@@ -163,5 +165,45 @@ func TestCSVFeeds(t *testing.T) {
 	}
 	if resp, body := get(t, base+"/feeds/detection-indicators", nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("anonymous on a restricted feed: status %d, want 401: %s", resp.StatusCode, body)
+	}
+}
+
+func TestLiveStream(t *testing.T) {
+	base, _ := startServer(t, config{})
+	c, err := stream.NewClient(base+"/stream/"+streamDetection, &stream.ClientOptions{
+		Username: analystUser, Password: analystPassword, From: "0", MaxFailures: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sent := map[string]bool{}
+	for m, err := range c.Messages(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range m.Object.RefIDs() {
+			if !sent[string(id)] {
+				t.Errorf("%s %s arrived before %s, which it references", m.Type, m.Object.ID(), id)
+			}
+		}
+		sent[string(m.Object.ID())] = true
+		// Apart from dependencies, the stream sends indicators labelled detection and the
+		// relationships created with them (whose ends were checked above).
+		if m.Type == stream.Create && !m.Dependency && m.Object.Type() != "relationship" && m.Object.Type() != "sighting" {
+			if m.Object.Type() != "indicator" || !hasLabel(m.Object, "detection") {
+				t.Errorf("the stream's own object is a %s with labels %v", m.Object.Type(), m.Object.Labels())
+			}
+			if len(sent) > 20 {
+				break // enough: the stream works from the beginning of the log
+			}
+		}
+	}
+	if len(sent) <= 20 {
+		t.Errorf("only %d objects arrived", len(sent))
+	}
+	resp, body := get(t, base+"/stream/"+streamDetection, nil)
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("anonymous on a restricted stream: status %d, want 401: %s", resp.StatusCode, body)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/stream"
 )
 
 // The demo credentials the banner prints. They exist only in this example.
@@ -30,6 +31,8 @@ type platform struct {
 	auth  *access.Static
 	vis   *access.Visibility
 	mux   *http.ServeMux
+	// streams are the live streams' definitions; changes reach open connections.
+	streams *stream.Registry
 	// audience are the demo principals; see everyoneSees.
 	audience []*access.Principal
 	// feeds describe what is mounted, for the banner.
@@ -83,6 +86,9 @@ func newPlatform(ctx context.Context, cfg config) (*platform, error) {
 	p := &platform{store: memstore.New(nil), ioc: iocstream.NewMemStore(nil), auth: auth, vis: vis,
 		mux: http.NewServeMux(), audience: []*access.Principal{analyst, partner}}
 	if err := p.seed(ctx, cfg.Indicators); err != nil {
+		return nil, err
+	}
+	if err := p.mountStream(); err != nil {
 		return nil, err
 	}
 	if err := p.mountTAXII(); err != nil {

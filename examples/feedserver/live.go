@@ -1,0 +1,35 @@
+package main
+
+import (
+	"github.com/ctifeed/ctifeed/stream"
+)
+
+// The demo live streams' ids.
+const (
+	streamDetection = "detection-indicators"
+	streamPublic    = "public"
+)
+
+func (p *platform) mountStream() error {
+	reg, err := stream.NewRegistry(
+		stream.Definition{ID: streamDetection, Name: "Detection indicators",
+			Description: "Indicators labelled detection, with their dependencies (the seed's stream)",
+			Filters:     mustFilter(filterDetection), Live: true},
+		stream.Definition{ID: streamPublic, Name: "Public knowledge",
+			Description: "Everything anonymous callers may see (TLP:CLEAR)", Live: true, Public: true},
+	)
+	if err != nil {
+		return err
+	}
+	h, err := stream.NewHandler(&stream.HandlerOptions{Store: p.store, Streams: reg, Authenticator: p.auth,
+		Visibility: p.vis, PublicPrincipal: publicPrincipal()})
+	if err != nil {
+		return err
+	}
+	p.mux.Handle("/stream", h)
+	p.mux.Handle("/stream/", h)
+	p.streams = reg
+	p.feeds = append(p.feeds, feedInfo{Name: "Live stream (OpenCTI Server-Sent Events)", Path: "/stream/" + streamDetection,
+		Curl: "curl -sN -u " + analystUser + ":" + analystPassword + " '{base}/stream/" + streamDetection + "?from=0'   # all streams: curl -s -u " + analystUser + ":" + analystPassword + " '{base}/stream'"})
+	return nil
+}
