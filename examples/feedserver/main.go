@@ -16,26 +16,20 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
+
+	"github.com/ctifeed/ctifeed/internal/demoserver"
 )
 
 func main() {
-	var cfg config
+	var cfg demoserver.Config
 	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	flag.DurationVar(&cfg.Simulate, "simulate", 0, "if positive, change the demo data at this interval (e.g. 2s)")
 	flag.IntVar(&cfg.Indicators, "indicators", 300, "how many demo indicators to generate")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, cfg, os.Stdout, nil); err != nil {
+	if err := demoserver.Run(ctx, cfg, os.Stdout, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "feedserver:", err)
 		os.Exit(1)
 	}
-}
-
-// config is what the flags set.
-type config struct {
-	Addr       string
-	Simulate   time.Duration
-	Indicators int
 }

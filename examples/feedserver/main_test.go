@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -12,11 +13,12 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/ctifeed/ctifeed/internal/demoserver"
 	"github.com/ctifeed/ctifeed/stream"
 )
 
 // startServer runs the feed server on a free port and stops it when the test ends.
-func startServer(t *testing.T, cfg config) (base string, output func() string) {
+func startServer(t *testing.T, cfg demoserver.Config) (base string, output func() string) {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	if cfg.Indicators == 0 {
@@ -28,7 +30,7 @@ func startServer(t *testing.T, cfg config) (base string, output func() string) {
 	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, cfg, w, func(b string) { ready <- b }) }()
+	go func() { done <- demoserver.Run(ctx, cfg, w, func(b string) { ready <- b }) }()
 	select {
 	case base = <-ready:
 	case err := <-done:
@@ -69,9 +71,9 @@ func get(t *testing.T, url string, header map[string]string) (*http.Response, []
 }
 
 func TestBannerNamesEveryFeedAndCredentials(t *testing.T) {
-	base, output := startServer(t, config{})
+	base, output := startServer(t, demoserver.Config{})
 	banner := output()
-	for _, want := range []string{base, analystUser, analystPassword, partnerUser, partnerPassword, analystToken, "curl "} {
+	for _, want := range []string{base, demoserver.AnalystUser, demoserver.AnalystPassword, demoserver.PartnerUser, demoserver.PartnerPassword, demoserver.AnalystToken, "curl "} {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
@@ -79,8 +81,8 @@ func TestBannerNamesEveryFeedAndCredentials(t *testing.T) {
 }
 
 func TestIoCStream(t *testing.T) {
-	base, _ := startServer(t, config{})
-	resp, body := get(t, base+"/api/v3/ioc_stream?limit=5", map[string]string{"x-apikey": analystToken})
+	base, _ := startServer(t, demoserver.Config{})
+	resp, body := get(t, base+"/api/v3/ioc_stream?limit=5", map[string]string{"x-apikey": demoserver.AnalystToken})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -102,7 +104,7 @@ func TestSimulationChangesDataAndStops(t *testing.T) {
 	// Registered first, so it runs after the server's own cleanup has stopped it.
 	before := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, before) })
-	_, output := startServer(t, config{Simulate: 5 * time.Millisecond})
+	_, output := startServer(t, demoserver.Config{Simulate: 5 * time.Millisecond})
 	deadline := time.Now().Add(10 * time.Second) // a bound on waiting, not a speed check
 	for !strings.Contains(output(), "simulate: ") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
@@ -113,14 +115,14 @@ func TestSimulationChangesDataAndStops(t *testing.T) {
 }
 
 func TestTAXII(t *testing.T) {
-	base, _ := startServer(t, config{})
+	base, _ := startServer(t, demoserver.Config{})
 	taxiiJSON := map[string]string{"Accept": "application/taxii+json;version=2.1"}
 	resp, body := get(t, base+"/taxii2/", taxiiJSON)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "version=2.1") {
 		t.Fatalf("discovery: status %d, type %q: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 	}
-	auth := map[string]string{"Accept": taxiiJSON["Accept"], "Authorization": "Bearer " + analystToken}
-	resp, body = get(t, base+"/taxii2/demo/collections/"+collIndicators+"/objects/?limit=3", auth)
+	auth := map[string]string{"Accept": taxiiJSON["Accept"], "Authorization": "Bearer " + demoserver.AnalystToken}
+	resp, body = get(t, base+"/taxii2/demo/collections/"+demoserver.CollectionIndicators+"/objects/?limit=3", auth)
 	var env struct {
 		More    bool
 		Objects []struct{ Type string }
@@ -136,21 +138,21 @@ func TestTAXII(t *testing.T) {
 			t.Errorf("indicators collection served a %s", o.Type)
 		}
 	}
-	if resp, body := get(t, base+"/taxii2/demo/collections/"+collIndicators+"/objects/", taxiiJSON); resp.StatusCode != http.StatusUnauthorized {
+	if resp, body := get(t, base+"/taxii2/demo/collections/"+demoserver.CollectionIndicators+"/objects/", taxiiJSON); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("anonymous on a restricted collection: status %d, want 401: %s", resp.StatusCode, body)
 	}
-	if resp, body := get(t, base+"/taxii2/demo/collections/"+collPublic+"/objects/", taxiiJSON); resp.StatusCode != http.StatusOK {
+	if resp, body := get(t, base+"/taxii2/demo/collections/"+demoserver.CollectionPublic+"/objects/", taxiiJSON); resp.StatusCode != http.StatusOK {
 		t.Errorf("anonymous on the public collection: status %d, want 200: %s", resp.StatusCode, body)
 	}
 }
 
 func TestCSVFeeds(t *testing.T) {
-	base, _ := startServer(t, config{})
+	base, _ := startServer(t, demoserver.Config{})
 	deadline := time.Now().Add(10 * time.Second) // the scheduler's first generation runs at start
 	var resp *http.Response
 	var body []byte
 	for {
-		resp, body = get(t, base+"/feeds/detection-indicators", map[string]string{"Authorization": "Bearer " + analystToken})
+		resp, body = get(t, base+"/feeds/detection-indicators", map[string]string{"Authorization": "Bearer " + demoserver.AnalystToken})
 		if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
 			break
 		}
@@ -169,9 +171,9 @@ func TestCSVFeeds(t *testing.T) {
 }
 
 func TestLiveStream(t *testing.T) {
-	base, _ := startServer(t, config{})
-	c, err := stream.NewClient(base+"/stream/"+streamDetection, &stream.ClientOptions{
-		Username: analystUser, Password: analystPassword, From: "0", MaxFailures: 1})
+	base, _ := startServer(t, demoserver.Config{})
+	c, err := stream.NewClient(base+"/stream/"+demoserver.StreamDetection, &stream.ClientOptions{
+		Username: demoserver.AnalystUser, Password: demoserver.AnalystPassword, From: "0", MaxFailures: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +193,7 @@ func TestLiveStream(t *testing.T) {
 		// Apart from dependencies, the stream sends indicators labelled detection and the
 		// relationships created with them (whose ends were checked above).
 		if m.Type == stream.Create && !m.Dependency && m.Object.Type() != "relationship" && m.Object.Type() != "sighting" {
-			if m.Object.Type() != "indicator" || !hasLabel(m.Object, "detection") {
+			if m.Object.Type() != "indicator" || !slices.Contains(m.Object.Labels(), "detection") {
 				t.Errorf("the stream's own object is a %s with labels %v", m.Object.Type(), m.Object.Labels())
 			}
 			if len(sent) > 20 {
@@ -202,7 +204,7 @@ func TestLiveStream(t *testing.T) {
 	if len(sent) <= 20 {
 		t.Errorf("only %d objects arrived", len(sent))
 	}
-	resp, body := get(t, base+"/stream/"+streamDetection, nil)
+	resp, body := get(t, base+"/stream/"+demoserver.StreamDetection, nil)
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("anonymous on a restricted stream: status %d, want 401: %s", resp.StatusCode, body)
 	}

@@ -1,4 +1,4 @@
-package main
+package demoserver
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 // run builds the platform, listens on cfg.Addr and serves until ctx ends; then it shuts
 // down, ending live streams first. ready, when set, receives the base URL once the
 // listener is open (tests use it with -addr 127.0.0.1:0).
-func run(ctx context.Context, cfg config, out io.Writer, ready func(baseURL string)) error {
+func Run(ctx context.Context, cfg Config, out io.Writer, ready func(baseURL string)) error {
 	p, err := newPlatform(ctx, cfg)
 	if err != nil {
 		return err
@@ -64,9 +64,9 @@ func printBanner(out io.Writer, base string, p *platform) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ctifeed demo feed server on %s (in-memory store, %d objects)\n\n", base, p.objects)
 	fmt.Fprintf(&b, "Demo credentials:\n")
-	fmt.Fprintf(&b, "  %s / %s   (sees up to TLP:AMBER, member of the Red organization)\n", analystUser, analystPassword)
-	fmt.Fprintf(&b, "  %s / %s   (sees up to TLP:GREEN, member of the Blue organization)\n", partnerUser, partnerPassword)
-	fmt.Fprintf(&b, "  token %s   (the analyst; as 'Authorization: Bearer' or 'x-apikey')\n\n", analystToken)
+	fmt.Fprintf(&b, "  %s / %s   (sees up to TLP:AMBER, member of the Red organization)\n", AnalystUser, AnalystPassword)
+	fmt.Fprintf(&b, "  %s / %s   (sees up to TLP:GREEN, member of the Blue organization)\n", PartnerUser, PartnerPassword)
+	fmt.Fprintf(&b, "  token %s   (the analyst; as 'Authorization: Bearer' or 'x-apikey')\n\n", AnalystToken)
 	for _, f := range p.feeds {
 		fmt.Fprintf(&b, "%s\n  %s%s\n  %s\n\n", f.Name, base, f.Path, strings.ReplaceAll(f.Curl, "{base}", base))
 	}

@@ -1,4 +1,4 @@
-package main
+package demoserver
 
 import (
 	"context"
@@ -17,11 +17,11 @@ import (
 
 // The demo credentials the banner prints. They exist only in this example.
 const (
-	analystUser     = "analyst"
-	analystPassword = "analyst-demo-password"
-	analystToken    = "demo-analyst-token"
-	partnerUser     = "partner"
-	partnerPassword = "partner-demo-password"
+	AnalystUser     = "analyst"
+	AnalystPassword = "analyst-demo-password"
+	AnalystToken    = "demo-analyst-token"
+	PartnerUser     = "partner"
+	PartnerPassword = "partner-demo-password"
 )
 
 // platform is everything the server serves: one store, one access policy, every feed.
@@ -55,25 +55,28 @@ type feedInfo struct {
 // partner sees up to TLP:GREEN and the Blue organization's.
 func principals() (analyst, partner *access.Principal) {
 	orgs := demodata.Orgs()
-	analyst = &access.Principal{UserID: "user-analyst", Name: analystUser,
+	analyst = &access.Principal{UserID: "user-analyst", Name: AnalystUser,
 		Organizations: []string{string(orgs.Red)},
 		Capabilities:  []access.Capability{access.CapAccessDataSharing},
 		Markings:      access.Clearance{Max: []stix.ID{stix.TLP2Amber}}}
-	partner = &access.Principal{UserID: "user-partner", Name: partnerUser,
+	partner = &access.Principal{UserID: "user-partner", Name: PartnerUser,
 		Organizations: []string{string(orgs.Blue)},
 		Capabilities:  []access.Capability{access.CapAccessDataSharing},
 		Markings:      access.Clearance{Max: []stix.ID{stix.TLP2Green}}}
 	return analyst, partner
 }
 
-func newPlatform(ctx context.Context, cfg config) (*platform, error) {
+func newPlatform(ctx context.Context, cfg Config) (*platform, error) {
+	if cfg.Indicators <= 0 {
+		cfg.Indicators = 300
+	}
 	analyst, partner := principals()
 	auth, err := access.NewStatic(access.StaticOptions{
 		Users: []access.StaticUser{
-			{Username: analystUser, Password: analystPassword, Principal: analyst},
-			{Username: partnerUser, Password: partnerPassword, Principal: partner},
+			{Username: AnalystUser, Password: AnalystPassword, Principal: analyst},
+			{Username: PartnerUser, Password: PartnerPassword, Principal: partner},
 		},
-		Tokens: []access.StaticToken{{Token: analystToken, Principal: analyst}},
+		Tokens: []access.StaticToken{{Token: AnalystToken, Principal: analyst}},
 	})
 	if err != nil {
 		return nil, err
@@ -155,7 +158,7 @@ func (p *platform) mountIoCStream() {
 	h := iocstream.NewHandler(&iocstream.HandlerOptions{Store: p.ioc, Authenticator: p.auth, ReadOnly: true})
 	p.mux.Handle("/api/v3/", h)
 	p.feeds = append(p.feeds, feedInfo{Name: "IoC stream (VirusTotal API v3)", Path: "/api/v3/ioc_stream",
-		Curl: "curl -s -H 'x-apikey: " + analystToken + "' '{base}/api/v3/ioc_stream?limit=5&filter=entity_type:file'"})
+		Curl: "curl -s -H 'x-apikey: " + AnalystToken + "' '{base}/api/v3/ioc_stream?limit=5&filter=entity_type:file'"})
 }
 
 // everyoneSees reports whether every demo principal may see o. Notifications in the IoC

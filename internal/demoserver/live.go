@@ -1,4 +1,4 @@
-package main
+package demoserver
 
 import (
 	"github.com/ctifeed/ctifeed/stream"
@@ -6,16 +6,16 @@ import (
 
 // The demo live streams' ids.
 const (
-	streamDetection = "detection-indicators"
-	streamPublic    = "public"
+	StreamDetection = "detection-indicators"
+	StreamPublic    = "public"
 )
 
 func (p *platform) mountStream() error {
 	reg, err := stream.NewRegistry(
-		stream.Definition{ID: streamDetection, Name: "Detection indicators",
+		stream.Definition{ID: StreamDetection, Name: "Detection indicators",
 			Description: "Indicators labelled detection, with their dependencies (the seed's stream)",
 			Filters:     mustFilter(filterDetection), Live: true},
-		stream.Definition{ID: streamPublic, Name: "Public knowledge",
+		stream.Definition{ID: StreamPublic, Name: "Public knowledge",
 			Description: "Everything anonymous callers may see (TLP:CLEAR)", Live: true, Public: true},
 	)
 	if err != nil {
@@ -29,7 +29,7 @@ func (p *platform) mountStream() error {
 	p.mux.Handle("/stream", h)
 	p.mux.Handle("/stream/", h)
 	p.streams = reg
-	p.feeds = append(p.feeds, feedInfo{Name: "Live stream (OpenCTI Server-Sent Events)", Path: "/stream/" + streamDetection,
-		Curl: "curl -sN -u " + analystUser + ":" + analystPassword + " '{base}/stream/" + streamDetection + "?from=0'   # all streams: curl -s -u " + analystUser + ":" + analystPassword + " '{base}/stream'"})
+	p.feeds = append(p.feeds, feedInfo{Name: "Live stream (OpenCTI Server-Sent Events)", Path: "/stream/" + StreamDetection,
+		Curl: "curl -sN -u " + AnalystUser + ":" + AnalystPassword + " '{base}/stream/" + StreamDetection + "?from=0'   # all streams: curl -s -u " + AnalystUser + ":" + AnalystPassword + " '{base}/stream'"})
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package demoserver
 
 import (
 	"context"
@@ -35,23 +35,23 @@ const (
 
 // The demo TAXII collection ids (UUIDs, as the standard asks).
 const (
-	collIndicators = "9f1a2c3e-0d4b-4c6a-8e2f-1b3c5d7e9f10"
-	collKnowledge  = "2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3"
-	collPublic     = "5c7e9a1b-3d5f-4a6b-8c9d-e0f1a2b3c4d5"
-	collInbox      = "7e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
+	CollectionIndicators = "9f1a2c3e-0d4b-4c6a-8e2f-1b3c5d7e9f10"
+	CollectionKnowledge  = "2b4d6f80-1a3c-4e5f-9a7b-c8d9e0f1a2b3"
+	CollectionPublic     = "5c7e9a1b-3d5f-4a6b-8c9d-e0f1a2b3c4d5"
+	CollectionInbox      = "7e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
 )
 
 func (p *platform) mountTAXII() error {
 	h, err := taxii.NewHandler(&taxii.HandlerOptions{
 		Store: p.store, Title: "ctifeed demo TAXII server", Authenticator: p.auth, Visibility: p.vis,
 		APIRoots: []taxii.APIRoot{{Path: "taxii2/demo", Title: "Demo API root", Collections: []taxii.Collection{
-			{ID: collIndicators, Alias: "indicators", Title: "Indicators", Description: "Every indicator",
+			{ID: CollectionIndicators, Alias: "indicators", Title: "Indicators", Description: "Every indicator",
 				Filters: mustFilter(filterIndicators), CanRead: true},
-			{ID: collKnowledge, Alias: "knowledge", Title: "All knowledge", Description: "Every object you may see",
+			{ID: CollectionKnowledge, Alias: "knowledge", Title: "All knowledge", Description: "Every object you may see",
 				CanRead: true},
-			{ID: collPublic, Alias: "public", Title: "Public", Description: "What anonymous callers may see (TLP:CLEAR)",
+			{ID: CollectionPublic, Alias: "public", Title: "Public", Description: "What anonymous callers may see (TLP:CLEAR)",
 				Access: access.FeedAccess{Public: true, PublicPrincipal: publicPrincipal()}, CanRead: true},
-			{ID: collInbox, Alias: "inbox", Title: "Inbox", Description: "Add objects here (POST)",
+			{ID: CollectionInbox, Alias: "inbox", Title: "Inbox", Description: "Add objects here (POST)",
 				Filters: mustFilter(filterIndicators), CanRead: true, CanWrite: true},
 		}}},
 	})
@@ -60,7 +60,7 @@ func (p *platform) mountTAXII() error {
 	}
 	p.mux.Handle("/taxii2/", h)
 	p.feeds = append(p.feeds, feedInfo{Name: "TAXII 2.1", Path: "/taxii2/",
-		Curl: "curl -s -u " + analystUser + ":" + analystPassword + " -H 'Accept: application/taxii+json;version=2.1' '{base}/taxii2/demo/collections/" + collIndicators + "/objects/?limit=2'"})
+		Curl: "curl -s -u " + AnalystUser + ":" + AnalystPassword + " -H 'Accept: application/taxii+json;version=2.1' '{base}/taxii2/demo/collections/" + CollectionIndicators + "/objects/?limit=2'"})
 	return nil
 }
 
@@ -112,7 +112,7 @@ func (p *platform) mountCSV() (*csvfeed.Scheduler, error) {
 	}
 	p.mux.Handle("/feeds/", h)
 	p.feeds = append(p.feeds, feedInfo{Name: "CSV feeds", Path: "/feeds/detection-indicators",
-		Curl: "curl -s -u " + analystUser + ":" + analystPassword + " '{base}/feeds/detection-indicators'   # public: curl -s '{base}/feeds/public-file-hashes'"})
+		Curl: "curl -s -u " + AnalystUser + ":" + AnalystPassword + " '{base}/feeds/detection-indicators'   # public: curl -s '{base}/feeds/public-file-hashes'"})
 	return sched, nil
 }
 

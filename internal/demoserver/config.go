@@ -1,0 +1,13 @@
+package demoserver
+
+import "time"
+
+// Config is what examples/feedserver's flags set.
+type Config struct {
+	// Addr is the address to listen on (host:port; port 0 picks a free one).
+	Addr string
+	// Simulate, if positive, changes the demo data at this interval.
+	Simulate time.Duration
+	// Indicators is how many demo indicators to generate (default 300).
+	Indicators int
+}
