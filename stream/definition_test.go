@@ -203,3 +203,29 @@ func TestNewSubscriberErrors(t *testing.T) {
 		t.Error("a rejected definition replaced the one in effect")
 	}
 }
+
+func TestOptionsValidate(t *testing.T) {
+	if err := (stream.Options{CacheTTL: time.Second, CacheSize: 1}).Validate(); err != nil {
+		t.Errorf("valid options: %v", err)
+	}
+	err := stream.Options{CacheTTL: -time.Second, CacheSize: -1}.Validate()
+	if got, want := fieldsOf(err), []string{"cache_ttl", "cache_size"}; !cmp.Equal(got, want) {
+		t.Errorf("fields %q, want %q", got, want)
+	}
+}
+
+// Options encode cache_ttl as a duration string and decode what they encode.
+func TestOptionsJSON(t *testing.T) {
+	o := stream.Options{NoDeletions: true, WithInferences: true, CacheTTL: 90 * time.Second, CacheSize: 12}
+	b, err := json.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"no_deletions":true,"with_inferences":true,"cache_ttl":"1m30s","cache_size":12}`; string(b) != want {
+		t.Errorf("encoded %s, want %s", b, want)
+	}
+	var back stream.Options
+	if err := json.Unmarshal(b, &back); err != nil || back != o {
+		t.Errorf("decoded %+v, %v; want %+v", back, err, o)
+	}
+}
