@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
@@ -149,6 +150,7 @@ type Handler struct {
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
 	conns     sync.WaitGroup
+	active    atomic.Int64 // open streams, for tests
 }
 
 // processor is what a connection needs of a [Subscriber].
@@ -378,6 +380,8 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 
 	h.conns.Add(1)
 	defer h.conns.Done()
+	h.active.Add(1)
+	defer h.active.Add(-1)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go func() {

@@ -300,3 +300,26 @@ func mustPut(t testing.TB, s store.Writer, o *stix.Object) store.Event {
 func publicDef(id string) Definition {
 	return Definition{ID: id, Name: id, Live: true, Public: true}
 }
+
+// changesUntilHeartbeat reads the change frames until a heartbeat with id pos: everything
+// the server sends for the log up to pos, so that a missing frame fails a test instead of
+// blocking it.
+func (s *stream) changesUntilHeartbeat(pos store.Position) []frame {
+	s.t.Helper()
+	out := []frame{}
+	for {
+		ev, err := s.next(true)
+		if err != nil {
+			s.t.Fatalf("waiting for a heartbeat at %s: %v", pos, err)
+		}
+		switch ev.Event {
+		case "heartbeat":
+			if ev.ID == pos.String() {
+				return out
+			}
+		case "connected", "gap":
+		default:
+			out = append(out, frame{ev.ID, ev.Event, string(ev.Data)})
+		}
+	}
+}

@@ -1,0 +1,66 @@
+package stream
+
+import (
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/ctifeed/ctifeed/store"
+)
+
+func TestParseParams(t *testing.T) {
+	date := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		rule    string
+		query   string
+		headers map[string]string
+		want    params
+		badName string // the parameter a 400 must name
+	}{
+		{"nothing: live from the log's end", "", nil, params{}, ""},
+		{"from=0 is the start", "from=0", nil, params{hasFrom: true}, ""},
+		{"from=0-0 is the start", "from=0-0", nil, params{hasFrom: true}, ""},
+		{"a position resumes after it", "from=1700000000000-3", nil, params{hasFrom: true, from: store.Position{Millis: 1700000000000, Seq: 3}}, ""},
+		{"a date starts at the first event at or after it", "from=2024-03-01T12:00:00Z", nil, params{hasFrom: true, from: store.PositionAt(date)}, ""},
+		{"Last-Event-ID is read when from is absent", "", map[string]string{"Last-Event-ID": "5-1"}, params{hasFrom: true, from: store.Position{Millis: 5, Seq: 1}}, ""},
+		{"the query wins over the header", "from=7-0", map[string]string{"Last-Event-ID": "5-1"}, params{hasFrom: true, from: store.Position{Millis: 7}}, ""},
+		{"recover is a date", "recover=2024-03-01T12:00:00.000Z", nil, params{recover: date}, ""},
+		{"the flags map to options", "no-dependencies=true&listen-delete=false&with-inferences=true", nil,
+			params{opts: Options{NoDependencies: true, NoDeletions: true, WithInferences: true}}, ""},
+		{"false flags leave the options off", "no-dependencies=false&listen-delete=true&with-inferences=false", nil, params{}, ""},
+		{"flags may come as headers", "", map[string]string{"no-dependencies": "true", "listen-delete": "false"},
+			params{opts: Options{NoDependencies: true, NoDeletions: true}}, ""},
+		{"a position with a leading zero is refused", "from=01-0", nil, params{}, "from"},
+		{"a bare number other than 0 is refused", "from=17", nil, params{}, "from"},
+		{"a bad header names the header", "", map[string]string{"Last-Event-ID": "x"}, params{}, "Last-Event-ID"},
+		{"a bad recover names recover", "recover=2024-13-01", nil, params{}, "recover"},
+		{"flags are strictly true or false", "with-inferences=1", nil, params{}, "with-inferences"},
+		{"flags are case-sensitive", "listen-delete=FALSE", nil, params{}, "listen-delete"},
+		{"a malformed query is refused", "from=%zz", nil, params{}, "query"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.rule, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/stream/s?"+tc.query, nil)
+			for k, v := range tc.headers {
+				r.Header.Set(k, v)
+			}
+			got, err := parseParams(r)
+			if tc.badName != "" {
+				var pe *paramError
+				if !errors.As(err, &pe) || pe.name != tc.badName {
+					t.Fatalf("error %v, want one naming %s", err, tc.badName)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(params{})); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
