@@ -1,0 +1,97 @@
+// Command embed is the README's embedding example, whole: a Go service that serves its own
+// STIX objects as a live stream, a TAXII 2.1 collection and a CSV feed, behind its own
+// authentication. Run it with `go run ./examples/embed`, then, for instance:
+//
+//	curl -sN -H 'Authorization: Bearer s3cret' 'localhost:8081/stream/detections?from=0'
+package main
+
+import (
+	"context"
+	"log"
+	"net/http"
+	"time"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/csvfeed"
+	"github.com/ctifeed/ctifeed/filter"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/stream"
+	"github.com/ctifeed/ctifeed/taxii"
+)
+
+func main() {
+	ctx := context.Background()
+	mux, st, err := feeds(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Your service writes STIX objects; every feed sees each change.
+	ind, _ := stix.NewIndicator("bad domain", "[domain-name:value = 'bad.example']", time.Now(), stix.Common{Labels: []string{"detection"}})
+	if _, _, err := st.Put(ctx, ind); err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(http.ListenAndServe("localhost:8081", mux))
+}
+
+// feeds builds the three feeds over one store.
+func feeds(ctx context.Context) (*http.ServeMux, *memstore.Store, error) {
+	st := memstore.New(nil) // or your own store.Store (see store/storetest)
+	me := &access.Principal{UserID: "me", Capabilities: []access.Capability{access.CapAccessDataSharing},
+		Markings: access.Clearance{Max: []stix.ID{stix.TLP2Amber}}}
+	auth, err := access.NewStatic(access.StaticOptions{Tokens: []access.StaticToken{{Token: "s3cret", Principal: me}}})
+	if err != nil {
+		return nil, nil, err
+	}
+	detections, err := filter.ParseText("entity_type = Indicator and objectLabel = detection")
+	if err != nil {
+		return nil, nil, err
+	}
+	streams, err := stream.NewRegistry(stream.Definition{ID: "detections", Name: "Detections", Filters: &detections, Live: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	live, err := stream.NewHandler(&stream.HandlerOptions{Store: st, Streams: streams, Authenticator: auth})
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := taxii.NewHandler(&taxii.HandlerOptions{Store: st, Authenticator: auth, APIRoots: []taxii.APIRoot{{
+		Path: "api1", Title: "Our intel", Collections: []taxii.Collection{{
+			ID: "0b1c6e2a-3d4f-4a5b-8c6d-7e8f9a0b1c2d", Title: "Detections", Filters: &detections, CanRead: true}}}}})
+	if err != nil {
+		return nil, nil, err
+	}
+	csv, err := csvFeed(ctx, st, auth, detections)
+	if err != nil {
+		return nil, nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/stream/", live) // OpenCTI live stream: /stream/detections
+	mux.Handle("/taxii2/", tx)   // TAXII discovery
+	mux.Handle("/api1/", tx)     // TAXII API root
+	mux.Handle("/feeds/", csv)   // CSV feed: /feeds/detections
+	return mux, st, nil
+}
+
+// csvFeed serves the detections as a CSV file regenerated every minute.
+func csvFeed(ctx context.Context, st *memstore.Store, auth access.Authenticator, f filter.Group) (http.Handler, error) {
+	feed, err := csvfeed.Compile(csvfeed.Definition{ID: "detections", Name: "Detections", Filters: f,
+		FeedTypes: []string{"Indicator"}, IncludeHeader: true, Window: csvfeed.Rolling, RollingTime: 24 * 60,
+		Interval: time.Minute, Attributes: []csvfeed.Attribute{
+			{Attribute: "name", Mappings: []csvfeed.Mapping{{Type: "Indicator", Attribute: "name"}}},
+			{Attribute: "pattern", Mappings: []csvfeed.Mapping{{Type: "Indicator", Attribute: "pattern"}}},
+		}}, nil)
+	if err != nil {
+		return nil, err
+	}
+	vis, err := access.NewVisibility(nil) // TLP markings; options add organizations, PAP...
+	if err != nil {
+		return nil, err
+	}
+	sched, err := csvfeed.NewScheduler(&csvfeed.SchedulerOptions{Source: st, Visibility: vis, Feeds: []*csvfeed.Feed{feed}})
+	if err != nil {
+		return nil, err
+	}
+	go sched.Run(ctx) // regenerates until ctx ends
+	return csvfeed.NewHandler(&csvfeed.HandlerOptions{Scheduler: sched, Authenticator: auth})
+}

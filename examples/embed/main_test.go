@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ctifeed/ctifeed/stix"
+)
+
+// TestEveryFeedServesTheIndicator runs the README's embedding example against httptest.
+func TestEveryFeedServesTheIndicator(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mux, st, err := feeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ind, err := stix.NewIndicator("bad domain", "[domain-name:value = 'bad.example']", time.Now(), stix.Common{Labels: []string{"detection"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Put(ctx, ind); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	get := func(path string, header ...string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer s3cret")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+			// Read the stream until the indicator's frame, then hang up.
+			buf := make([]byte, 0, 4096)
+			for !strings.Contains(string(buf), string(ind.ID())) {
+				b := make([]byte, 1024)
+				n, err := resp.Body.Read(b)
+				buf = append(buf, b[:n]...)
+				if err != nil {
+					break
+				}
+			}
+			return resp.StatusCode, string(buf)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get("/stream/detections?from=0"); code != 200 || !strings.Contains(body, string(ind.ID())) {
+		t.Errorf("stream: %d %s", code, body)
+	}
+	if code, body := get("/api1/collections/0b1c6e2a-3d4f-4a5b-8c6d-7e8f9a0b1c2d/objects/", "Accept", "application/taxii+json;version=2.1"); code != 200 || !strings.Contains(body, string(ind.ID())) {
+		t.Errorf("taxii: %d %s", code, body)
+	}
+	deadline := time.Now().Add(10 * time.Second) // the first generation runs at start
+	for {
+		code, body := get("/feeds/detections")
+		if code == 200 {
+			if body != "name,pattern\r\nbad domain,[domain-name:value = 'bad.example']\r\n" {
+				t.Errorf("csv: %q", body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("csv: %d %s", code, body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
