@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -80,16 +81,30 @@ func serveBench(b *testing.B, h *Handler, target string, want, first int) {
 	if id := fmt.Sprintf(`"id":"ipv4-addr--00000000-0000-4000-8000-%012x"`, first); !strings.Contains(rec.Body.String()[:min(300, rec.Body.Len())], id) {
 		b.Fatalf("%s does not start with %s: %.300s", target, id, rec.Body)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
+	measure(b, want, func() {
 		w := &discard{h: http.Header{}, code: 200}
 		h.ServeHTTP(w, r)
 		if w.code != 200 {
 			b.Fatalf("%s: %d", target, w.code)
 		}
+	})
+}
+
+// measure runs f b.N times on one locked OS thread and reports objects/s (wall) and the
+// thread's CPU time per operation.
+func measure(b *testing.B, objects int, f func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start, ok := threadCPU()
+	for b.Loop() {
+		f()
 	}
-	b.ReportMetric(float64(b.N*want)/b.Elapsed().Seconds(), "objects/s")
+	if end, ok2 := threadCPU(); ok && ok2 {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
+	}
+	b.ReportMetric(float64(b.N*objects)/b.Elapsed().Seconds(), "objects/s")
 }
 
 // tokenAt returns the next token that resumes after the object at index i.
@@ -116,14 +131,12 @@ func BenchmarkObjectsPage(b *testing.B) {
 			p := &access.Principal{Name: "public"}
 			opts := store.ScanOptions{Order: store.ByUpdated, Limit: limit + 1, Until: time.Now(),
 				Match: func(o *stix.Object) bool { return h.vis.CanSee(p, o) }}
-			b.ReportAllocs()
-			for b.Loop() {
+			measure(b, limit, func() {
 				pg, err := store.Scan(context.Background(), s, opts)
 				if err != nil || len(pg.Records) != limit+1 {
 					b.Fatal(err, len(pg.Records))
 				}
-			}
-			b.ReportMetric(float64(b.N*limit)/b.Elapsed().Seconds(), "objects/s")
+			})
 		})
 	}
 }

@@ -125,7 +125,7 @@ func (h *Handler) decodeToken(fp [16]byte, s string) (position, error) {
 	}
 	if flags&flagSkip != 0 {
 		n, m := binary.Uvarint(rest)
-		if m <= 0 || n == 0 || n > 1<<31 {
+		if m <= 0 || m != uvarintLen(n) || n == 0 || n > 1<<31 {
 			return position{}, errTokenInvalid
 		}
 		p.skip, rest = int(n), rest[m:]
@@ -141,12 +141,12 @@ func (h *Handler) decodeToken(fp [16]byte, s string) (position, error) {
 
 func readKey(b []byte) (time.Time, stix.ID, []byte, bool) {
 	ns, n := binary.Varint(b)
-	if n <= 0 {
+	if n <= 0 || n != len(binary.AppendVarint(nil, ns)) { // one spelling: no overlong varints
 		return time.Time{}, "", nil, false
 	}
 	b = b[n:]
 	l, n := binary.Uvarint(b)
-	if n <= 0 || l > uint64(len(b)-n) {
+	if n <= 0 || n != uvarintLen(l) || l > uint64(len(b)-n) {
 		return time.Time{}, "", nil, false
 	}
 	id := stix.ID(b[n : n+int(l)])
@@ -159,3 +159,5 @@ func readKey(b []byte) (time.Time, stix.ID, []byte, bool) {
 	}
 	return t, id, b[n+int(l):], true
 }
+
+func uvarintLen(v uint64) int { return len(binary.AppendUvarint(nil, v)) }

@@ -17,8 +17,10 @@
 // X-TAXII-Date-Added-First/Last are set only when a page has objects. Errors are TAXII
 // error resources ([Error]) with http_status as a string; a malformed or unsupported query
 // parameter answers 400 and names the parameter in description and details.parameter.
-// Query parameters that are not TAXII's are ignored; a match[...] field the endpoint does
-// not define is refused.
+// Query parameters that are not TAXII's are ignored; a TAXII parameter the endpoint does
+// not take (match[id] on versions, next on DELETE, an unknown match[...] field) is refused
+// rather than silently ignored. Repeated match[...] parameters add to the comma-separated
+// list; other parameters may be given once.
 //
 // # date_added and versions
 //

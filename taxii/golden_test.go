@@ -2,7 +2,9 @@ package taxii_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -15,7 +17,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/taxii"
 )
 
@@ -130,8 +134,27 @@ func exchanges() []exchange {
 			before: []exchange{{method: "DELETE", target: "/api1/collections/indicators/objects/" + string(idIndC) + "/", user: "reader"}}},
 		{name: "error-400-delete-some-versions", why: "The store deletes an object with all its versions, so deleting some is refused.", method: "DELETE", target: "/api1/collections/indicators/objects/" + string(idIndA) + "/?match[version]=first", user: "reader"},
 		{name: "error-403-delete-cannot-write", why: "can_write=false: DELETE answers 403.", method: "DELETE", target: objA},
+		{name: "error-400-query-string", why: "A query string that does not decode answers 400 naming query.", method: "GET", target: objs + "?limit=%zz"},
+		{name: "error-405-manifest", why: "manifest is read-only: 405 with Allow.", method: "DELETE", target: manifest},
+		{name: "error-503-authenticator", why: "An authenticator that fails (not wrong credentials) answers 503 and is logged.", method: "GET", target: "/api1/", user: "reader",
+			mod: func(o *taxii.HandlerOptions) { o.Authenticator = failingAuth{} }},
+		{name: "error-500-store", why: "A store failure answers 500 without details (they go to the log).", method: "GET", target: objs,
+			mod: func(o *taxii.HandlerOptions) { o.Store = failingStore{o.Store} }},
 		{name: "error-404-delete-unknown", why: "Deleting an unknown object answers 404.", method: "DELETE", target: "/api1/collections/indicators/objects/indicator--99999999-9999-4999-8999-999999999999/", user: "reader"},
 	}
+}
+
+type failingAuth struct{}
+
+func (failingAuth) Authenticate(*http.Request) (*access.Principal, error) {
+	return nil, errors.New("directory unavailable")
+}
+
+// failingStore fails every scan.
+type failingStore struct{ store.Store }
+
+func (failingStore) Scan(context.Context, store.ScanOptions) (store.Page, error) {
+	return store.Page{}, errors.New("disk on fire")
 }
 
 func TestGoldenExchanges(t *testing.T) {

@@ -62,7 +62,9 @@ type HandlerOptions struct {
 	// CursorKey signs the `next` tokens (HMAC-SHA256). Default: a random key, so tokens
 	// do not survive a restart; give every replica behind one address the same key.
 	CursorKey []byte
-	// Clock returns the current time (default time.Now); tests fix it.
+	// Clock returns the current time (default time.Now); tests fix it. The holding back
+	// of recent objects (see SettleDelay) compares it with the times the store records,
+	// so it must agree with the store's clock.
 	Clock func() time.Time
 	// NewID returns the id of a status resource (default: a random UUID); tests fix it.
 	NewID func() string

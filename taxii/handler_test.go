@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -148,4 +150,18 @@ func TestConcurrentRequests(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A body of unknown length is cut at max_content_length as it is read: 413 as well.
+func TestPostTooLargeStreamed(t *testing.T) {
+	f := newFixture(t, nil)
+	body := `{"objects":[` + strings.Repeat(string(newIndicator(3, t0).Raw())+",", 20) + string(newIndicator(3, t0).Raw()) + `]}`
+	r := request(exchange{method: "POST", target: indObjs, user: "reader", contentType: taxii.MediaType})
+	r.Body = io.NopCloser(strings.NewReader(body))
+	r.ContentLength = -1
+	rec := httptest.NewRecorder()
+	f.h.ServeHTTP(rec, r)
+	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), `"http_status":"413"`) {
+		t.Errorf("streamed oversized body: %d %s", rec.Code, rec.Body)
+	}
 }

@@ -34,25 +34,35 @@ type pager struct {
 	single bool // one object's versions: a skip applies whatever its time
 }
 
-func keyOf(r store.Record) *key { return &key{t: r.Updated, id: r.Object.ID()} }
-
 // page returns up to limit items from start on, and the position of the next page when
 // more items exist (exactly: it has seen one). Records are read in batches of limit+1, so
 // a page of current versions costs one store scan.
 func (pg *pager) page(ctx context.Context, src source, start position, limit int) ([]item, *position, error) {
 	items := make([]item, 0, min(limit, 1024))
-	prev, first := start.after, true
+	var prev key // the last record fully consumed, if hasPrev
+	hasPrev := start.after != nil
+	if hasPrev {
+		prev = *start.after
+	}
+	after := func() *key {
+		if !hasPrev {
+			return nil
+		}
+		k := prev
+		return &k
+	}
+	var buf []item
+	first := true
 	for {
-		recs, more, err := src.records(ctx, prev, min(limit+1, store.MaxLimit))
+		recs, more, err := src.records(ctx, after(), min(limit+1, store.MaxLimit))
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, r := range recs {
-			its, err := pg.expand(ctx, r)
-			if err != nil {
+			if buf, err = pg.expand(ctx, r, buf[:0]); err != nil {
 				return nil, nil, err
 			}
-			offset := 0
+			its, offset := buf, 0
 			if first && start.skip > 0 && r.Object.ID() == start.skipID &&
 				(start.skipTime.IsZero() || r.Updated.Equal(start.skipTime)) {
 				offset = min(start.skip, len(its))
@@ -61,7 +71,7 @@ func (pg *pager) page(ctx context.Context, src source, start position, limit int
 			first = false
 			for i, it := range its {
 				if len(items) == limit {
-					next := &position{after: prev}
+					next := &position{after: after()}
 					if n := offset + i; n > 0 {
 						next.skip, next.skipID = n, r.Object.ID()
 						if !pg.single {
@@ -72,7 +82,7 @@ func (pg *pager) page(ctx context.Context, src source, start position, limit int
 				}
 				items = append(items, it)
 			}
-			prev = keyOf(r)
+			prev, hasPrev = key{t: r.Updated, id: r.Object.ID()}, true
 		}
 		if !more {
 			return items, nil, nil
@@ -80,33 +90,32 @@ func (pg *pager) page(ctx context.Context, src source, start position, limit int
 	}
 }
 
-// expand returns the versions of r that the query selects and the principal may see.
-func (pg *pager) expand(ctx context.Context, r store.Record) ([]item, error) {
+// expand appends to buf the versions of r that the query selects and the principal may
+// see.
+func (pg *pager) expand(ctx context.Context, r store.Record, buf []item) ([]item, error) {
 	q := pg.q
 	if q.versions.onlyLast() && len(q.specs) == 0 {
 		if o := pg.show(r.Object); o != nil {
-			return []item{{obj: o, added: r.Updated}}, nil
+			buf = append(buf, item{obj: o, added: r.Updated})
 		}
-		return nil, nil
+		return buf, nil
 	}
 	vs, err := pg.st.Versions(ctx, r.Object.ID())
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil // deleted since it was scanned
+		return buf, nil // deleted since it was scanned
 	}
 	if err != nil {
-		return nil, err
+		return buf, err
 	}
-	vs = selectVersions(vs, q)
-	out := make([]item, 0, len(vs))
-	for _, v := range vs {
+	for _, v := range selectVersions(vs, q) {
 		if !q.addedAfter.IsZero() && !v.Updated.After(q.addedAfter) {
 			continue
 		}
 		if o := pg.show(v.Object); o != nil {
-			out = append(out, item{obj: o, added: v.Updated})
+			buf = append(buf, item{obj: o, added: v.Updated})
 		}
 	}
-	return out, nil
+	return buf, nil
 }
 
 // selectVersions applies match[spec_version] (default: the latest spec version among the
