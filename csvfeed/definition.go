@@ -20,6 +20,10 @@ const DefaultMaxRows = 5000
 // DefaultInterval is how often a feed is regenerated when its definition says nothing.
 const DefaultInterval = time.Hour
 
+// MinInterval is the shortest interval a definition may set: regenerating more often
+// would keep the store busy for little gain.
+const MinInterval = time.Second
+
 // The values of [Definition.DateAttribute] (OpenCTI's feed_date_attribute).
 const (
 	// CreatedAt orders and windows by when the platform first stored the object
@@ -84,7 +88,8 @@ type Definition struct {
 	// AuthorizedMembers limits a restricted feed to these users, groups and organizations.
 	AuthorizedMembers []access.Member `json:"authorized_members,omitempty"`
 
-	// Interval is how often the scheduler regenerates the file (default [DefaultInterval]).
+	// Interval is how often the scheduler regenerates the file (default [DefaultInterval],
+	// at least [MinInterval]).
 	// JSON: a Go duration string such as "15m".
 	Interval time.Duration `json:"-"`
 	// MaxRows caps the entries of a file (default [DefaultMaxRows]); the most recent win.
@@ -293,6 +298,8 @@ func (d *Definition) validate(opts *filter.CompileOptions) error {
 	}
 	if d.Interval < 0 {
 		add("interval", "%s is negative", d.Interval)
+	} else if d.Interval > 0 && d.Interval < MinInterval {
+		add("interval", "%s is shorter than %s", d.Interval, MinInterval)
 	}
 	if d.MaxRows < 0 {
 		add("max_rows", "%d is negative", d.MaxRows)

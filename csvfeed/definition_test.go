@@ -87,6 +87,7 @@ func TestValidate(t *testing.T) {
 		{"a rolling window needs a length", func(d *csvfeed.Definition) { d.RollingTime = 0 }, "rolling_time: a rolling window needs rolling_time > 0 minutes"},
 		{"max rows is not negative", func(d *csvfeed.Definition) { d.MaxRows = -1 }, "max_rows: -1 is negative"},
 		{"the interval is not negative", func(d *csvfeed.Definition) { d.Interval = -time.Second }, "interval: -1s is negative"},
+		{"the interval is not too short", func(d *csvfeed.Definition) { d.Interval = time.Millisecond }, "interval: 1ms is shorter than 1s"},
 		{"columns are needed", func(d *csvfeed.Definition) { d.Attributes = nil }, "feed_attributes: at least one column is needed"},
 		{"a column has a name", func(d *csvfeed.Definition) { d.Attributes[0].Attribute = "" }, "feed_attributes[0].attribute: missing column name"},
 		{"a mapping's type is a feed type", func(d *csvfeed.Definition) { d.Attributes[1].Mappings[0].Type = "Foo" }, `feed_attributes[1].mappings[0].type: "Foo" is not in feed_types`},

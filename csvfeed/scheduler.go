@@ -148,6 +148,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		wg.Go(func() { s.loop(ctx, fs) })
 	}
 	wg.Wait()
+	<-ctx.Done() // also with no feeds, Run returns only when ctx ends
 	return ctx.Err()
 }
 
