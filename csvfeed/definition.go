@@ -196,6 +196,9 @@ func (d *Definition) UnmarshalJSON(b []byte) error {
 		AuthorizedMembers: j.AuthorizedMembers, MaxRows: j.MaxRows, Window: j.Window,
 		AllowFormulas: j.AllowFormulas,
 	}
+	if len(out.AuthorizedMembers) == 0 {
+		out.AuthorizedMembers = nil // [] and absent both mean no restriction to members
+	}
 	raw := bytes.TrimSpace(j.Filters)
 	if len(raw) > 0 && raw[0] == '"' { // OpenCTI's stored form: the JSON inside a string
 		var s string
