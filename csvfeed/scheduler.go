@@ -236,23 +236,28 @@ func (s *Scheduler) File(ctx context.Context, id string, p *access.Principal) (*
 	}
 	snap.mu.Unlock()
 	if !ok {
-		// Shared by every waiter, so one caller going away does not fail the others.
-		pd.file, pd.err = fs.feed.Generate(context.WithoutCancel(ctx), s.src, s.vis, p, snap.window)
-		if pd.err != nil {
-			snap.mu.Lock()
-			if snap.files[k] == pd {
-				delete(snap.files, k)
-				snap.keys = slices.DeleteFunc(snap.keys, func(x [32]byte) bool { return x == k })
-			}
-			snap.mu.Unlock()
-		}
-		close(pd.done)
+		s.fill(ctx, fs.feed, snap, k, pd, p)
 	}
 	select {
 	case <-pd.done:
 		return pd.file, pd.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// fill generates pd's file; the work is shared by every waiter, so one caller going away
+// does not fail the others. A failed generation is forgotten, so a later request retries.
+func (s *Scheduler) fill(ctx context.Context, f *Feed, snap *snapshot, k [32]byte, pd *pending, p *access.Principal) {
+	defer close(pd.done)
+	pd.file, pd.err = f.Generate(context.WithoutCancel(ctx), s.src, s.vis, p, snap.window)
+	if pd.err != nil {
+		snap.mu.Lock()
+		defer snap.mu.Unlock()
+		if snap.files[k] == pd {
+			delete(snap.files, k)
+			snap.keys = slices.DeleteFunc(snap.keys, func(x [32]byte) bool { return x == k })
+		}
 	}
 }
 
