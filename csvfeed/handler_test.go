@@ -20,7 +20,7 @@ const indicatorColumns = `"feed_attributes":[{"attribute":"name","mappings":[{"t
 
 // server serves three indicator feeds over the fixture: public, restricted, and
 // restricted to the group "soc"; "late" is never generated.
-func server(t *testing.T, prefix string) (*csvfeed.Scheduler, http.Handler) {
+func server(t testing.TB, prefix string) (*csvfeed.Scheduler, http.Handler) {
 	t.Helper()
 	s := fixture(t)
 	now := &clock{t: t0.Add(time.Hour)}

@@ -29,6 +29,9 @@ type SchedulerOptions struct {
 	// Feeds are the feeds to schedule; their ids must differ.
 	Feeds []*Feed
 	// Clock returns the current time (default time.Now); windows end at its readings.
+	// Give it the store's clock: since-previous windows lose no change only if every
+	// record stamped before a window's end is visible to scans once the window closes,
+	// which memstore guarantees when both read one clock.
 	Clock func() time.Time
 	// NewTicker returns a ticker firing every d (default: a time.Ticker).
 	NewTicker func(d time.Duration) Ticker
