@@ -255,7 +255,7 @@ func (d *Definition) validate(opts *filter.CompileOptions) error {
 	switch {
 	case d.ID == "":
 		add("id", "missing")
-	case strings.ContainsAny(d.ID, "/?#%") || !utf8.ValidString(d.ID) || hasControl(d.ID):
+	case strings.ContainsAny(d.ID, "/?#%") || d.ID == "." || d.ID == ".." || !utf8.ValidString(d.ID) || hasControl(d.ID):
 		add("id", "%q cannot be a URL path segment", d.ID)
 	}
 	if strings.TrimSpace(d.Name) == "" {

@@ -77,6 +77,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"an id is needed", func(d *csvfeed.Definition) { d.ID = "" }, "id: missing"},
 		{"the id is a URL path segment", func(d *csvfeed.Definition) { d.ID = "a/b" }, `id: "a/b" cannot be a URL path segment`},
+		{"the id is not a dot segment", func(d *csvfeed.Definition) { d.ID = ".." }, `id: ".." cannot be a URL path segment`},
 		{"a name is needed", func(d *csvfeed.Definition) { d.Name = " " }, "name: missing"},
 		{"feed types are needed", func(d *csvfeed.Definition) { d.FeedTypes = nil }, "feed_types: at least one entity type is needed"},
 		{"a separator is one character", func(d *csvfeed.Definition) { d.Separator = ";;" }, `separator: ";;" is not one character`},
