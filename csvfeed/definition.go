@@ -150,8 +150,9 @@ type definitionJSON struct {
 	AllowFormulas     bool            `json:"allow_formulas,omitempty"`
 }
 
-// MarshalJSON writes d with OpenCTI's member names, filters as a JSON object and interval
-// as a Go duration string (omitted when zero).
+// MarshalJSON writes d with OpenCTI's member names, filters as a JSON object, interval
+// as a Go duration string (omitted when zero), and the effective separator and date
+// attribute when they are empty.
 func (d Definition) MarshalJSON() ([]byte, error) {
 	f, err := d.Filters.MarshalJSON()
 	if err != nil {
@@ -163,6 +164,14 @@ func (d Definition) MarshalJSON() ([]byte, error) {
 		DateAttribute: d.DateAttribute, Attributes: d.Attributes, Public: d.Public,
 		AuthorizedMembers: d.AuthorizedMembers, MaxRows: d.MaxRows, Window: d.Window,
 		AllowFormulas: d.AllowFormulas,
+	}
+	// OpenCTI reads an empty separator or date attribute as given, not as the default, so
+	// the effective values are written.
+	if j.Separator == "" {
+		j.Separator = ","
+	}
+	if j.DateAttribute == "" {
+		j.DateAttribute = UpdatedAt
 	}
 	if j.FeedTypes == nil {
 		j.FeedTypes = []string{}
@@ -177,7 +186,8 @@ func (d Definition) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes OpenCTI's feed JSON (members it does not know, such as
-// entity_type or created_at in an export, are ignored). Errors are a *[FieldError] naming
+// entity_type or created_at in an export, are ignored). An absent or empty separator or
+// date attribute decodes as its default ("," and updated_at), which MarshalJSON writes. Errors are a *[FieldError] naming
 // the member where the JSON has the wrong shape; it does not validate (see
 // [Definition.Validate]).
 func (d *Definition) UnmarshalJSON(b []byte) error {
@@ -195,6 +205,12 @@ func (d *Definition) UnmarshalJSON(b []byte) error {
 		DateAttribute: j.DateAttribute, Attributes: j.Attributes, Public: j.Public,
 		AuthorizedMembers: j.AuthorizedMembers, MaxRows: j.MaxRows, Window: j.Window,
 		AllowFormulas: j.AllowFormulas,
+	}
+	if out.Separator == "" {
+		out.Separator = ","
+	}
+	if out.DateAttribute == "" {
+		out.DateAttribute = UpdatedAt
 	}
 	if len(out.AuthorizedMembers) == 0 {
 		out.AuthorizedMembers = nil // [] and absent both mean no restriction to members

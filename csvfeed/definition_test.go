@@ -59,6 +59,12 @@ func TestDefinitionJSON(t *testing.T) {
 	if !strings.Contains(string(b), `"filters":{"mode":"and"`) {
 		t.Errorf("filters not written as an object: %s", b)
 	}
+	// OpenCTI would read an empty separator or date attribute literally: the defaults are
+	// written out.
+	b, err = json.Marshal(csvfeed.Definition{ID: "x"})
+	if err != nil || !strings.Contains(string(b), `"separator":","`) || !strings.Contains(string(b), `"feed_date_attribute":"updated_at"`) {
+		t.Errorf("zero definition: %s %v", b, err)
+	}
 }
 
 // TestValidate: each rule is reported with the member it concerns.
