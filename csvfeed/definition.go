@@ -20,6 +20,10 @@ const DefaultMaxRows = 5000
 // DefaultInterval is how often a feed is regenerated when its definition says nothing.
 const DefaultInterval = time.Hour
 
+// MinInterval is the shortest interval a definition may set: regenerating more often
+// would keep the store busy for little gain.
+const MinInterval = time.Second
+
 // The values of [Definition.DateAttribute] (OpenCTI's feed_date_attribute).
 const (
 	// CreatedAt orders and windows by when the platform first stored the object
@@ -84,7 +88,8 @@ type Definition struct {
 	// AuthorizedMembers limits a restricted feed to these users, groups and organizations.
 	AuthorizedMembers []access.Member `json:"authorized_members,omitempty"`
 
-	// Interval is how often the scheduler regenerates the file (default [DefaultInterval]).
+	// Interval is how often the scheduler regenerates the file (default [DefaultInterval],
+	// at least [MinInterval]).
 	// JSON: a Go duration string such as "15m".
 	Interval time.Duration `json:"-"`
 	// MaxRows caps the entries of a file (default [DefaultMaxRows]); the most recent win.
@@ -145,8 +150,9 @@ type definitionJSON struct {
 	AllowFormulas     bool            `json:"allow_formulas,omitempty"`
 }
 
-// MarshalJSON writes d with OpenCTI's member names, filters as a JSON object and interval
-// as a Go duration string (omitted when zero).
+// MarshalJSON writes d with OpenCTI's member names, filters as a JSON object, interval
+// as a Go duration string (omitted when zero), and the effective separator and date
+// attribute when they are empty.
 func (d Definition) MarshalJSON() ([]byte, error) {
 	f, err := d.Filters.MarshalJSON()
 	if err != nil {
@@ -158,6 +164,14 @@ func (d Definition) MarshalJSON() ([]byte, error) {
 		DateAttribute: d.DateAttribute, Attributes: d.Attributes, Public: d.Public,
 		AuthorizedMembers: d.AuthorizedMembers, MaxRows: d.MaxRows, Window: d.Window,
 		AllowFormulas: d.AllowFormulas,
+	}
+	// OpenCTI reads an empty separator or date attribute as given, not as the default, so
+	// the effective values are written.
+	if j.Separator == "" {
+		j.Separator = ","
+	}
+	if j.DateAttribute == "" {
+		j.DateAttribute = UpdatedAt
 	}
 	if j.FeedTypes == nil {
 		j.FeedTypes = []string{}
@@ -172,7 +186,8 @@ func (d Definition) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes OpenCTI's feed JSON (members it does not know, such as
-// entity_type or created_at in an export, are ignored). Errors are a *[FieldError] naming
+// entity_type or created_at in an export, are ignored). An absent or empty separator or
+// date attribute decodes as its default ("," and updated_at), which MarshalJSON writes. Errors are a *[FieldError] naming
 // the member where the JSON has the wrong shape; it does not validate (see
 // [Definition.Validate]).
 func (d *Definition) UnmarshalJSON(b []byte) error {
@@ -190,6 +205,15 @@ func (d *Definition) UnmarshalJSON(b []byte) error {
 		DateAttribute: j.DateAttribute, Attributes: j.Attributes, Public: j.Public,
 		AuthorizedMembers: j.AuthorizedMembers, MaxRows: j.MaxRows, Window: j.Window,
 		AllowFormulas: j.AllowFormulas,
+	}
+	if out.Separator == "" {
+		out.Separator = ","
+	}
+	if out.DateAttribute == "" {
+		out.DateAttribute = UpdatedAt
+	}
+	if len(out.AuthorizedMembers) == 0 {
+		out.AuthorizedMembers = nil // [] and absent both mean no restriction to members
 	}
 	raw := bytes.TrimSpace(j.Filters)
 	if len(raw) > 0 && raw[0] == '"' { // OpenCTI's stored form: the JSON inside a string
@@ -247,7 +271,7 @@ func (d *Definition) validate(opts *filter.CompileOptions) error {
 	switch {
 	case d.ID == "":
 		add("id", "missing")
-	case strings.ContainsAny(d.ID, "/?#%") || !utf8.ValidString(d.ID) || hasControl(d.ID):
+	case strings.ContainsAny(d.ID, "/?#%") || d.ID == "." || d.ID == ".." || !utf8.ValidString(d.ID) || hasControl(d.ID):
 		add("id", "%q cannot be a URL path segment", d.ID)
 	}
 	if strings.TrimSpace(d.Name) == "" {
@@ -293,6 +317,8 @@ func (d *Definition) validate(opts *filter.CompileOptions) error {
 	}
 	if d.Interval < 0 {
 		add("interval", "%s is negative", d.Interval)
+	} else if d.Interval > 0 && d.Interval < MinInterval {
+		add("interval", "%s is shorter than %s", d.Interval, MinInterval)
 	}
 	if d.MaxRows < 0 {
 		add("max_rows", "%d is negative", d.MaxRows)

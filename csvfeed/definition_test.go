@@ -59,6 +59,12 @@ func TestDefinitionJSON(t *testing.T) {
 	if !strings.Contains(string(b), `"filters":{"mode":"and"`) {
 		t.Errorf("filters not written as an object: %s", b)
 	}
+	// OpenCTI would read an empty separator or date attribute literally: the defaults are
+	// written out.
+	b, err = json.Marshal(csvfeed.Definition{ID: "x"})
+	if err != nil || !strings.Contains(string(b), `"separator":","`) || !strings.Contains(string(b), `"feed_date_attribute":"updated_at"`) {
+		t.Errorf("zero definition: %s %v", b, err)
+	}
 }
 
 // TestValidate: each rule is reported with the member it concerns.
@@ -77,6 +83,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"an id is needed", func(d *csvfeed.Definition) { d.ID = "" }, "id: missing"},
 		{"the id is a URL path segment", func(d *csvfeed.Definition) { d.ID = "a/b" }, `id: "a/b" cannot be a URL path segment`},
+		{"the id is not a dot segment", func(d *csvfeed.Definition) { d.ID = ".." }, `id: ".." cannot be a URL path segment`},
 		{"a name is needed", func(d *csvfeed.Definition) { d.Name = " " }, "name: missing"},
 		{"feed types are needed", func(d *csvfeed.Definition) { d.FeedTypes = nil }, "feed_types: at least one entity type is needed"},
 		{"a separator is one character", func(d *csvfeed.Definition) { d.Separator = ";;" }, `separator: ";;" is not one character`},
@@ -87,6 +94,7 @@ func TestValidate(t *testing.T) {
 		{"a rolling window needs a length", func(d *csvfeed.Definition) { d.RollingTime = 0 }, "rolling_time: a rolling window needs rolling_time > 0 minutes"},
 		{"max rows is not negative", func(d *csvfeed.Definition) { d.MaxRows = -1 }, "max_rows: -1 is negative"},
 		{"the interval is not negative", func(d *csvfeed.Definition) { d.Interval = -time.Second }, "interval: -1s is negative"},
+		{"the interval is not too short", func(d *csvfeed.Definition) { d.Interval = time.Millisecond }, "interval: 1ms is shorter than 1s"},
 		{"columns are needed", func(d *csvfeed.Definition) { d.Attributes = nil }, "feed_attributes: at least one column is needed"},
 		{"a column has a name", func(d *csvfeed.Definition) { d.Attributes[0].Attribute = "" }, "feed_attributes[0].attribute: missing column name"},
 		{"a mapping's type is a feed type", func(d *csvfeed.Definition) { d.Attributes[1].Mappings[0].Type = "Foo" }, `feed_attributes[1].mappings[0].type: "Foo" is not in feed_types`},

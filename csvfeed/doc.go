@@ -40,6 +40,20 @@
 // spreadsheet would execute as a formula (starting with = + - @ tab or CR) get a leading
 // apostrophe unless the definition sets allow_formulas.
 //
+// # Differences from OpenCTI
+//
+// Where OpenCTI's behaviour differs, the seed and safety decide, and the choice is
+// documented here: the default window is the time since the previous generation (set
+// window "rolling" for OpenCTI's), and the default date attribute is updated_at, the
+// seed's "created or modified" (OpenCTI defaults to created_at). The header is joined
+// with the feed's separator, as the data rows are. A column without a mapping for an
+// object's type is an empty cell, never a dropped one. Every cell is quoted per RFC 4180
+// and formulas are neutralised. The multi-match strategy applies to every multi-valued
+// column, not only to neighbours. A public feed runs as its configured public principal,
+// never as an all-seeing system user. Attribute paths are STIX property paths: OpenCTI's
+// internal attribute names that STIX does not carry must be mapped to where its STIX
+// export puts them (x_opencti_score, or its extension). Sightings are not neighbours.
+//
 // # Errors
 //
 // [Definition.Validate] and [Compile] return every problem of a definition, each a

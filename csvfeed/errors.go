@@ -22,6 +22,7 @@ type FieldError struct {
 	Msg   string
 }
 
+// Error returns "csvfeed: " followed by the field and the problem.
 func (e *FieldError) Error() string { return "csvfeed: " + e.Field + ": " + e.Msg }
 
 // Unwrap returns [ErrInvalid].

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"time"
 
@@ -81,4 +82,40 @@ func ExampleWriter() {
 	// Output:
 	// plain,"a,b","say ""hi""","two
 	// lines",'=1+2,'-5,Zürich
+}
+
+// A scheduler regenerates the feed and a handler serves its latest file at OpenCTI's
+// path; an unchanged file is answered 304.
+func ExampleHandler() {
+	ctx := context.Background()
+	at := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	now := func() time.Time { return at }
+	s := memstore.New(&memstore.Options{Clock: now})
+	ip, _ := stix.NewSCO("ipv4-addr", map[string]any{"value": "198.51.100.7"})
+	s.Put(ctx, ip)
+
+	feed, _ := csvfeed.Compile(csvfeed.Definition{ID: "ips", Name: "IPs", Public: true, IncludeHeader: true,
+		FeedTypes: []string{"IPv4-Addr"}, Interval: 10 * time.Minute,
+		Attributes: []csvfeed.Attribute{{Attribute: "value", Mappings: []csvfeed.Mapping{{Type: "IPv4-Addr", Attribute: "value"}}}},
+	}, nil)
+	vis, _ := access.NewVisibility(nil)
+	sched, _ := csvfeed.NewScheduler(&csvfeed.SchedulerOptions{Source: s, Visibility: vis, Feeds: []*csvfeed.Feed{feed},
+		Clock: func() time.Time { return at.Add(time.Minute) }})
+	sched.Regenerate(ctx, "ips") // Run(ctx) does this at every interval
+	h, _ := csvfeed.NewHandler(&csvfeed.HandlerOptions{Scheduler: sched})
+
+	res := httptest.NewRecorder()
+	h.ServeHTTP(res, httptest.NewRequest("GET", "/feeds/ips", nil))
+	fmt.Println(res.Code, res.Header().Get("Content-Type"))
+	fmt.Printf("%q\n", res.Body.String())
+
+	again := httptest.NewRequest("GET", "/feeds/ips", nil)
+	again.Header.Set("If-None-Match", res.Header().Get("ETag"))
+	res = httptest.NewRecorder()
+	h.ServeHTTP(res, again)
+	fmt.Println(res.Code)
+	// Output:
+	// 200 text/plain; charset=utf-8
+	// "value\r\n198.51.100.7\r\n"
+	// 304
 }

@@ -15,7 +15,8 @@ import (
 // and a public principal that sees only unmarked objects.
 type FeedOptions struct {
 	// PublicPrincipal is whom unauthenticated requests to a public feed run as, and so what
-	// they see (see access.FeedAccess). Nil: a principal with no clearance.
+	// they see (see access.FeedAccess). Nil: a principal with no clearance. (OpenCTI names
+	// that user in feed_public_user_id; resolving it to a principal is the host's job.)
 	PublicPrincipal *access.Principal
 	// Filter adds host filter keys (see filter.CompileOptions).
 	Filter *filter.CompileOptions

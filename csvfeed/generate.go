@@ -99,6 +99,9 @@ func (f *Feed) Generate(ctx context.Context, src Source, vis *access.Visibility,
 	return file, nil
 }
 
+// minPage is the smallest scan page Generate asks for.
+const minPage = 256
+
 // generation is the state of one Generate call.
 type generation struct {
 	f     *Feed
@@ -116,8 +119,9 @@ func (g *generation) scan(w Window, file *File) error {
 	opts := store.ScanOptions{Order: g.f.order, Descending: true, Since: w.Since, Until: w.Until,
 		Types: g.f.types, Match: g.f.match.Match, Filter: g.f.filter}
 	for {
-		// One more than the rows still wanted: a full page then also says whether the cap cut.
-		opts.Limit = min(g.f.maxRows-file.Rows+1, store.MaxLimit)
+		// One more than the rows still wanted, so a full page also says whether the cap cut;
+		// at least minPage, so records hidden from p cost few store calls.
+		opts.Limit = min(max(g.f.maxRows-file.Rows+1, minPage), store.MaxLimit)
 		page, err := store.Scan(g.ctx, g.src, opts)
 		if err != nil {
 			return err

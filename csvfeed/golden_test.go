@@ -3,11 +3,15 @@ package csvfeed_test
 import (
 	"context"
 	"encoding/csv"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/csvfeed"
+	"github.com/ctifeed/ctifeed/internal/sharedtest"
+	"github.com/ctifeed/ctifeed/stix"
 )
 
 // TestGolden renders typical feeds over the fixture's hour as a principal cleared up to
@@ -101,3 +105,44 @@ func TestGolden(t *testing.T) {
 
 // windowAll covers the fixture's hour.
 func windowAll() csvfeed.Window { return csvfeed.Window{Since: t0, Until: t0.Add(time.Hour)} }
+
+// TestGoldenAttack renders a feed over real data, MITRE ATT&CK for Mobile: the 25 most
+// recently stored malware with their ATT&CK id, platforms and the techniques they use
+// (neighbours through "uses" relationships). Every object carries MITRE's statement
+// marking, which a principal must be cleared for explicitly; without it the file is empty.
+func TestGoldenAttack(t *testing.T) {
+	path := sharedtest.AttackBundle(t)
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	s := newStore()
+	at := t0
+	for o, err := range stix.DecodeBundle(fh) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		at = at.Add(time.Millisecond)
+		s.putAt(t, at, o)
+	}
+	f := compile(t, `{"id":"attack","name":"ATT&CK malware","feed_types":["Malware"],"include_header":true,"max_rows":25,
+	  "feed_attributes":[
+	    {"attribute":"name","mappings":[{"type":"Malware","attribute":"name"}]},
+	    {"attribute":"attack_id","multi_match_strategy":"first","mappings":[{"type":"Malware","attribute":"external_references.external_id"}]},
+	    {"attribute":"platforms","multi_match_separator":"|","mappings":[{"type":"Malware","attribute":"x_mitre_platforms"}]},
+	    {"attribute":"techniques","multi_match_separator":"|","mappings":[{"type":"Malware","attribute":"name",
+	      "relationship_type":"uses","target_entity_type":"Attack-Pattern"}]}]}`)
+	mitre := stix.ID("marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168")
+	cleared := &access.Principal{Name: "mitre", Markings: access.Clearance{Markings: []stix.ID{mitre}}}
+	file := must[*csvfeed.File](t)(f.Generate(context.Background(), s, visibility(t), cleared, csvfeed.Window{}))
+	if file.Rows != 25 || !file.Truncated {
+		t.Errorf("Rows %d Truncated %t, want 25 of 117", file.Rows, file.Truncated)
+	}
+	golden(t, "attack-malware.csv", file.String())
+
+	none := must[*csvfeed.File](t)(f.Generate(context.Background(), s, visibility(t), amber(), csvfeed.Window{}))
+	if none.Rows != 0 {
+		t.Errorf("a principal not cleared for MITRE's marking got %d rows", none.Rows)
+	}
+}

@@ -20,7 +20,7 @@ const indicatorColumns = `"feed_attributes":[{"attribute":"name","mappings":[{"t
 
 // server serves three indicator feeds over the fixture: public, restricted, and
 // restricted to the group "soc"; "late" is never generated.
-func server(t *testing.T, prefix string) (*csvfeed.Scheduler, http.Handler) {
+func server(t testing.TB, prefix string) (*csvfeed.Scheduler, http.Handler) {
 	t.Helper()
 	s := fixture(t)
 	now := &clock{t: t0.Add(time.Hour)}
@@ -103,6 +103,7 @@ func TestHandlerAccess(t *testing.T) {
 		{"only GET and HEAD", "POST", "/feeds/pub", nil, 405, "only GET and HEAD", map[string]string{"Allow": "GET, HEAD"}},
 		{"a non-member learns nothing from the method either", "DELETE", "/feeds/members", []string{"outsider"}, 404, "no feed", nil},
 		{"not generated yet: 503", "GET", "/feeds/late", nil, 503, "has not been generated yet", map[string]string{"Retry-After": "10"}},
+		{"an authenticated caller of a public feed sees by its own clearance", "GET", "/feeds/pub", []string{"red"}, 200, "SECRET", nil},
 		{"a restricted file holds what the caller sees: amber", "GET", "/feeds/restricted", []string{"outsider"}, 200, "Emotet C2", nil},
 		{"a restricted file holds what the caller sees: red", "GET", "/feeds/restricted", []string{"red"}, 200, "SECRET", nil},
 	}
@@ -121,10 +122,17 @@ func TestHandlerAccess(t *testing.T) {
 			t.Errorf("%s: error Content-Type %q", tt.rule, res.Header.Get("Content-Type"))
 		}
 	}
-	// The amber caller's file never holds TLP:RED content.
-	res := do(h, "GET", "/feeds/restricted", "outsider")
-	if body, _ := io.ReadAll(res.Body); strings.Contains(string(body), "SECRET") {
-		t.Errorf("amber caller got TLP:RED content:\n%s", body)
+	// Neither the amber caller nor an anonymous one ever gets TLP:RED content.
+	for _, req := range []struct{ path, user string }{{"/feeds/restricted", "outsider"}, {"/feeds/pub", ""}, {"/feeds/members", "analyst"}} {
+		var res *http.Response
+		if req.user == "" {
+			res = do(h, "GET", req.path)
+		} else {
+			res = do(h, "GET", req.path, req.user)
+		}
+		if body, _ := io.ReadAll(res.Body); res.StatusCode != 200 || strings.Contains(string(body), "SECRET") {
+			t.Errorf("%s as %q: %d\n%s", req.path, req.user, res.StatusCode, body)
+		}
 	}
 }
 

@@ -29,6 +29,9 @@ type SchedulerOptions struct {
 	// Feeds are the feeds to schedule; their ids must differ.
 	Feeds []*Feed
 	// Clock returns the current time (default time.Now); windows end at its readings.
+	// Give it the store's clock: since-previous windows lose no change only if every
+	// record stamped before a window's end is visible to scans once the window closes,
+	// which memstore guarantees when both read one clock.
 	Clock func() time.Time
 	// NewTicker returns a ticker firing every d (default: a time.Ticker).
 	NewTicker func(d time.Duration) Ticker
@@ -148,6 +151,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		wg.Go(func() { s.loop(ctx, fs) })
 	}
 	wg.Wait()
+	<-ctx.Done() // also with no feeds, Run returns only when ctx ends
 	return ctx.Err()
 }
 
@@ -235,23 +239,28 @@ func (s *Scheduler) File(ctx context.Context, id string, p *access.Principal) (*
 	}
 	snap.mu.Unlock()
 	if !ok {
-		// Shared by every waiter, so one caller going away does not fail the others.
-		pd.file, pd.err = fs.feed.Generate(context.WithoutCancel(ctx), s.src, s.vis, p, snap.window)
-		if pd.err != nil {
-			snap.mu.Lock()
-			if snap.files[k] == pd {
-				delete(snap.files, k)
-				snap.keys = slices.DeleteFunc(snap.keys, func(x [32]byte) bool { return x == k })
-			}
-			snap.mu.Unlock()
-		}
-		close(pd.done)
+		s.fill(ctx, fs.feed, snap, k, pd, p)
 	}
 	select {
 	case <-pd.done:
 		return pd.file, pd.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// fill generates pd's file; the work is shared by every waiter, so one caller going away
+// does not fail the others. A failed generation is forgotten, so a later request retries.
+func (s *Scheduler) fill(ctx context.Context, f *Feed, snap *snapshot, k [32]byte, pd *pending, p *access.Principal) {
+	defer close(pd.done)
+	pd.file, pd.err = f.Generate(context.WithoutCancel(ctx), s.src, s.vis, p, snap.window)
+	if pd.err != nil {
+		snap.mu.Lock()
+		defer snap.mu.Unlock()
+		if snap.files[k] == pd {
+			delete(snap.files, k)
+			snap.keys = slices.DeleteFunc(snap.keys, func(x [32]byte) bool { return x == k })
+		}
 	}
 }
 

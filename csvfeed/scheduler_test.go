@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,4 +224,42 @@ func waitFile(t *testing.T, sc *csvfeed.Scheduler, ok func(*csvfeed.File) bool) 
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestSchedulerConcurrentPrincipals: many requests of two clearances at once, with a cache
+// of one file per generation so files are dropped and remade under them: each request gets
+// the file of its own clearance, never the other's.
+func TestSchedulerConcurrentPrincipals(t *testing.T) {
+	s := fixture(t)
+	now := &clock{t: t0.Add(time.Hour)}
+	f := compile(t, `{"id":"ind","name":"ind","feed_types":["Indicator"],"interval":"1h",
+	  "feed_attributes":[{"attribute":"name","mappings":[{"type":"Indicator","attribute":"name"}]}]}`)
+	sc, err := csvfeed.NewScheduler(&csvfeed.SchedulerOptions{Source: s, Visibility: visibility(t), Feeds: []*csvfeed.Feed{f},
+		Clock: now.Now, MaxPrincipals: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Regenerate(context.Background(), "ind"); err != nil {
+		t.Fatal(err)
+	}
+	red := amber()
+	red.Markings.Max = []stix.ID{stix.TLP2Red}
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			p := amber()
+			if i%2 == 1 {
+				p = red
+			}
+			file, err := sc.File(context.Background(), "ind", p)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if has := strings.Contains(file.String(), "SECRET"); has != (i%2 == 1) {
+				t.Errorf("request %d (red=%t) got a file with SECRET=%t", i, i%2 == 1, has)
+			}
+		})
+	}
+	wg.Wait()
 }
