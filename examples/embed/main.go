@@ -22,55 +22,55 @@ import (
 
 func main() {
 	ctx := context.Background()
-	mux, st, err := feeds(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Your service writes STIX objects; every feed sees each change.
+	st := memstore.New(nil) // or your own store.Store (see store/storetest)
+	// Your service writes STIX objects, before and while it serves; every feed sees each change.
 	ind, _ := stix.NewIndicator("bad domain", "[domain-name:value = 'bad.example']", time.Now(), stix.Common{Labels: []string{"detection"}})
 	if _, _, err := st.Put(ctx, ind); err != nil {
+		log.Fatal(err)
+	}
+	mux, err := feeds(ctx, st)
+	if err != nil {
 		log.Fatal(err)
 	}
 	log.Fatal(http.ListenAndServe("localhost:8081", mux))
 }
 
 // feeds builds the three feeds over one store.
-func feeds(ctx context.Context) (*http.ServeMux, *memstore.Store, error) {
-	st := memstore.New(nil) // or your own store.Store (see store/storetest)
+func feeds(ctx context.Context, st *memstore.Store) (*http.ServeMux, error) {
 	me := &access.Principal{UserID: "me", Capabilities: []access.Capability{access.CapAccessDataSharing},
 		Markings: access.Clearance{Max: []stix.ID{stix.TLP2Amber}}}
 	auth, err := access.NewStatic(access.StaticOptions{Tokens: []access.StaticToken{{Token: "s3cret", Principal: me}}})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	detections, err := filter.ParseText("entity_type = Indicator and objectLabel = detection")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	streams, err := stream.NewRegistry(stream.Definition{ID: "detections", Name: "Detections", Filters: &detections, Live: true})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	live, err := stream.NewHandler(&stream.HandlerOptions{Store: st, Streams: streams, Authenticator: auth})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	tx, err := taxii.NewHandler(&taxii.HandlerOptions{Store: st, Authenticator: auth, APIRoots: []taxii.APIRoot{{
 		Path: "api1", Title: "Our intel", Collections: []taxii.Collection{{
 			ID: "0b1c6e2a-3d4f-4a5b-8c6d-7e8f9a0b1c2d", Title: "Detections", Filters: &detections, CanRead: true}}}}})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	csv, err := csvFeed(ctx, st, auth, detections)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/stream/", live) // OpenCTI live stream: /stream/detections
 	mux.Handle("/taxii2/", tx)   // TAXII discovery
 	mux.Handle("/api1/", tx)     // TAXII API root
 	mux.Handle("/feeds/", csv)   // CSV feed: /feeds/detections
-	return mux, st, nil
+	return mux, nil
 }
 
 // csvFeed serves the detections as a CSV file regenerated every minute.

@@ -10,21 +10,24 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store/memstore"
 )
 
 // TestEveryFeedServesTheIndicator runs the README's embedding example against httptest.
 func TestEveryFeedServesTheIndicator(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	mux, st, err := feeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := memstore.New(nil)
 	ind, err := stix.NewIndicator("bad domain", "[domain-name:value = 'bad.example']", time.Now(), stix.Common{Labels: []string{"detection"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := st.Put(ctx, ind); err != nil {
+		t.Fatal(err)
+	}
+	// Stored before the CSV scheduler's first generation, as main does.
+	mux, err := feeds(ctx, st)
+	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mux)

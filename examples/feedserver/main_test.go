@@ -17,37 +17,33 @@ import (
 	"github.com/ctifeed/ctifeed/stream"
 )
 
-// startServer runs the feed server on a free port and stops it when the test ends.
+// startServer runs the feed server (what main runs) on a free port until the test ends.
 func startServer(t *testing.T, cfg demoserver.Config) (base string, output func() string) {
 	t.Helper()
-	cfg.Addr = "127.0.0.1:0"
 	if cfg.Indicators == 0 {
 		cfg.Indicators = 60
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var mu sync.Mutex
-	var out strings.Builder
-	w := writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) })
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- demoserver.Run(ctx, cfg, w, func(b string) { ready <- b }) }()
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("server did not start: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run returned %v after shutdown", err)
-		}
-	})
-	return base, func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
+	out := &syncBuffer{}
+	return demoserver.StartForTest(t, cfg, out), out.String
 }
 
-type writerFunc func([]byte) (int, error)
+// syncBuffer collects the server's output, which the simulation writes concurrently.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
 
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 func get(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()

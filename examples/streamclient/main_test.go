@@ -10,29 +10,6 @@ import (
 	"github.com/ctifeed/ctifeed/internal/demoserver"
 )
 
-// startDemo runs the demo feed server on a free port until the test ends.
-func startDemo(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- demoserver.Run(ctx, demoserver.Config{Addr: "127.0.0.1:0", Indicators: 40}, discard{}, func(b string) { ready <- b })
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); <-done })
-	return base
-}
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
 // syncBuilder is a strings.Builder safe for the client's reconnect callback.
 type syncBuilder struct {
 	mu sync.Mutex
@@ -46,7 +23,7 @@ func (s *syncBuilder) Write(p []byte) (int, error) {
 }
 
 func TestFollowsAndMirrorsTheDemoStream(t *testing.T) {
-	base := startDemo(t)
+	base := demoserver.StartForTest(t, demoserver.Config{Indicators: 40}, nil)
 	var out syncBuilder
 	cfg := config{URL: base + "/stream/" + demoserver.StreamDetection, User: demoserver.AnalystUser,
 		Password: demoserver.AnalystPassword, From: "0", Max: 30}
@@ -78,7 +55,7 @@ func TestFollowsAndMirrorsTheDemoStream(t *testing.T) {
 }
 
 func TestWrongPasswordIsReported(t *testing.T) {
-	base := startDemo(t)
+	base := demoserver.StartForTest(t, demoserver.Config{Indicators: 40}, nil)
 	var out syncBuilder
 	cfg := config{URL: base + "/stream/" + demoserver.StreamDetection, User: demoserver.AnalystUser, Password: "wrong", From: "0"}
 	err := run(context.Background(), cfg, &out)

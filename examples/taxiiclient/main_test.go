@@ -9,30 +9,8 @@ import (
 	"github.com/ctifeed/ctifeed/internal/demoserver"
 )
 
-func startDemo(t *testing.T) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- demoserver.Run(ctx, demoserver.Config{Addr: "127.0.0.1:0", Indicators: 40}, discard{}, func(b string) { ready <- b })
-	}()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); <-done })
-	return base
-}
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
 func TestReadsTheDemoServerAndAdds(t *testing.T) {
-	base := startDemo(t)
+	base := demoserver.StartForTest(t, demoserver.Config{Indicators: 40}, nil)
 	var out strings.Builder
 	cfg := config{URL: base, User: demoserver.AnalystUser, Password: demoserver.AnalystPassword,
 		Collection: "indicators", AddTo: "inbox", Add: true}
@@ -60,7 +38,7 @@ func TestReadsTheDemoServerAndAdds(t *testing.T) {
 }
 
 func TestUnknownCollection(t *testing.T) {
-	base := startDemo(t)
+	base := demoserver.StartForTest(t, demoserver.Config{Indicators: 40}, nil)
 	var out strings.Builder
 	err := run(context.Background(), config{URL: base, User: demoserver.AnalystUser, Password: demoserver.AnalystPassword, Collection: "nope"}, &out)
 	if err == nil || !strings.Contains(err.Error(), `no collection "nope"`) {
