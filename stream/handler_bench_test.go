@@ -29,7 +29,7 @@ func benchIndicator(i int) *stix.Object {
 
 // benchServer serves a public stream with no filters, over the real engine, on loopback.
 func benchServer(b *testing.B, st *memstore.Store) (*httptest.Server, func()) {
-	reg, _ := NewRegistry(publicDef("s"))
+	reg, _ := NewRegistry(&RegistryOptions{Definitions: []Definition{publicDef("s")}})
 	h, err := NewHandler(&HandlerOptions{Store: st, Streams: reg})
 	if err != nil {
 		b.Fatal(err)

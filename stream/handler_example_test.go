@@ -31,7 +31,7 @@ func exampleObjects() (author, ind *stix.Object) {
 func ExampleNewHandler() {
 	ctx := context.Background()
 	st := memstore.New(nil)
-	streams, _ := stream.NewRegistry(stream.Definition{ID: "everything", Name: "Everything", Live: true, Public: true})
+	streams, _ := stream.NewRegistry(&stream.RegistryOptions{Definitions: []stream.Definition{stream.Definition{ID: "everything", Name: "Everything", Live: true, Public: true}}})
 	h, err := stream.NewHandler(&stream.HandlerOptions{Store: st, Streams: streams})
 	if err != nil {
 		fmt.Println(err)
@@ -67,7 +67,7 @@ func ExampleHandler_wireFormat() {
 	ctx := context.Background()
 	at := time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC)
 	st := memstore.New(&memstore.Options{Clock: func() time.Time { return at }})
-	streams, _ := stream.NewRegistry(stream.Definition{ID: "everything", Live: true, Public: true})
+	streams, _ := stream.NewRegistry(&stream.RegistryOptions{Definitions: []stream.Definition{stream.Definition{ID: "everything", Live: true, Public: true}}})
 	h, _ := stream.NewHandler(&stream.HandlerOptions{Store: st, Streams: streams})
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -122,7 +122,7 @@ func ExampleHandler_wireFormat() {
 func ExampleMirror() {
 	ctx := context.Background()
 	remote := memstore.New(nil)
-	streams, _ := stream.NewRegistry(stream.Definition{ID: "everything", Live: true, Public: true})
+	streams, _ := stream.NewRegistry(&stream.RegistryOptions{Definitions: []stream.Definition{stream.Definition{ID: "everything", Live: true, Public: true}}})
 	h, _ := stream.NewHandler(&stream.HandlerOptions{Store: remote, Streams: streams})
 	srv := httptest.NewServer(h)
 	defer srv.Close()

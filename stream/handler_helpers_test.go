@@ -136,7 +136,7 @@ func newEnv(t *testing.T, o envOptions, defs ...Definition) *env {
 	}
 	e := &env{t: t, store: memstore.New(&memstore.Options{Clock: storeClock, MaxEvents: o.maxEvents})}
 	var err error
-	if e.reg, err = NewRegistry(defs...); err != nil {
+	if e.reg, err = NewRegistry(&RegistryOptions{Definitions: defs}); err != nil {
 		t.Fatal(err)
 	}
 	hb := o.heartbeat
