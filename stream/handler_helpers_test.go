@@ -270,10 +270,7 @@ func (s *stream) untilEOF() ([]sse.Event, error) {
 
 // Objects for scenarios.
 
-var (
-	t0       = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	testAuth = stix.Common{CreatedByRef: "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff"}
-)
+var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func indicator(i int, labels ...string) *stix.Object {
 	c := stix.Common{
