@@ -38,9 +38,10 @@ type Options struct {
 	NoDeletions bool `json:"no_deletions,omitempty"`
 	// WithInferences includes objects the host marks as inferred.
 	WithInferences bool `json:"with_inferences,omitempty"`
-	// CacheTTL is how long a dependency sent stays known as sent (0: 5 minutes).
+	// CacheTTL is how long a dependency sent stays known as sent (0: [DefaultCacheTTL],
+	// 5 minutes). In JSON it is a duration string such as "5m0s".
 	CacheTTL time.Duration `json:"cache_ttl,omitempty"`
-	// CacheSize bounds how many sent objects are remembered (0: a documented default).
+	// CacheSize bounds how many sent objects are remembered (0: [DefaultCacheSize], 10,000).
 	CacheSize int `json:"cache_size,omitempty"`
 }
 

@@ -40,12 +40,15 @@ func (c *sentCache) configure(ttl time.Duration, size int) {
 }
 
 // fresh reports whether id was sent less than ttl ago.
-func (c *sentCache) fresh(id stix.ID) bool {
+func (c *sentCache) fresh(id stix.ID) bool { return c.freshAt(id, c.now()) }
+
+// freshAt is fresh at a given time, so that a group reads the clock once.
+func (c *sentCache) freshAt(id stix.ID, now time.Time) bool {
 	e, ok := c.index[id]
 	if !ok {
 		return false
 	}
-	if c.now().Sub(e.Value.(*sentEntry).at) < c.ttl {
+	if now.Sub(e.Value.(*sentEntry).at) < c.ttl {
 		return true
 	}
 	c.order.Remove(e)
@@ -54,8 +57,10 @@ func (c *sentCache) fresh(id stix.ID) bool {
 }
 
 // sent records that id was sent now.
-func (c *sentCache) sent(id stix.ID) {
-	now := c.now()
+func (c *sentCache) sent(id stix.ID) { c.sentAt(id, c.now()) }
+
+// sentAt records that id was sent at now.
+func (c *sentCache) sentAt(id stix.ID, now time.Time) {
 	if e, ok := c.index[id]; ok {
 		e.Value.(*sentEntry).at = now
 		c.order.MoveToBack(e)

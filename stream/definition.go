@@ -66,7 +66,9 @@ func (d Definition) Validate(opts *filter.CompileOptions) error {
 }
 
 // ParseDefinition decodes a definition from its JSON form and validates it (see
-// [Definition.Validate]); opts compiles the filters and may be nil.
+// [Definition.Validate]); opts compiles the filters and may be nil. Unknown top-level
+// members are ignored, so that a definition exported with more fields (OpenCTI's) loads;
+// unknown members of defaults are errors, so that a misspelt option is not lost.
 func ParseDefinition(data []byte, opts *filter.CompileOptions) (Definition, error) {
 	var d Definition
 	if err := json.Unmarshal(data, &d); err != nil {

@@ -35,7 +35,7 @@
 //
 // Relationship events: with resolution on, a relationship or sighting whose end passes the
 // filters is itself a member, so its creation, update and deletion are sent (with its
-// dependencies). Deletions: with resolution on, when an object leaves or is deleted, its
+// dependencies) as the event's own message, Dependency unset. Deletions: with resolution on, when an object leaves or is deleted, its
 // relationships that resolution sends with it are deleted first (as dependencies), then
 // the object. Which ones "were sent" is recomputed from the store (current relationships
 // the principal may see, with every other end visible) rather than remembered, so it is
@@ -66,7 +66,10 @@
 // [Subscriber.Recover] is the snapshot of a from..recover window: every member whose last
 // change ([store.Record.Updated]) lies in the window, each as a create after its
 // dependencies, in the order of last change, stamped with the position the snapshot
-// stands for. It fills the cache like live messages do.
+// stands for. It fills the cache like live messages do. The window selects by the filters
+// themselves (pushed down to stores implementing [store.FilterPushdown]); relationships
+// come with their matching ends, as live, so a relationship whose end changed outside the
+// window is not in the snapshot even if it changed inside it.
 //
 // # Errors
 //

@@ -16,6 +16,7 @@ import (
 type group struct {
 	s     *engineState
 	ctx   context.Context
+	now   time.Time // the cache's clock, read once per group
 	nodes map[stix.ID]*node
 	list  []*node
 	// skipped holds ids found unusable in this group (not stored, not visible), so that
@@ -37,7 +38,7 @@ const (
 )
 
 func newGroup(ctx context.Context, s *engineState) *group {
-	return &group{s: s, ctx: ctx, nodes: map[stix.ID]*node{}, skipped: map[stix.ID]bool{}}
+	return &group{s: s, ctx: ctx, now: s.cache.now(), nodes: map[stix.ID]*node{}, skipped: map[stix.ID]bool{}}
 }
 
 func (g *group) add(msg Message, tier int) {
@@ -63,7 +64,7 @@ func rankOf(typ string) int {
 // wanted reports whether id still needs planning: not planned, not already known to be
 // unusable, and not sent within the cache lifetime.
 func (g *group) wanted(id stix.ID) bool {
-	return g.nodes[id] == nil && !g.skipped[id] && !g.s.cache.fresh(id)
+	return g.nodes[id] == nil && !g.skipped[id] && !g.s.cache.freshAt(id, g.now)
 }
 
 // addRefs plans, breadth first, every object that obj references and the subscriber does
@@ -159,7 +160,7 @@ func (g *group) dropOrphans() {
 				continue
 			}
 			for _, end := range relationEnds(n.msg.Object) {
-				if g.nodes[end] == nil && !g.s.cache.fresh(end) {
+				if g.nodes[end] == nil && !g.s.cache.freshAt(end, g.now) {
 					delete(g.nodes, id)
 					changed = true
 					break
@@ -218,7 +219,7 @@ func (g *group) messages(pos store.Position, t time.Time) []Message {
 		m := n.msg
 		m.Pos, m.Time = pos, t
 		out = append(out, m)
-		g.s.cache.sent(m.Object.ID())
+		g.s.cache.sentAt(m.Object.ID(), g.now)
 		for _, u := range users[m.Object.ID()] {
 			if indeg[u]--; indeg[u] == 0 && !done[u] {
 				heap.Push(ready, u)

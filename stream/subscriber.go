@@ -111,6 +111,9 @@ func (s *engineState) sees(o *stix.Object) bool {
 // "is_inferred": true in its extension ([access.OpenCTIExtension]); a top-level
 // "x_opencti_inferred": true is accepted too, for hosts that do not use the extension.
 func Inferred(o *stix.Object) bool {
+	if o == nil || !strings.Contains(o.String(), "inferred") {
+		return false // the common case, without parsing
+	}
 	return o.Extension(access.OpenCTIExtension).Get("is_inferred").Type == gjson.True ||
 		o.Get("x_opencti_inferred").Type == gjson.True
 }
@@ -120,11 +123,15 @@ func Inferred(o *stix.Object) bool {
 // relationship without both ends); with dependencies resolution on, it is also a member
 // when one of its ends passes the filters (relationship events of matching objects).
 func (s *engineState) member(ctx context.Context, x *stix.Object) (bool, error) {
-	if !s.sees(x) {
+	if x == nil {
 		return false, nil
 	}
 	if !stix.IsRelationshipType(x.Type()) {
-		return s.match.Match(x), nil
+		// The filters first: on a busy log most events fail them, and cheaply.
+		return s.match.Match(x) && s.sees(x), nil
+	}
+	if !s.sees(x) {
+		return false, nil
 	}
 	own := s.match.Match(x)
 	if !own && !s.resolving() {

@@ -16,6 +16,12 @@
 //  5. Delete the indicator (only the indicator: the relationship stays, dangling, so that
 //     the stream alone decides to delete it).
 //
+// The package imports only stix, store and filter (the stream package's tests use it), so it
+// gives the stream definition's parts rather than a stream.Definition:
+//
+//	f := seedscenario.Filters()
+//	def := stream.Definition{ID: seedscenario.StreamID, Name: seedscenario.StreamName, Filters: &f, Live: true}
+//
 // Each step happens at its own time, one minute apart ([Step.At]), all within the live
 // stream's 5-minute cache lifetime; a replay should drive the store's and the subscriber's
 // clocks with it.

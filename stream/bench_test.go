@@ -1,0 +1,133 @@
+package stream_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/stream"
+)
+
+// benchLog stores an author, TLP:GREEN and three malware, then n reports, each marked,
+// authored and containing the three malware: five dependencies. Every labelEvery-th report
+// carries the label "detection". It returns the reports' create events.
+func benchLog(b *testing.B, n, labelEvery int) (*memstore.Store, []store.Event) {
+	b.Helper()
+	ctx := context.Background()
+	st := memstore.New(&memstore.Options{MaxEvents: -1})
+	author := identity(b, 1, "CrowdStrike")
+	objs := []*stix.Object{tlp(stix.TLPGreen), author}
+	var mals []stix.ID
+	for i := range 3 {
+		m := malware(b, i+1, fmt.Sprint("m", i), common("malware", i+1, ""))
+		objs = append(objs, m)
+		mals = append(mals, m.ID())
+	}
+	for _, o := range objs {
+		st.Put(ctx, o)
+	}
+	evs := make([]store.Event, 0, n)
+	for i := range n {
+		c := common("report", i+1, author.ID(), stix.TLPGreen)
+		if labelEvery > 0 && i%labelEvery == 0 {
+			c.Labels = []string{"detection"}
+		}
+		ev, _, err := st.Put(ctx, ok(b)(stix.NewReport(fmt.Sprint("r", i), t0, mals, c)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	return st, evs
+}
+
+// loop runs f(i) for i = 0, 1, … like b.Loop, and reports events/s (wall) and the CPU
+// time per operation of the benchmark's thread as "cpu-ns/op" where the platform tells it.
+func loop(b *testing.B, f func(i int)) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ReportAllocs()
+	start, ok := threadCPUNanos()
+	n := 0
+	for b.Loop() {
+		f(n)
+		n++
+	}
+	if end, ok2 := threadCPUNanos(); ok && ok2 && n > 0 {
+		b.ReportMetric(float64(end-start)/float64(n), "cpu-ns/op")
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+}
+
+func benchSub(b *testing.B, st store.Reader, filters string, o stream.Options) *stream.Subscriber {
+	vis, _ := access.NewVisibility(nil)
+	s, err := stream.NewSubscriber(st, stream.Definition{ID: "s", Filters: mustGroup(b, filters)},
+		stream.SubscriberOptions{Principal: analyst(), Visibility: vis, Options: o})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkProcess: one subscriber over report events. The baseline is "no-match" (the
+// events fail the filters); "match-5deps-cached" sends each report after its five
+// dependencies were sent once (cache hits); "match-5deps-sent" sends the five dependencies
+// with every report (a cache of one entry); each with resolution off and on.
+func BenchmarkProcess(b *testing.B) {
+	st, evs := benchLog(b, 1000, 1)
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name    string
+		filters string
+		size    int
+	}{
+		{"no-match", "entity_type = Indicator", 0},
+		{"match-5deps-cached", "entity_type = Report", 0},
+		{"match-5deps-sent", "entity_type = Report", 1},
+	} {
+		for _, noDeps := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%s/resolution=%t", bc.name, !noDeps), func(b *testing.B) {
+				s := benchSub(b, st, bc.filters, stream.Options{NoDependencies: noDeps, CacheSize: bc.size})
+				msgs := 0
+				loop(b, func(i int) {
+					out, err := s.Process(ctx, evs[i%len(evs)])
+					if err != nil {
+						b.Fatal(err)
+					}
+					msgs += len(out)
+				})
+				b.ReportMetric(float64(msgs)/float64(b.N), "msgs/event")
+			})
+		}
+	}
+}
+
+// BenchmarkSubscribers1000: 1,000 subscribers (resolution on) each process every event of
+// one log in which one report in ten matches; events/s counts events through all 1,000.
+// The baseline is one subscriber over the same events.
+func BenchmarkSubscribers1000(b *testing.B) {
+	st, evs := benchLog(b, 1000, 10)
+	ctx := context.Background()
+	for _, n := range []int{1, 1000} {
+		b.Run(fmt.Sprint("subscribers=", n), func(b *testing.B) {
+			subs := make([]*stream.Subscriber, n)
+			for i := range subs {
+				subs[i] = benchSub(b, st, "entity_type = Report and objectLabel = detection", stream.Options{})
+			}
+			loop(b, func(i int) {
+				ev := evs[i%len(evs)]
+				for _, s := range subs {
+					if _, err := s.Process(ctx, ev); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
