@@ -147,6 +147,7 @@ type Handler struct {
 	// newProcessor makes a connection's processor; tests replace it.
 	newProcessor func(src store.Reader, def Definition, opts SubscriberOptions) (processor, error)
 
+	mu        sync.Mutex    // orders conns.Add before Close's Wait
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
 	conns     sync.WaitGroup
@@ -214,7 +215,11 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 // connections have returned. Call it on server shutdown (http.Server.RegisterOnShutdown),
 // since http.Server.Shutdown does not end streaming responses by itself.
 func (h *Handler) Close() {
-	h.closeOnce.Do(func() { close(h.done) })
+	h.closeOnce.Do(func() {
+		h.mu.Lock()
+		close(h.done)
+		h.mu.Unlock()
+	})
 	h.conns.Wait()
 }
 
@@ -378,7 +383,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 		return
 	}
 
-	h.conns.Add(1)
+	h.mu.Lock()
+	if h.closed() {
+		h.mu.Unlock()
+		httpError(w, http.StatusServiceUnavailable, "the server is shutting down")
+		return
+	}
+	h.conns.Add(1) // never after Close has begun waiting
+	h.mu.Unlock()
 	defer h.conns.Done()
 	h.active.Add(1)
 	defer h.active.Add(-1)
