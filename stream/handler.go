@@ -85,7 +85,8 @@ type HandlerOptions struct {
 // The response opens with a connected frame (no id; data: [Connected]). Each log event
 // yields the messages of [Subscriber.Process], one frame each, named by the message type
 // (create, update, merge, delete) with OpenCTI's data (version 4, message, origin, data,
-// context). An idle connection gets a heartbeat frame every Heartbeat, whose id is the
+// context). A connection that sent no change frame for a Heartbeat interval gets a
+// heartbeat frame, whose id is the
 // last log position read (events the stream filters out included) and whose data is that
 // position's date as a JSON string; ids never come from the wall clock.
 //
@@ -107,9 +108,12 @@ type HandlerOptions struct {
 // Last-Event-ID header): "0" or "0-0" for the whole log, a position, or an RFC 3339 date
 // (the first event at or after it); without either the stream starts at the log's end,
 // live only. recover: an RFC 3339 date; first a recovery snapshot (create frames, with
-// dependencies) of the objects whose last change lies in [from's date, recover), then live
-// from recover; its frames resume like one group. no-dependencies=true, listen-delete=false
-// and with-inferences=true set the [Options]; any value other than true or false is 400.
+// dependencies) of the objects whose last change lies in [from's date, recover) (from
+// defaults to the start here), then live from recover, or from the log's end if recover
+// lies beyond it; the snapshot's frames resume like one group, and a resume point past
+// recover skips the snapshot. no-dependencies=true, listen-delete=false and
+// with-inferences=true set the [Options]; false (or true for listen-delete) keeps the
+// definition's [Definition.Defaults]; any value other than true or false is 400.
 //
 // # Gaps
 //
