@@ -107,7 +107,8 @@ type HandlerOptions struct {
 // Parameters, from the query first, then the header of the same name: from (or the
 // Last-Event-ID header): "0" or "0-0" for the whole log, a position, or an RFC 3339 date
 // (the first event at or after it); without either the stream starts at the log's end,
-// live only. recover: an RFC 3339 date; first a recovery snapshot (create frames, with
+// live only (an early OpenCTI release sent every matching object first; a consumer that
+// wants that asks for it with recover). recover: an RFC 3339 date; first a recovery snapshot (create frames, with
 // dependencies) of the objects whose last change lies in [from's date, recover) (from
 // defaults to the start here), then live from recover, or from the log's end if recover
 // lies beyond it; the snapshot's frames resume like one group, and a resume point past
