@@ -303,3 +303,58 @@ func TestMirrorApplyIsIdempotent(t *testing.T) {
 		t.Errorf("mirror holds %v", ids)
 	}
 }
+
+// The client decodes gap and heartbeat frames, and a Mirror passes gaps to OnGap before
+// applying the recovery snapshot that follows.
+func TestClientGapAndHeartbeatFrames(t *testing.T) {
+	e := newEnv(t, envOptions{maxEvents: 3, heartbeat: 2 * time.Millisecond}, publicDef("s"))
+	first := mustPut(t, e.store, indicator(1))
+	for i := 2; i <= 6; i++ {
+		mustPut(t, e.store, indicator(i))
+	}
+	b, _ := e.store.Bounds(context.Background())
+	c, err := NewClient(e.srv.URL+"/stream/s", &ClientOptions{HTTPClient: e.client, From: first.Pos.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var gaps []Gap
+	var heartbeat Frame
+	frames := func(yield func(Frame, error) bool) {
+		for f, err := range c.Frames(ctx) {
+			if f.Event == "heartbeat" {
+				heartbeat = f
+				return // a heartbeat comes once everything up to the log's end was sent
+			}
+			if !yield(f, err) {
+				return
+			}
+		}
+	}
+	dst := memstore.New(nil)
+	err = NewMirror(dst, &MirrorOptions{OnGap: func(g Gap) error {
+		if n, _ := dst.Count(ctx); n != 0 {
+			t.Errorf("the gap was reported after %d objects were applied", n)
+		}
+		gaps = append(gaps, g)
+		return nil
+	}}).Run(ctx, frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gaps) != 1 || gaps[0].Requested != first.Pos || gaps[0].FirstRetained != b.First {
+		t.Errorf("gaps %+v, want one from %s to %s", gaps, first.Pos, b.First)
+	}
+	if heartbeat.ID != b.Last.String() || !heartbeat.Time.Equal(b.LastTime) {
+		t.Errorf("heartbeat %+v, want id %s and time %v", heartbeat, b.Last, b.LastTime)
+	}
+	if diff := cmp.Diff(snapshotOf(t, e.store), snapshotOf(t, dst)); diff != "" {
+		t.Errorf("mirror after the gap (-want +got):\n%s", diff)
+	}
+	stop := errors.New("stop")
+	err = NewMirror(memstore.New(nil), &MirrorOptions{OnGap: func(Gap) error { return stop }}).Run(ctx, c.Frames(ctx))
+	if !errors.Is(err, stop) {
+		t.Errorf("Run returned %v, want OnGap's error", err)
+	}
+}

@@ -85,7 +85,8 @@ type HandlerOptions struct {
 // The response opens with a connected frame (no id; data: [Connected]). Each log event
 // yields the messages of [Subscriber.Process], one frame each, named by the message type
 // (create, update, merge, delete) with OpenCTI's data (version 4, message, origin, data,
-// context). An idle connection gets a heartbeat frame every Heartbeat, whose id is the
+// context). A connection that sent no change frame for a Heartbeat interval gets a
+// heartbeat frame, whose id is the
 // last log position read (events the stream filters out included) and whose data is that
 // position's date as a JSON string; ids never come from the wall clock.
 //
@@ -106,10 +107,14 @@ type HandlerOptions struct {
 // Parameters, from the query first, then the header of the same name: from (or the
 // Last-Event-ID header): "0" or "0-0" for the whole log, a position, or an RFC 3339 date
 // (the first event at or after it); without either the stream starts at the log's end,
-// live only. recover: an RFC 3339 date; first a recovery snapshot (create frames, with
-// dependencies) of the objects whose last change lies in [from's date, recover), then live
-// from recover; its frames resume like one group. no-dependencies=true, listen-delete=false
-// and with-inferences=true set the [Options]; any value other than true or false is 400.
+// live only (an early OpenCTI release sent every matching object first; a consumer that
+// wants that asks for it with recover). recover: an RFC 3339 date; first a recovery snapshot (create frames, with
+// dependencies) of the objects whose last change lies in [from's date, recover) (from
+// defaults to the start here), then live from recover, or from the log's end if recover
+// lies beyond it; the snapshot's frames resume like one group, and a resume point past
+// recover skips the snapshot. no-dependencies=true, listen-delete=false and
+// with-inferences=true set the [Options]; false (or true for listen-delete) keeps the
+// definition's [Definition.Defaults]; any value other than true or false is 400.
 //
 // # Gaps
 //
@@ -147,6 +152,7 @@ type Handler struct {
 	// newProcessor makes a connection's processor; tests replace it.
 	newProcessor func(src store.Reader, def Definition, opts SubscriberOptions) (processor, error)
 
+	mu        sync.Mutex    // orders conns.Add before Close's Wait
 	done      chan struct{} // closed by Close
 	closeOnce sync.Once
 	conns     sync.WaitGroup
@@ -214,7 +220,11 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 // connections have returned. Call it on server shutdown (http.Server.RegisterOnShutdown),
 // since http.Server.Shutdown does not end streaming responses by itself.
 func (h *Handler) Close() {
-	h.closeOnce.Do(func() { close(h.done) })
+	h.closeOnce.Do(func() {
+		h.mu.Lock()
+		close(h.done)
+		h.mu.Unlock()
+	})
 	h.conns.Wait()
 }
 
@@ -378,7 +388,14 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 		return
 	}
 
-	h.conns.Add(1)
+	h.mu.Lock()
+	if h.closed() {
+		h.mu.Unlock()
+		httpError(w, http.StatusServiceUnavailable, "the server is shutting down")
+		return
+	}
+	h.conns.Add(1) // never after Close has begun waiting
+	h.mu.Unlock()
 	defer h.conns.Done()
 	h.active.Add(1)
 	defer h.active.Add(-1)

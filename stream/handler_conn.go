@@ -66,7 +66,7 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 	case !prm.recover.IsZero():
 		c.pos = store.Position{} // a recovery without from starts at the beginning
 	default:
-		c.pos = b.Last // live only, as OpenCTI does
+		c.pos = b.Last // live only (see the Handler doc)
 	}
 	if !prm.recover.IsZero() {
 		if err := c.recoverUntil(ctx, prm.recover, b.Last); err != nil {

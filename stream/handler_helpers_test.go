@@ -27,6 +27,7 @@ type fakeProc struct {
 	mu   *sync.Mutex
 	skip string
 	defs *[]Definition
+	gate chan struct{} // if set, Process waits for it to close before its first event
 }
 
 func (f *fakeProc) skipped(o *stix.Object) bool {
@@ -42,8 +43,12 @@ func (f *fakeProc) skipped(o *stix.Object) bool {
 }
 
 func (f *fakeProc) Process(ctx context.Context, ev store.Event) ([]Message, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if f.gate != nil {
+		select {
+		case <-f.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	at := func(m Message) Message { m.Pos, m.Time = ev.Pos, ev.Time; return m }
 	switch ev.Kind {
@@ -102,7 +107,8 @@ type env struct {
 	client *http.Client
 
 	mu      sync.Mutex
-	setDefs []Definition // SetDefinition calls seen by fake processors
+	setDefs []Definition  // SetDefinition calls seen by fake processors
+	gate    chan struct{} // passed to the fake processors
 }
 
 type envOptions struct {
@@ -136,7 +142,7 @@ func newEnv(t *testing.T, o envOptions, defs ...Definition) *env {
 	}
 	e := &env{t: t, store: memstore.New(&memstore.Options{Clock: storeClock, MaxEvents: o.maxEvents})}
 	var err error
-	if e.reg, err = NewRegistry(defs...); err != nil {
+	if e.reg, err = NewRegistry(&RegistryOptions{Definitions: defs}); err != nil {
 		t.Fatal(err)
 	}
 	hb := o.heartbeat
@@ -152,7 +158,7 @@ func newEnv(t *testing.T, o envOptions, defs ...Definition) *env {
 	}
 	if !o.realEngine {
 		e.h.newProcessor = func(_ store.Reader, def Definition, _ SubscriberOptions) (processor, error) {
-			return &fakeProc{mu: &e.mu, skip: def.Description, defs: &e.setDefs}, nil
+			return &fakeProc{mu: &e.mu, skip: def.Description, defs: &e.setDefs, gate: e.gate}, nil
 		}
 	}
 	e.srv = httptest.NewServer(e.h)
@@ -270,10 +276,7 @@ func (s *stream) untilEOF() ([]sse.Event, error) {
 
 // Objects for scenarios.
 
-var (
-	t0       = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	testAuth = stix.Common{CreatedByRef: "identity--f431f809-377b-45e0-aa1c-6a4751cae5ff"}
-)
+var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func indicator(i int, labels ...string) *stix.Object {
 	c := stix.Common{

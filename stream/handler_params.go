@@ -13,7 +13,7 @@ import (
 // first, then from the header of the same name.
 type params struct {
 	// hasFrom is false when neither from nor Last-Event-ID was given: the stream starts at
-	// the log's end (live only), as OpenCTI does.
+	// the log's end (live only).
 	hasFrom bool
 	from    store.Position
 	// recover, when non-zero, asks for a recovery snapshot up to that date first.

@@ -8,13 +8,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/ctifeed/ctifeed/filter"
 )
 
 // ErrUnknownStream is returned (wrapped) by [Definitions.Get] for an id that names no stream.
 var ErrUnknownStream = errors.New("stream: unknown stream")
-
-// ErrInvalidStreamID is returned (wrapped) by [Registry.Put] for a definition without an id.
-var ErrInvalidStreamID = errors.New("stream: invalid stream id")
 
 // Definitions is where a [Handler] looks stream definitions up. The host implements it on
 // its own configuration store, or uses the in-memory [Registry]. Implementations must be
@@ -35,15 +34,30 @@ type Definitions interface {
 // them, a Put changing the access rules re-authorizes them, one changing the filters
 // applies from the next event.
 type Registry struct {
+	filterOpts *filter.CompileOptions
+
 	mu   sync.RWMutex
 	defs map[string]Definition
 }
 
-// NewRegistry returns a Registry holding defs (later ones replace earlier ones with the
-// same id). It returns an error wrapping ErrInvalidStreamID for a definition without an id.
-func NewRegistry(defs ...Definition) (*Registry, error) {
+// RegistryOptions configure [NewRegistry]. A nil *RegistryOptions means an empty registry.
+type RegistryOptions struct {
+	// Definitions are put first, in order.
+	Definitions []Definition
+	// FilterOptions validate the definitions' filters (host-defined keys); use the same as
+	// HandlerOptions.FilterOptions.
+	FilterOptions *filter.CompileOptions
+}
+
+// NewRegistry returns a Registry holding opts.Definitions. It returns the error of the
+// first definition [Registry.Put] refuses.
+func NewRegistry(opts *RegistryOptions) (*Registry, error) {
 	r := &Registry{}
-	for _, d := range defs {
+	if opts == nil {
+		return r, nil
+	}
+	r.filterOpts = opts.FilterOptions
+	for _, d := range opts.Definitions {
 		if err := r.Put(d); err != nil {
 			return nil, err
 		}
@@ -52,11 +66,16 @@ func NewRegistry(defs ...Definition) (*Registry, error) {
 }
 
 // Put adds def or replaces the definition with its id. The registry keeps def as given:
-// do not modify its Filters or AuthorizedMembers afterwards. It returns an error wrapping
-// ErrInvalidStreamID when def.ID is empty or contains '/'.
+// do not modify its Filters or AuthorizedMembers afterwards. It refuses, with the
+// [FieldError]s of [Definition.Validate] (wrapping [ErrInvalid]), a definition that is
+// invalid or whose id contains '/' (it could not be addressed as /stream/{id}).
 func (r *Registry) Put(def Definition) error {
-	if def.ID == "" || strings.ContainsRune(def.ID, '/') {
-		return fmt.Errorf("%w: %q", ErrInvalidStreamID, def.ID)
+	err := def.Validate(r.filterOpts)
+	if strings.ContainsRune(def.ID, '/') {
+		err = errors.Join(err, &FieldError{Field: "id", Err: fmt.Errorf("%q contains '/'", def.ID)})
+	}
+	if err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
