@@ -81,6 +81,13 @@
 // ErrInvalid for an event of unknown kind. After an error the subscriber is still usable,
 // but the event's messages were not produced: the caller retries the event or recovers.
 //
+// Over HTTP, [Handler] answers refusals in plain text with their status (401 with
+// WWW-Authenticate, 403, 404, 410, 400 naming the parameter, 405); [Definitions.Get]
+// reports an unknown stream with an error wrapping [ErrUnknownStream]. [Client] returns a
+// *[StatusError] for 401, 403, 404 and 410 (not retried) and an error wrapping
+// [ErrBadFrame] for a frame whose data it cannot decode; [Mirror] returns the local
+// store's errors wrapped with the message being applied.
+//
 // # Concurrency
 //
 // A [Definition] and [Options] are plain values. A [Subscriber] is not safe for concurrent
@@ -88,4 +95,10 @@
 // from one goroutine (or with its own locking). Subscribers share nothing with each other,
 // so any number may run in parallel on one store; the store, the Visibility and the
 // principal they read are safe for concurrent use.
+//
+// [Handler], [Registry] and [Client] are safe for concurrent use: each connection of a
+// Handler runs in its request's goroutine with its own Subscriber, and ends when the request
+// context ends or [Handler.Close] is called (http.Server.Shutdown alone does not end
+// streaming responses). A [Mirror] is safe for concurrent use if its target store is, but
+// messages must be applied in stream order.
 package stream

@@ -47,7 +47,8 @@ func feeds(ctx context.Context, st *memstore.Store) (*http.ServeMux, error) {
 	if err != nil {
 		return nil, err
 	}
-	streams, err := stream.NewRegistry(stream.Definition{ID: "detections", Name: "Detections", Filters: &detections, Live: true})
+	streams, err := stream.NewRegistry(&stream.RegistryOptions{Definitions: []stream.Definition{
+		{ID: "detections", Name: "Detections", Filters: &detections, Live: true}}})
 	if err != nil {
 		return nil, err
 	}

@@ -11,13 +11,13 @@ const (
 )
 
 func (p *platform) mountStream() error {
-	reg, err := stream.NewRegistry(
-		stream.Definition{ID: StreamDetection, Name: "Detection indicators",
+	reg, err := stream.NewRegistry(&stream.RegistryOptions{Definitions: []stream.Definition{
+		{ID: StreamDetection, Name: "Detection indicators",
 			Description: "Indicators labelled detection, with their dependencies (the seed's stream)",
 			Filters:     mustFilter(filterDetection), Live: true},
-		stream.Definition{ID: StreamPublic, Name: "Public knowledge",
+		{ID: StreamPublic, Name: "Public knowledge",
 			Description: "Everything anonymous callers may see (TLP:CLEAR)", Live: true, Public: true},
-	)
+	}})
 	if err != nil {
 		return err
 	}
@@ -29,6 +29,7 @@ func (p *platform) mountStream() error {
 	p.mux.Handle("/stream", h)
 	p.mux.Handle("/stream/", h)
 	p.streams = reg
+	p.closers = append(p.closers, h.Close) // ends open streams at shutdown
 	p.feeds = append(p.feeds, feedInfo{Name: "Live stream (OpenCTI Server-Sent Events)", Path: "/stream/" + StreamDetection,
 		Curl: "curl -sN -u " + AnalystUser + ":" + AnalystPassword + " '{base}/stream/" + StreamDetection + "?from=0'   # all streams: curl -s -u " + AnalystUser + ":" + AnalystPassword + " '{base}/stream'"})
 	return nil

@@ -40,6 +40,8 @@ type platform struct {
 	// background are the goroutines the platform needs while it serves (CSV regeneration,
 	// the simulation); each returns when its context ends.
 	background []func(ctx context.Context)
+	// closers run at shutdown, before the server waits for its connections.
+	closers []func()
 	// objects is how many demo objects were stored.
 	objects int
 	// indicators are the demo indicators' ids, which the simulation changes.

@@ -50,6 +50,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer, ready func(baseURL stri
 	}
 	fmt.Fprintln(out, "shutting down")
 	cancel()
+	for _, c := range p.closers {
+		c()
+	}
 	shutCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stop()
 	err = srv.Shutdown(shutCtx)
