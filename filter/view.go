@@ -22,7 +22,7 @@ type extView struct {
 	raw  string // the extension's JSON object, "" when absent
 }
 
-// The OpenCTI extensions a view caches, with a piece of each name to search the JSON for.
+// The OpenCTI extensions a view caches.
 const (
 	octiExt = iota
 	octiSCOExt
@@ -33,13 +33,6 @@ func extName(i int) string {
 		return extOpenCTISCO
 	}
 	return extOpenCTI
-}
-
-func extNeedle(i int) string {
-	if i == octiSCOExt {
-		return "95c9bd566a82"
-	}
-	return "831c66a786ba"
 }
 
 // mayHave reports whether the object's JSON may hold needle, the literal name of a property.
@@ -64,9 +57,8 @@ func (v *view) extension(i int) string {
 	e := &v.ext[i]
 	if !e.done {
 		e.done = true
-		if v.mayHave(extNeedle(i)) {
-			e.raw = v.object(v.object(v.o.String(), "extensions"), extName(i))
-		}
+		// stix kept the extensions object at parse time, so only it is searched.
+		e.raw = v.object(v.o.Extensions().Raw, extName(i))
 	}
 	return e.raw
 }

@@ -28,6 +28,8 @@ type Object struct {
 	confidence int
 	hasConf    bool
 	hasExt     bool
+	ext        string // the extensions object's JSON, a slice of str (no copy)
+	extIdx     int    // its offset in str
 	refs       []Ref
 }
 
@@ -120,7 +122,9 @@ func (o *Object) readCommon(key string, v gjson.Result) error {
 			o.confidence, o.hasConf = int(v.Int()), true
 		}
 	case "extensions":
-		o.hasExt = v.IsObject()
+		if o.hasExt = v.IsObject(); o.hasExt {
+			o.ext = v.Raw
+		}
 	}
 	return err
 }
@@ -198,7 +202,8 @@ func (o *Object) Extensions() gjson.Result {
 	if !o.hasExt {
 		return gjson.Result{}
 	}
-	return gjson.Get(o.str, "extensions")
+	// Kept at parse time: finding it again would walk every member before it.
+	return gjson.Result{Type: gjson.JSON, Raw: o.ext, Index: o.extIdx}
 }
 
 // Extension returns the named extension's content, e.g. an extension-definition id or a

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/tidwall/gjson"
 )
 
 const indicatorJSON = `{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.123Z","created_by_ref":"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff","labels":["malicious-activity"],"confidence":80,"revoked":false,"object_marking_refs":["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"],"pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix","valid_from":"2016-01-01T00:00:00Z","x_acme_score":7}`
@@ -172,5 +173,35 @@ func TestValidationErrorNamesEveryProblem(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "object_marking_refs[1]: must refer") || !strings.Contains(err.Error(), "; valid_from: required") {
 		t.Errorf("Error() = %q", err)
+	}
+}
+
+// Extensions is recorded while parsing; it must be exactly what a lookup of the member
+// finds, wherever the member stands and however it is spaced.
+func TestExtensionsKeptAtParse(t *testing.T) {
+	const ext = `{"extension-definition--ea279b3e-5c71-4632-ac08-831c66a786ba":{"extension_type":"property-extension","score":70}}`
+	head := `{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2016-04-06T20:03:48.000Z","modified":"2016-04-06T20:03:48.000Z"`
+	inputs := []string{
+		head + `,"extensions":` + ext + `}`,
+		`{"extensions" : ` + ext + ` ,` + head[1:] + `}`,
+		head + `,"x_nested":{"extensions":{"not":"this one"}},"extensions":` + ext + `}`,
+		head + `,"extensions":"not an object"}`,
+		head + `}`,
+	}
+	for _, m := range stix.TLPMarkings() {
+		inputs = append(inputs, string(m.Raw()))
+	}
+	for _, in := range inputs {
+		o, err := stix.Parse([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got, want := o.Extensions(), gjson.Get(in, "extensions")
+		if !want.IsObject() {
+			want = gjson.Result{} // only a dictionary counts
+		}
+		if got.Raw != want.Raw || got.Index != want.Index || got.Type != want.Type {
+			t.Errorf("%s:\nExtensions() = %q at %d, want %q at %d", in, got.Raw, got.Index, want.Raw, want.Index)
+		}
 	}
 }

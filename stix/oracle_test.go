@@ -64,6 +64,9 @@ func FuzzScanMatchesGJSON(f *testing.F) {
 		if !slices.Equal(got.refs, want.refs) {
 			t.Fatalf("refs differ:\n%v\n%v", got.refs, want.refs)
 		}
+		if e := got.Extensions(); got.hasExt && (e.Raw != want.ext || e.Index != gjson.Get(want.str, "extensions").Index) {
+			t.Fatalf("extensions kept as %q at %d, gjson finds %q at %d", e.Raw, e.Index, want.ext, gjson.Get(want.str, "extensions").Index)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package stix_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/tidwall/gjson"
 	"os"
 	"path/filepath"
 	"testing"
@@ -90,6 +91,10 @@ func TestRoundTripRealData(t *testing.T) {
 			m, _ := o.MarshalJSON()
 			if !bytes.Equal(o.Raw(), span) || !bytes.Equal(m, span) || o.String() != string(span) {
 				t.Errorf("%s: %s does not round-trip", path, o.ID())
+			}
+			// Extensions is kept at parse time; it must be what a fresh lookup finds.
+			if got, want := o.Extensions(), gjson.GetBytes(span, "extensions"); got.Raw != want.Raw || got.Index != want.Index || got.Exists() != want.IsObject() {
+				t.Errorf("%s: %s: Extensions() = %q at %d, gjson finds %q at %d", path, o.ID(), got.Raw, got.Index, want.Raw, want.Index)
 			}
 			total++
 		}

@@ -244,6 +244,9 @@ func (s *scanner) member(depth int, key string) bool {
 			s.err = err
 			return false
 		}
+		if key == "extensions" {
+			s.o.extIdx = start
+		}
 	}
 	return true
 }
