@@ -45,6 +45,12 @@ type Options struct {
 	CacheSize int `json:"cache_size,omitempty"`
 }
 
+// Switches set [Options]' on/off switches explicitly; a nil field leaves that switch as
+// Options and the definition's defaults make it.
+type Switches struct {
+	NoDependencies, NoDeletions, WithInferences *bool
+}
+
 // MessageType is the kind of an output message, and the SSE event name it is sent as.
 type MessageType string
 
@@ -82,8 +88,12 @@ type SubscriberOptions struct {
 	Principal *access.Principal
 	// Visibility decides which objects Principal may see and redacts them. Required.
 	Visibility *access.Visibility
-	// Options override Definition.Defaults field by field where non-zero.
+	// Options override Definition.Defaults field by field where non-zero: a switch set
+	// here is on whatever the defaults say, a switch left off takes the default.
 	Options Options
+	// Switches set switches explicitly, on or off, over Options and the defaults: how a
+	// consumer's no-dependencies=false or listen-delete=true turns off a default that is on.
+	Switches Switches
 	// FilterOptions compile the definition's filters (host-defined keys).
 	FilterOptions *filter.CompileOptions
 	// Clock drives the sent-objects cache; nil is time.Now.

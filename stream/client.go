@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/ctifeed/ctifeed/internal/sse"
@@ -36,6 +37,9 @@ type ClientOptions struct {
 	// Options are sent as the no-dependencies, listen-delete and with-inferences
 	// parameters (only those set; CacheTTL and CacheSize are the server's).
 	Options Options
+	// Switches send those parameters explicitly, true or false, over Options: how to turn
+	// off what the stream's defaults turn on (e.g. listen-delete=true).
+	Switches Switches
 	// MinBackoff and MaxBackoff bound the wait between reconnections, which doubles with
 	// each consecutive failure and is jittered (defaults 1 s and 30 s).
 	MinBackoff, MaxBackoff time.Duration
@@ -75,14 +79,23 @@ func NewClient(streamURL string, opts *ClientOptions) (*Client, error) {
 	if !o.Recover.IsZero() {
 		q.Set("recover", o.Recover.UTC().Format(time.RFC3339Nano))
 	}
-	if o.Options.NoDependencies {
-		q.Set("no-dependencies", "true")
-	}
-	if o.Options.NoDeletions {
-		q.Set("listen-delete", "false")
-	}
-	if o.Options.WithInferences {
-		q.Set("with-inferences", "true")
+	for _, p := range []struct {
+		name    string
+		on      bool  // set by Options
+		set     *bool // set by Switches
+		negated bool  // listen-delete says the opposite of NoDeletions
+	}{
+		{"no-dependencies", o.Options.NoDependencies, o.Switches.NoDependencies, false},
+		{"listen-delete", o.Options.NoDeletions, o.Switches.NoDeletions, true},
+		{"with-inferences", o.Options.WithInferences, o.Switches.WithInferences, false},
+	} {
+		v, send := p.on, p.on
+		if p.set != nil {
+			v, send = *p.set, true
+		}
+		if send {
+			q.Set(p.name, strconv.FormatBool(v != p.negated))
+		}
 	}
 	u.RawQuery = q.Encode()
 	header := o.Header.Clone()

@@ -223,6 +223,7 @@ func TestClientAuthAndRefusals(t *testing.T) {
 
 // The tuning options travel as query parameters the handler parses back.
 func TestClientSendsOptions(t *testing.T) {
+	yes := true
 	var got params
 	var mu sync.Mutex
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -249,10 +250,42 @@ func TestClientSendsOptions(t *testing.T) {
 	for range c.Frames(context.Background()) {
 	}
 	want := params{hasFrom: true, from: store.Position{Millis: 1700000000000, Seq: 2}, recover: rec,
-		opts: Options{NoDependencies: true, NoDeletions: true, WithInferences: true}}
+		sw: Switches{NoDependencies: &yes, NoDeletions: &yes, WithInferences: &yes}}
 	mu.Lock()
 	defer mu.Unlock()
 	if diff := cmp.Diff(want, got, cmp.AllowUnexported(params{})); diff != "" {
+		t.Errorf("parameters (-want +got):\n%s", diff)
+	}
+}
+
+// Switches go out explicitly, false included, so a consumer can turn off a stream default.
+func TestClientSendsSwitches(t *testing.T) {
+	no := false
+	got := make(chan params, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := parseParams(r)
+		if err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		select {
+		case got <- p:
+		default:
+		}
+		http.Error(w, "done", http.StatusGone)
+	})
+	e := newEnv(t, envOptions{})
+	e.srv.Config.Handler = h
+	c, err := NewClient(e.srv.URL+"/stream/s", &ClientOptions{HTTPClient: e.client,
+		Options:  Options{NoDeletions: true}, // overridden by the switch
+		Switches: Switches{NoDeletions: &no, NoDependencies: &no}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range c.Frames(context.Background()) {
+	}
+	want := params{sw: Switches{NoDeletions: &no, NoDependencies: &no}}
+	if diff := cmp.Diff(want, <-got, cmp.AllowUnexported(params{})); diff != "" {
 		t.Errorf("parameters (-want +got):\n%s", diff)
 	}
 }

@@ -115,6 +115,19 @@ func (o Options) merged(defaults Options) Options {
 	return out
 }
 
+// switched returns o with the switches sw sets.
+func (o Options) switched(sw Switches) Options {
+	for _, s := range []struct {
+		set *bool
+		to  *bool
+	}{{sw.NoDependencies, &o.NoDependencies}, {sw.NoDeletions, &o.NoDeletions}, {sw.WithInferences, &o.WithInferences}} {
+		if s.set != nil {
+			*s.to = *s.set
+		}
+	}
+	return o
+}
+
 // optionsJSON is Options on the wire; cache_ttl is a Go duration string ("5m0s") so that a
 // definition file stays readable.
 type optionsJSON struct {

@@ -156,21 +156,30 @@ func TestParseDefinitionErrors(t *testing.T) {
 // defaults, else the package defaults.
 func TestOptionsInEffect(t *testing.T) {
 	vis, _ := access.NewVisibility(nil)
+	yes, no := true, false
 	for _, tc := range []struct {
 		rule          string
 		own, defaults stream.Options
+		sw            stream.Switches
 		want          stream.Options
 	}{
-		{"package defaults: 5 minutes, 10,000 entries", stream.Options{}, stream.Options{},
+		{"package defaults: 5 minutes, 10,000 entries", stream.Options{}, stream.Options{}, stream.Switches{},
 			stream.Options{CacheTTL: 5 * time.Minute, CacheSize: 10_000}},
-		{"definition defaults apply", stream.Options{}, stream.Options{NoDeletions: true, CacheTTL: time.Hour},
+		{"definition defaults apply", stream.Options{}, stream.Options{NoDeletions: true, CacheTTL: time.Hour}, stream.Switches{},
 			stream.Options{NoDeletions: true, CacheTTL: time.Hour, CacheSize: 10_000}},
-		{"the subscriber's own options win", stream.Options{NoDependencies: true, CacheSize: 7}, stream.Options{CacheSize: 9, CacheTTL: time.Second},
+		{"the subscriber's own options win", stream.Options{NoDependencies: true, CacheSize: 7}, stream.Options{CacheSize: 9, CacheTTL: time.Second}, stream.Switches{},
 			stream.Options{NoDependencies: true, CacheTTL: time.Second, CacheSize: 7}},
+		{"an own switch left off takes the default that is on", stream.Options{}, stream.Options{NoDeletions: true, NoDependencies: true}, stream.Switches{},
+			stream.Options{NoDeletions: true, NoDependencies: true, CacheTTL: 5 * time.Minute, CacheSize: 10_000}},
+		{"explicit switches turn defaults off (listen-delete=true, no-dependencies=false)", stream.Options{},
+			stream.Options{NoDeletions: true, NoDependencies: true}, stream.Switches{NoDeletions: &no, NoDependencies: &no},
+			stream.Options{CacheTTL: 5 * time.Minute, CacheSize: 10_000}},
+		{"explicit switches turn on over everything", stream.Options{}, stream.Options{}, stream.Switches{WithInferences: &yes, NoDeletions: &yes},
+			stream.Options{WithInferences: true, NoDeletions: true, CacheTTL: 5 * time.Minute, CacheSize: 10_000}},
 	} {
 		t.Run(tc.rule, func(t *testing.T) {
 			s, err := stream.NewSubscriber(memstore.New(nil), stream.Definition{ID: "s", Defaults: tc.defaults},
-				stream.SubscriberOptions{Principal: analyst(), Visibility: vis, Options: tc.own})
+				stream.SubscriberOptions{Principal: analyst(), Visibility: vis, Options: tc.own, Switches: tc.sw})
 			if err != nil {
 				t.Fatal(err)
 			}

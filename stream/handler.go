@@ -112,9 +112,9 @@ type HandlerOptions struct {
 // dependencies) of the objects whose last change lies in [from's date, recover) (from
 // defaults to the start here), then live from recover, or from the log's end if recover
 // lies beyond it; the snapshot's frames resume like one group, and a resume point past
-// recover skips the snapshot. no-dependencies=true, listen-delete=false and
-// with-inferences=true set the [Options]; false (or true for listen-delete) keeps the
-// definition's [Definition.Defaults]; any value other than true or false is 400.
+// recover skips the snapshot. no-dependencies, listen-delete and with-inferences set the
+// [Options] switches explicitly, either way, over the definition's [Definition.Defaults]
+// ([Switches]); absent, the default holds; any value other than true or false is 400.
 //
 // # Gaps
 //
@@ -375,7 +375,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 		return
 	}
 	proc, err := h.newProcessor(h.src, def, SubscriberOptions{
-		Principal: runAs, Visibility: h.vis, Options: prm.opts, FilterOptions: h.filterOpt, Clock: h.clock,
+		Principal: runAs, Visibility: h.vis, Switches: prm.sw, FilterOptions: h.filterOpt, Clock: h.clock,
 	})
 	if err != nil {
 		h.log.Error("stream: cannot subscribe", "stream", id, "err", err)
@@ -409,7 +409,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 		}
 	}()
 
-	c := &conn{h: h, r: r, id: id, def: def, principal: p, runAs: runAs, proc: proc, opts: prm.opts}
+	c := &conn{h: h, r: r, id: id, def: def, principal: p, runAs: runAs, proc: proc}
 	if err := c.run(ctx, w, prm); err != nil && ctx.Err() == nil {
 		h.log.Info("stream: connection ended", "stream", id, "err", err)
 	}

@@ -29,7 +29,6 @@ type conn struct {
 	principal *access.Principal // as authenticated (nil: anonymous)
 	runAs     *access.Principal // as authorized
 	proc      processor
-	opts      Options
 
 	w *sse.Writer
 	// pos is the last log position whose messages were all written: the resume point.

@@ -18,7 +18,8 @@ type params struct {
 	from    store.Position
 	// recover, when non-zero, asks for a recovery snapshot up to that date first.
 	recover time.Time
-	opts    Options
+	// sw holds the switches the consumer set, true or false.
+	sw Switches
 }
 
 // paramError is a bad tuning parameter, answered with 400 naming it.
@@ -61,9 +62,9 @@ func parseParams(r *http.Request) (params, error) {
 		name string
 		set  func(bool)
 	}{
-		{"no-dependencies", func(b bool) { p.opts.NoDependencies = b }},
-		{"listen-delete", func(b bool) { p.opts.NoDeletions = !b }},
-		{"with-inferences", func(b bool) { p.opts.WithInferences = b }},
+		{"no-dependencies", func(b bool) { p.sw.NoDependencies = &b }},
+		{"listen-delete", func(b bool) { b = !b; p.sw.NoDeletions = &b }},
+		{"with-inferences", func(b bool) { p.sw.WithInferences = &b }},
 	}
 	for _, b := range bools {
 		v, name := get(b.name, b.name)

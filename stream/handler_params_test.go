@@ -13,6 +13,7 @@ import (
 
 func TestParseParams(t *testing.T) {
 	date := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	yes, no := true, false
 	tests := []struct {
 		rule    string
 		query   string
@@ -28,11 +29,12 @@ func TestParseParams(t *testing.T) {
 		{"Last-Event-ID is read when from is absent", "", map[string]string{"Last-Event-ID": "5-1"}, params{hasFrom: true, from: store.Position{Millis: 5, Seq: 1}}, ""},
 		{"the query wins over the header", "from=7-0", map[string]string{"Last-Event-ID": "5-1"}, params{hasFrom: true, from: store.Position{Millis: 7}}, ""},
 		{"recover is a date", "recover=2024-03-01T12:00:00.000Z", nil, params{recover: date}, ""},
-		{"the flags map to options", "no-dependencies=true&listen-delete=false&with-inferences=true", nil,
-			params{opts: Options{NoDependencies: true, NoDeletions: true, WithInferences: true}}, ""},
-		{"false flags leave the options off", "no-dependencies=false&listen-delete=true&with-inferences=false", nil, params{}, ""},
+		{"the flags set the switches", "no-dependencies=true&listen-delete=false&with-inferences=true", nil,
+			params{sw: Switches{NoDependencies: &yes, NoDeletions: &yes, WithInferences: &yes}}, ""},
+		{"false flags set the switches off (over a default that is on)", "no-dependencies=false&listen-delete=true&with-inferences=false", nil,
+			params{sw: Switches{NoDependencies: &no, NoDeletions: &no, WithInferences: &no}}, ""},
 		{"flags may come as headers", "", map[string]string{"no-dependencies": "true", "listen-delete": "false"},
-			params{opts: Options{NoDependencies: true, NoDeletions: true}}, ""},
+			params{sw: Switches{NoDependencies: &yes, NoDeletions: &yes}}, ""},
 		{"a position with a leading zero is refused", "from=01-0", nil, params{}, "from"},
 		{"a bare number other than 0 is refused", "from=17", nil, params{}, "from"},
 		{"a bad header names the header", "", map[string]string{"Last-Event-ID": "x"}, params{}, "Last-Event-ID"},

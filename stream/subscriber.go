@@ -27,6 +27,7 @@ type engineState struct {
 	principal  *access.Principal
 	vis        *access.Visibility
 	own        Options // the subscriber's own options, before the definition's defaults
+	switches   Switches
 	opts       Options // in effect
 	cache      *sentCache
 }
@@ -52,6 +53,7 @@ func newSubscriber(src store.Reader, def Definition, opts SubscriberOptions) (*S
 		principal:  opts.Principal,
 		vis:        opts.Visibility,
 		own:        opts.Options,
+		switches:   opts.Switches,
 	}}
 	if err := s.apply(def); err != nil {
 		return nil, err
@@ -85,15 +87,15 @@ func (s *engineState) apply(def Definition) error {
 		}
 	}
 	s.def, s.match, s.filterJSON = def, m, fj
-	s.opts = s.own.merged(def.Defaults)
+	s.opts = s.own.merged(def.Defaults).switched(s.switches)
 	return nil
 }
 
 // Definition returns the definition in effect.
 func (s *Subscriber) Definition() Definition { return s.def }
 
-// Options returns the options in effect: the subscriber's own, then the definition's
-// defaults, then the package defaults.
+// Options returns the options in effect: the subscriber's switches, its own options, then
+// the definition's defaults, then the package defaults.
 func (s *Subscriber) Options() Options { return s.opts }
 
 // resolving reports whether dependencies resolution is on (relationships of an object are
