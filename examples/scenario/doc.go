@@ -1,0 +1,6 @@
+// Command scenario replays the seed's live-stream table (seeds/000, "Live streams") on the
+// in-memory store and prints, for each step, the table's expected result and the messages
+// the stream engine produced, for both settings of "avoid dependencies resolution".
+//
+//	go run ./examples/scenario
+package main
