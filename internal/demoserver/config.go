@@ -10,4 +10,6 @@ type Config struct {
 	Simulate time.Duration
 	// Indicators is how many demo indicators to generate (default 300).
 	Indicators int
+	// Heartbeat is the live streams' heartbeat interval (default 5 s, as OpenCTI).
+	Heartbeat time.Duration
 }

@@ -1,6 +1,8 @@
 package demoserver
 
 import (
+	"time"
+
 	"github.com/ctifeed/ctifeed/stream"
 )
 
@@ -10,7 +12,7 @@ const (
 	StreamPublic    = "public"
 )
 
-func (p *platform) mountStream() error {
+func (p *platform) mountStream(heartbeat time.Duration) error {
 	reg, err := stream.NewRegistry(&stream.RegistryOptions{Definitions: []stream.Definition{
 		{ID: StreamDetection, Name: "Detection indicators",
 			Description: "Indicators labelled detection, with their dependencies (the seed's stream)",
@@ -22,7 +24,7 @@ func (p *platform) mountStream() error {
 		return err
 	}
 	h, err := stream.NewHandler(&stream.HandlerOptions{Store: p.store, Streams: reg, Authenticator: p.auth,
-		Visibility: p.vis, PublicPrincipal: publicPrincipal()})
+		Visibility: p.vis, PublicPrincipal: publicPrincipal(), Heartbeat: heartbeat})
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func newPlatform(ctx context.Context, cfg Config) (*platform, error) {
 	if err := p.seed(ctx, cfg.Indicators); err != nil {
 		return nil, err
 	}
-	if err := p.mountStream(); err != nil {
+	if err := p.mountStream(cfg.Heartbeat); err != nil {
 		return nil, err
 	}
 	if err := p.mountTAXII(); err != nil {
