@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -96,17 +98,38 @@ func TestIoCStream(t *testing.T) {
 	}
 }
 
+// The simulation changes data, and shutting down ends everything, a live-stream consumer
+// that stopped reading its connection included (Ctrl-C must not wait for consumers).
 func TestSimulationChangesDataAndStops(t *testing.T) {
-	// Registered first, so it runs after the server's own cleanup has stopped it.
+	// Registered before the server starts, so they run after its cleanup has stopped it:
+	// the consumer is still connected when the server shuts down.
 	before := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, before) })
-	_, output := startServer(t, demoserver.Config{Simulate: 5 * time.Millisecond})
+	var conn net.Conn
+	t.Cleanup(func() {
+		if conn != nil {
+			conn.Close()
+		}
+	})
+	base, output := startServer(t, demoserver.Config{Simulate: 5 * time.Millisecond})
 	deadline := time.Now().Add(10 * time.Second) // a bound on waiting, not a speed check
 	for !strings.Contains(output(), "simulate: ") && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if !strings.Contains(output(), "simulate: ") {
 		t.Fatalf("no simulated change was reported:\n%s", output())
+	}
+	// A consumer opens the public stream from the start, reads the status line, and stops.
+	var err error
+	if conn, err = net.Dial("tcp", strings.TrimPrefix(base, "http://")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write([]byte("GET /stream/" + demoserver.StreamPublic + "?from=0 HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.Contains(status, "200") {
+		t.Fatalf("stream status line %q, %v", status, err)
 	}
 }
 
