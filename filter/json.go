@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
+	"github.com/ctifeed/ctifeed/internal/jsonstr"
 	"github.com/tidwall/gjson"
 )
 
@@ -319,7 +319,7 @@ func (g Group) appendJSON(b []byte, depth int) ([]byte, error) {
 		mode = And
 	}
 	b = append(b, `{"mode":`...)
-	b = appendString(b, string(mode))
+	b = jsonstr.AppendStable(b, string(mode))
 	b = append(b, `,"filters":[`...)
 	for i, f := range g.Filters {
 		if i > 0 {
@@ -365,9 +365,9 @@ func (f Filter) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `,"values":`...)
 	b = appendStrings(b, f.Values)
 	b = append(b, `,"operator":`...)
-	b = appendString(b, string(op))
+	b = jsonstr.AppendStable(b, string(op))
 	b = append(b, `,"mode":`...)
-	b = appendString(b, string(mode))
+	b = jsonstr.AppendStable(b, string(mode))
 	b, err := appendExtra(b, f.Extra)
 	if err != nil {
 		return nil, err
@@ -387,7 +387,7 @@ func appendExtra(b []byte, extra map[string]json.RawMessage) ([]byte, error) {
 			return nil, fmt.Errorf("filter: Extra member %q is not valid JSON", k)
 		}
 		b = append(b, ',')
-		b = appendString(b, k)
+		b = jsonstr.AppendStable(b, k)
 		b = append(b, ':')
 		b = append(b, raw...)
 	}
@@ -400,44 +400,7 @@ func appendStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, s)
+		b = jsonstr.AppendStable(b, s)
 	}
 	return append(b, ']')
-}
-
-// appendString writes s as a JSON string without HTML escaping, so values read as written.
-// Invalid UTF-8 becomes U+FFFD, as with encoding/json, written as the character so that the
-// output is stable when parsed and written again.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, "\uFFFD"...) // the character itself, as a valid one is written
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

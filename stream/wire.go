@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/ctifeed/ctifeed/internal/jsonstr"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -36,9 +36,9 @@ func appendData(b []byte, m Message) ([]byte, error) {
 		return b, fmt.Errorf("stream: %s message without an object", m.Type)
 	}
 	b = append(b, `{"version":"`+wireVersion+`","type":`...)
-	b = appendString(b, string(m.Type))
+	b = jsonstr.Append(b, string(m.Type))
 	b = append(b, `,"scope":"external","message":`...)
-	b = appendString(b, messageText(m))
+	b = jsonstr.Append(b, messageText(m))
 	if m.Dependency {
 		b = append(b, `,"origin":{"referer":"`+dependencyReferer+`"},"data":`...)
 	} else {
@@ -87,50 +87,6 @@ func appendCompact(b, raw []byte) []byte {
 		return append(b, bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r"), nil), []byte("\n"), []byte(" "))...)
 	}
 	return append(b, buf.Bytes()...)
-}
-
-// appendString appends s as a JSON string without HTML escaping, as encoding/json would
-// with SetEscapeHTML(false): quotes, backslashes and control characters escaped, invalid
-// UTF-8 replaced by U+FFFD. (The encoder's allocations showed in the delivery profile.)
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c == '\b':
-				b = append(b, '\\', 'b')
-			case c == '\f':
-				b = append(b, '\\', 'f')
-			case c < 0x20:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029': // as encoding/json does, for JavaScript consumers
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }
 
 // wireData is the decoding side of the data of a change frame.
@@ -258,7 +214,7 @@ func displayName(o *stix.Object) string {
 
 // heartbeatData is the data of a heartbeat frame: the date of the position, as a JSON string.
 func heartbeatData(p store.Position) []byte {
-	return appendString(nil, stix.FormatTime(p.Time()))
+	return jsonstr.Append(nil, stix.FormatTime(p.Time()))
 }
 
 // Connected is the data of the connected frame that opens every stream (OpenCTI's shape):

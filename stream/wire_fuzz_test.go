@@ -2,7 +2,6 @@ package stream
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http/httptest"
@@ -83,23 +82,6 @@ func FuzzParseParams(f *testing.F) {
 		}
 		if q, qerr := url.ParseQuery(query); qerr == nil && q.Get("from") == "" && lastID == "" && p.hasFrom {
 			t.Fatalf("a start without from or Last-Event-ID: %+v", p)
-		}
-	})
-}
-
-// FuzzAppendString checks the hand-written JSON string encoder against encoding/json.
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", "quote\" back\\ nl\n cr\r tab\t nul\x00 \x1f", "é\u2028\u2029", "\xff\xfe", "<&>"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		_ = enc.Encode(s)
-		want := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-		if got := appendString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
 		}
 	})
 }
