@@ -1,10 +1,10 @@
 package access
 
 import (
-	"runtime"
 	"slices"
 	"testing"
 
+	"github.com/ctifeed/ctifeed/internal/benchcpu"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/tidwall/gjson"
 )
@@ -14,18 +14,7 @@ import (
 // loop runs f b.N times like b.Loop, and reports the CPU time per operation of the
 // benchmark's thread as "cpu-ns/op" where the platform tells it.
 func loop(b *testing.B, f func()) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	b.ReportAllocs()
-	start, ok := threadCPUNanos()
-	n := 0
-	for b.Loop() {
-		f()
-		n++
-	}
-	if end, ok2 := threadCPUNanos(); ok && ok2 && n > 0 {
-		b.ReportMetric(float64(end-start)/float64(n), "cpu-ns/op")
-	}
+	benchcpu.Loop(b, func(int) { f() })
 }
 
 func benchFixture(b *testing.B) (*Visibility, *Principal, *stix.Object) {

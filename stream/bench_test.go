@@ -3,10 +3,10 @@ package stream_test
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/internal/benchcpu"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
@@ -49,18 +49,7 @@ func benchLog(b *testing.B, n, labelEvery int) (*memstore.Store, []store.Event) 
 // loop runs f(i) for i = 0, 1, … like b.Loop, and reports events/s (wall) and the CPU
 // time per operation of the benchmark's thread as "cpu-ns/op" where the platform tells it.
 func loop(b *testing.B, f func(i int)) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	b.ReportAllocs()
-	start, ok := threadCPUNanos()
-	n := 0
-	for b.Loop() {
-		f(n)
-		n++
-	}
-	if end, ok2 := threadCPUNanos(); ok && ok2 && n > 0 {
-		b.ReportMetric(float64(end-start)/float64(n), "cpu-ns/op")
-	}
+	n := benchcpu.Loop(b, f)
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
 

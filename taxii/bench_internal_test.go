@@ -6,13 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/internal/benchcpu"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
@@ -93,18 +93,8 @@ func serveBench(b *testing.B, h *Handler, target string, want, first int) {
 // measure runs f b.N times on one locked OS thread and reports objects/s (wall) and the
 // thread's CPU time per operation.
 func measure(b *testing.B, objects int, f func()) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	b.ReportAllocs()
-	b.ResetTimer()
-	start, ok := threadCPU()
-	for b.Loop() {
-		f()
-	}
-	if end, ok2 := threadCPU(); ok && ok2 {
-		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/op")
-	}
-	b.ReportMetric(float64(b.N*objects)/b.Elapsed().Seconds(), "objects/s")
+	n := benchcpu.Loop(b, func(int) { f() })
+	b.ReportMetric(float64(n*objects)/b.Elapsed().Seconds(), "objects/s")
 }
 
 // tokenAt returns the next token that resumes after the object at index i.
