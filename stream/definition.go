@@ -117,13 +117,14 @@ func (o Options) merged(defaults Options) Options {
 
 // switched returns o with the switches sw sets.
 func (o Options) switched(sw Switches) Options {
-	for _, s := range []struct {
-		set *bool
-		to  *bool
-	}{{sw.NoDependencies, &o.NoDependencies}, {sw.NoDeletions, &o.NoDeletions}, {sw.WithInferences, &o.WithInferences}} {
-		if s.set != nil {
-			*s.to = *s.set
-		}
+	if sw.NoDependencies != nil {
+		o.NoDependencies = *sw.NoDependencies
+	}
+	if sw.NoDeletions != nil {
+		o.NoDeletions = *sw.NoDeletions
+	}
+	if sw.WithInferences != nil {
+		o.WithInferences = *sw.WithInferences
 	}
 	return o
 }
