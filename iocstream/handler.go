@@ -186,15 +186,25 @@ func (h *Handler) authorize(w http.ResponseWriter, r *http.Request) bool {
 // listParams are the query parameters links.self and links.next repeat, as sent.
 var listParams = [...]string{"filter", "limit", "descriptors_only", "order"}
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+// query parses the request's query string and its filter, answering 400 itself when either
+// is malformed.
+func (h *Handler) query(w http.ResponseWriter, r *http.Request) (url.Values, *Query, bool) {
 	vals, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "Malformed query string")
-		return
+		return nil, nil, false
 	}
 	q, err := ParseFilter(vals.Get("filter"))
 	if err != nil {
 		h.fail(w, err)
+		return nil, nil, false
+	}
+	return vals, q, true
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	vals, q, ok := h.query(w, r)
+	if !ok {
 		return
 	}
 	opts := &ListOptions{Cursor: vals.Get("cursor")}
@@ -213,6 +223,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		}
 		opts.Limit = n
 	}
+	var err error
 	descriptorsOnly := false
 	if s := vals.Get("descriptors_only"); s != "" {
 		if descriptorsOnly, err = strconv.ParseBool(s); err != nil {
@@ -270,14 +281,8 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request, id string) {
 }
 
 func (h *Handler) deleteMatching(w http.ResponseWriter, r *http.Request) {
-	vals, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "BadRequestError", "Malformed query string")
-		return
-	}
-	q, err := ParseFilter(vals.Get("filter"))
-	if err != nil {
-		h.fail(w, err)
+	_, q, ok := h.query(w, r)
+	if !ok {
 		return
 	}
 	if _, err := h.store.DeleteMatching(r.Context(), q); err != nil {
