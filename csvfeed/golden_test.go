@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/csv"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/csvfeed"
+	"github.com/ctifeed/ctifeed/internal/golden"
 	"github.com/ctifeed/ctifeed/internal/sharedtest"
 	"github.com/ctifeed/ctifeed/stix"
 )
@@ -85,7 +87,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := file.String()
-			golden(t, tt.file, got)
+			golden.Check(t, filepath.Join("testdata", tt.file), got, *update)
 			for _, secret := range tt.hidden {
 				if strings.Contains(got, secret) {
 					t.Errorf("%q must not be in the file", secret)
@@ -139,7 +141,7 @@ func TestGoldenAttack(t *testing.T) {
 	if file.Rows != 25 || !file.Truncated {
 		t.Errorf("Rows %d Truncated %t, want 25 of 117", file.Rows, file.Truncated)
 	}
-	golden(t, "attack-malware.csv", file.String())
+	golden.Check(t, filepath.Join("testdata", "attack-malware.csv"), file.String(), *update)
 
 	none := must[*csvfeed.File](t)(f.Generate(context.Background(), s, visibility(t), amber(), csvfeed.Window{}))
 	if none.Rows != 0 {

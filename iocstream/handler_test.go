@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/internal/golden"
 	"github.com/ctifeed/ctifeed/iocstream"
-	"github.com/google/go-cmp/cmp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -211,22 +210,7 @@ func TestHandlerGolden(t *testing.T) {
 			rec := serve(newTestHandler(t, tt.opts), tt.method, tt.target, tt.key, tt.body)
 			got := render(tt.why, tt.method, tt.target, rec)
 			path := filepath.Join("testdata", "golden", tt.name+".golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s %s (-want +got):\n%s", tt.method, tt.target, diff)
-			}
+			golden.Check(t, path, got, *update)
 		})
 	}
 }

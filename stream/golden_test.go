@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/internal/golden"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/stream"
 )
@@ -24,7 +25,7 @@ func TestGoldenScenarios(t *testing.T) {
 			h := newHarness(t, sc.opts(t))
 			h.out.WriteString("# guards: " + sc.guards + "\n")
 			sc.run(t, h)
-			golden(t, filepath.Join("testdata", sc.name+".golden"), h.out.String())
+			golden.Check(t, filepath.Join("testdata", sc.name+".golden"), h.out.String(), *update)
 		})
 	}
 }

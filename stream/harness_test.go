@@ -3,13 +3,9 @@ package stream_test
 import (
 	"context"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/filter"
@@ -138,26 +134,6 @@ func transcriptLine(m stream.Message) string {
 		s += "    reverse " + string(m.ReversePatch) + "\n"
 	}
 	return s
-}
-
-// golden compares got with the file at path, rewriting it with -update.
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./stream -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
 }
 
 func mustGroup(t testing.TB, text string) *filter.Group {

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ctifeed/ctifeed/internal/golden"
 	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stream"
 )
@@ -20,7 +21,7 @@ func TestSeedScenario(t *testing.T) {
 		{"deps-on.golden", false}, // avoid dependencies resolution = false
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			golden(t, filepath.Join("..", "testdata", "seed-scenario", tc.file), replaySeed(t, tc.noDependencies))
+			golden.Check(t, filepath.Join("..", "testdata", "seed-scenario", tc.file), replaySeed(t, tc.noDependencies), *update)
 		})
 	}
 }

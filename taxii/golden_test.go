@@ -10,12 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/ctifeed/ctifeed/internal/golden"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/stix"
@@ -193,22 +192,7 @@ func TestGoldenExchanges(t *testing.T) {
 			}
 			got := renderExchange(ex, rec)
 			path := filepath.Join("testdata", "exchanges", ex.name+".txtar")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", path, diff)
-			}
+			golden.Check(t, path, got, *update)
 		})
 	}
 }

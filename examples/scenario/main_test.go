@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"flag"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/ctifeed/ctifeed/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/output.golden")
@@ -18,19 +17,7 @@ func TestOutput(t *testing.T) {
 	if err := replay(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
-	const path = "testdata/output.golden"
-	if *update {
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), b.String()); diff != "" {
-		t.Errorf("output mismatch (-want +got):\n%s", diff)
-	}
+	golden.Check(t, "testdata/output.golden", b.String(), *update)
 }
 
 // TestStreamSaysWhatTheTableSays checks each printed step: where the table lists creates,

@@ -6,12 +6,13 @@ import (
 	"flag"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ctifeed/ctifeed/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -74,21 +75,7 @@ func TestWriterGolden(t *testing.T) {
 			}
 			path := filepath.Join("testdata", "frames", tc.name+".txt")
 			got := "# " + tc.rule + "\n" + buf.String()
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if d := cmp.Diff(string(want), got); d != "" {
-				t.Errorf("frame mismatch (-want +got):\n%s", d)
-			}
+			golden.Check(t, path, got, *update)
 		})
 	}
 }
