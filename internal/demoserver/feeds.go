@@ -1,7 +1,6 @@
 package demoserver
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 
@@ -114,9 +113,4 @@ func (p *platform) mountCSV() (*csvfeed.Scheduler, error) {
 	p.feeds = append(p.feeds, feedInfo{Name: "CSV feeds", Path: "/feeds/detection-indicators",
 		Curl: "curl -s -u " + AnalystUser + ":" + AnalystPassword + " '{base}/feeds/detection-indicators'   # public: curl -s '{base}/feeds/public-file-hashes'"})
 	return sched, nil
-}
-
-// runCSV regenerates the CSV feeds until ctx ends.
-func runCSV(ctx context.Context, s *csvfeed.Scheduler) {
-	_ = s.Run(ctx) // returns ctx.Err() once every feed's loop has stopped
 }

@@ -30,7 +30,6 @@ func (p *platform) mountStream(heartbeat time.Duration) error {
 	}
 	p.mux.Handle("/stream", h)
 	p.mux.Handle("/stream/", h)
-	p.streams = reg
 	p.closers = append(p.closers, h.Close) // ends open streams at shutdown
 	p.feeds = append(p.feeds, feedInfo{Name: "Live stream (OpenCTI Server-Sent Events)", Path: "/stream/" + StreamDetection,
 		Curl: "curl -sN -u " + AnalystUser + ":" + AnalystPassword + " '{base}/stream/" + StreamDetection + "?from=0'   # all streams: curl -s -u " + AnalystUser + ":" + AnalystPassword + " '{base}/stream'"})

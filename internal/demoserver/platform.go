@@ -12,7 +12,6 @@ import (
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store/memstore"
-	"github.com/ctifeed/ctifeed/stream"
 )
 
 // The demo credentials the banner prints. They exist only in this example.
@@ -31,8 +30,6 @@ type platform struct {
 	auth  *access.Static
 	vis   *access.Visibility
 	mux   *http.ServeMux
-	// streams are the live streams' definitions; changes reach open connections.
-	streams *stream.Registry
 	// audience are the demo principals; see everyoneSees.
 	audience []*access.Principal
 	// feeds describe what is mounted, for the banner.
@@ -103,7 +100,7 @@ func newPlatform(ctx context.Context, cfg Config) (*platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.background = append(p.background, func(ctx context.Context) { runCSV(ctx, sched) })
+	p.background = append(p.background, func(ctx context.Context) { _ = sched.Run(ctx) }) // returns ctx.Err()
 	p.mountIoCStream()
 	return p, nil
 }
