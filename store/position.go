@@ -15,10 +15,17 @@ import (
 // "<milliseconds>-<sequence>". The zero Position, "0-0", is the start: it is before every
 // event, so reading after it reads the whole log. Positions compare with [Position.Compare]
 // or ==.
+//
+// Stores assign sequence numbers below [MaxSeq] (a millisecond holds at most 2^32 events);
+// positions with a larger Seq never address an event, so readers may use that range for
+// positions of their own between two events (the live stream's mid-group frame ids).
 type Position struct {
 	Millis uint64 // Unix milliseconds
 	Seq    uint64 // order within the millisecond
 }
+
+// MaxSeq bounds the sequence numbers stores assign: every event's Seq is below it.
+const MaxSeq = 1 << 32
 
 // ParsePosition parses "<milliseconds>-<sequence>" (decimal, no sign, no leading zeros, each
 // fitting 64 bits), the form [Position.String] writes. Anything else is an error wrapping

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/ctifeed/ctifeed/stix"
@@ -11,6 +12,7 @@ import (
 // the obligations shared by all methods (cancelled contexts, sentinel errors, concurrency).
 type Store interface {
 	Reader
+	History
 	Scanner
 	Writer
 	Log
@@ -79,12 +81,43 @@ type Writer interface {
 	// current version or newer ([ErrConflict] otherwise, as for Put); when it is the current
 	// version itself, Prev and Cur are both that version. Nothing changes when an error is
 	// returned. Merge does not rewrite other objects' references to the sources: the host
-	// puts their new versions (each its own event) if it wants them rewired.
+	// puts their new versions (each its own event) if it wants them rewired. Each source is
+	// removed as [Writer.Delete] removes an object: its relationships and sightings (other
+	// than the target and the other sources themselves) are deleted first, each with its
+	// own [EventDelete] before the merge event, in the same atomic step.
 	Merge(ctx context.Context, target *stix.Object, sources []stix.ID) (Event, error)
 
 	// Delete removes every version of id and appends an [EventDelete] whose Prev is the
 	// last current version; [ErrNotFound] if id is not stored.
+	//
+	// Deletes cascade, as in OpenCTI's platform: every current relationship and sighting
+	// that has id as an end (source_ref, target_ref; sighting_of_ref, where_sighted_refs,
+	// observed_data_refs) is deleted first, each with its own [EventDelete], ordered by id
+	// ascending, each cascading in turn (a relationship of a relationship goes before
+	// it); then id's own event is appended last. The whole cascade is one atomic step:
+	// no reader (Get, Scan, Read, an as-of read) observes part of it. Delete returns id's
+	// own event.
 	Delete(ctx context.Context, id stix.ID) (Event, error)
+}
+
+// History answers reads as of a log position: the store as it was right after the event
+// at that position (or, for a position between two events, after the earlier one), so
+// that a reader that is behind the log decides exactly as a caught-up reader did.
+//
+// Every retained position may be asked: at must not be older than the log ([LogBounds.Check]
+// reports [ErrGap] for it; a zero at on a log complete from its origin is the empty store
+// before the first event) and not beyond its last position ([ErrInvalidPosition]).
+// Implementations keep what this needs (superseded versions, deleted objects and
+// relations) exactly as long as the log retains the events that produced them.
+type History interface {
+	// GetManyAt is [Reader.GetMany] as of at: the records that were current right after
+	// at, with the DateAdded and Updated they had then; ids that were not stored then are
+	// absent.
+	GetManyAt(ctx context.Context, at Position, ids []stix.ID) (map[stix.ID]Record, error)
+
+	// RelationsOfAt is [Reader.RelationsOf] as of at: the relationships and sightings
+	// that were current right after at and had id as an end, ordered by id ascending.
+	RelationsOfAt(ctx context.Context, at Position, id stix.ID) ([]Record, error)
 }
 
 // Log is the change log: events in strictly increasing position order, retained within
@@ -97,8 +130,10 @@ type Writer interface {
 type Log interface {
 	// Read returns up to limit events with positions strictly after after, in position
 	// order; fewer only when the log holds no more. Reading after the last event returns
-	// no events and no error. If retention dropped an event after after, Read returns an
-	// error wrapping [ErrGap] rather than skipping it. limit < 1 gives [ErrInvalid].
+	// no events and no error. If the log is not complete after after ([LogBounds.Check]:
+	// retention dropped an event after it, or after is older than the log's origin), Read
+	// returns an error wrapping [ErrGap] rather than skipping anything. limit < 1 gives
+	// [ErrInvalid].
 	Read(ctx context.Context, after Position, limit int) ([]Event, error)
 
 	// Wait blocks until an event after after exists (returning nil at once if one does) or
@@ -110,10 +145,41 @@ type Log interface {
 	Bounds(ctx context.Context) (LogBounds, error)
 }
 
-// LogBounds describes the retained part of the log. For an empty log every field is zero.
+// LogBounds describes the retained part of the log and since when it is complete. For a
+// log that never held an event every field is zero.
 type LogBounds struct {
 	First, Last Position // the oldest and newest retained events
 	// FirstTime and LastTime are the times of First and Last.
 	FirstTime, LastTime time.Time
 	Count               int // how many events are retained
+	// Origin is where this log began: it never held an event at or before Origin. A
+	// position before it belongs to another log (an in-memory store that restarted, a
+	// restored backup, an emptied log), so resuming from it is a gap.
+	Origin Position
+	// Dropped is the newest event that retention removed; zero if none ever was.
+	Dropped Position
+}
+
+// Check reports whether reading after the position after is lossless on this log: nil if
+// so; an error wrapping [ErrGap] when events after it are not (or were never) in the log
+// (after is before Origin or Dropped; a nonzero after on a log that never held an event;
+// the zero position once events were dropped); an error wrapping [ErrInvalidPosition]
+// when after is beyond the last position. Error messages name both positions.
+func (b LogBounds) Check(after Position) error {
+	switch {
+	case after.IsZero():
+		if !b.Dropped.IsZero() {
+			return fmt.Errorf("%w: reading from the start, but events up to %s were dropped", ErrGap, b.Dropped)
+		}
+		return nil
+	case b.Last.IsZero():
+		return fmt.Errorf("%w: position %s is not of this log, which holds no event", ErrGap, after)
+	case after.Compare(b.Origin) < 0:
+		return fmt.Errorf("%w: position %s is older than this log, which began after %s", ErrGap, after, b.Origin)
+	case after.Compare(b.Dropped) < 0:
+		return fmt.Errorf("%w: reading after %s, but events up to %s were dropped", ErrGap, after, b.Dropped)
+	case after.Compare(b.Last) > 0:
+		return fmt.Errorf("%w: position %s is beyond the log's last position %s", ErrInvalidPosition, after, b.Last)
+	}
+	return nil
 }
