@@ -80,6 +80,13 @@ type Message struct {
 	// (for recovery snapshots: the position the snapshot was taken at).
 	Pos  store.Position
 	Time time.Time
+	// Seq is the message's index in the full plan of its group: the group the event would
+	// produce for a subscriber that was sent nothing yet. It depends only on the log, the
+	// definition and the principal (never on the sent cache or on when the event is
+	// processed), and strictly increases along the slice Process returns, so that a
+	// consumer that received the messages up to Seq k of an interrupted group can resume
+	// with the messages whose Seq is greater than k.
+	Seq int
 }
 
 // SubscriberOptions configure [NewSubscriber].
@@ -118,6 +125,9 @@ func NewSubscriber(src store.Reader, def Definition, opts SubscriberOptions) (*S
 func (s *Subscriber) Process(ctx context.Context, ev store.Event) ([]Message, error) {
 	return s.process(ctx, ev)
 }
+
+// RecoverBatches is planned (issue "Time-correct history"): Recover's snapshot in batches
+// of bounded size, read as of at.
 
 // Recover returns the recovery snapshot: as create messages, in dependency order, every
 // object matching the stream whose last change (Record.Updated) lies in [since, until),
