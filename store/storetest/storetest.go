@@ -94,6 +94,7 @@ func suite() []subtest {
 		{name: "ScanRejectsBadOptions", fn: testScanInvalid},
 		{name: "ScanWhileInsertingSkipsAndRepeatsNothing", fn: testScanWhileInserting},
 		{name: "ScanUpdatedMovesChangedRecords", fn: testScanUpdatedMoves},
+		{name: "ScanMatchNeverRepeatsAMovedRecordInAPage", fn: testScanMatchMovedNotRepeated},
 		{name: "AllIteratesEveryRecord", fn: testAll},
 		// Log
 		{name: "LogPositionsIncrease", fn: testLogPositions},
