@@ -82,9 +82,15 @@ func suite() []subtest {
 		{name: "DeleteRemovesEveryVersion", fn: testDelete},
 		{name: "MergeRemovesSourcesInOneEvent", fn: testMerge},
 		{name: "MergeErrorsChangeNothing", fn: testMergeErrors},
+		{name: "MergeRefusesAStoredOlderTarget", fn: testMergeOlderStoredTarget},
+		{name: "DeleteCascadesToRelations", fn: testDeleteCascades},
+		{name: "MergeCascadesFromSources", fn: testMergeCascades},
 		{name: "GetManyOmitsMissing", fn: testGetMany},
 		{name: "VersionsAscending", fn: testVersions},
 		{name: "RelationsOfFindsBothEnds", fn: testRelationsOf},
+		// History
+		{name: "AsOfReadsReplayTheLog", fn: testAsOfReplay},
+		{name: "AsOfOutOfBoundsErrors", fn: testAsOfOutOfBounds},
 		// Scanner
 		{name: "ScanOrdersAndDirections", fn: testScanOrders},
 		{name: "ScanNextIsExact", fn: testScanExactNext},
