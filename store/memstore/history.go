@@ -115,7 +115,9 @@ func (h *history) pruneID(id stix.ID, dropped store.Position, objects map[stix.I
 		i++
 	}
 	for _, st := range p.states[:i] {
-		h.forgetEnds(id, st.rec.Object)
+		if st.rec.Object != nil {
+			h.forgetEnds(id, st.rec.Object)
+		}
 	}
 	if i == len(p.states) {
 		delete(h.past, id)

@@ -114,50 +114,69 @@ func probes(evs []store.Event, models []model) []probe {
 	return out
 }
 
-// checkAsOf compares the store's reads as of p.at with p.want, for ids and the relations of
-// each of ends, and returns every difference.
-func checkAsOf(t *testing.T, h store.History, p probe, ids, ends []stix.ID) error {
+// answer is what a store said as of one position: records of ids, relations of ends.
+type answer struct {
+	recs map[stix.ID]store.Record
+	rels map[stix.ID][]store.Record
+}
+
+// readAsOf asks h as of at for ids and the relations of each of ends.
+func readAsOf(t *testing.T, h store.History, at store.Position, ids, ends []stix.ID) (answer, error) {
 	t.Helper()
-	var errs []error
-	got, err := h.GetManyAt(t.Context(), p.at, ids)
+	recs, err := h.GetManyAt(t.Context(), at, ids)
 	if err != nil {
-		return fmt.Errorf("%s: GetManyAt: %v", p.what, err)
+		return answer{}, fmt.Errorf("GetManyAt(%s): %w", at, err)
 	}
+	a := answer{recs: recs, rels: make(map[stix.ID][]store.Record, len(ends))}
+	for _, end := range ends {
+		rels, err := h.RelationsOfAt(t.Context(), at, end)
+		if err != nil {
+			return answer{}, fmt.Errorf("RelationsOfAt(%s, %s): %w", at, end, err)
+		}
+		a.rels[end] = rels
+	}
+	return a, nil
+}
+
+// diff returns every way a differs from what want answers for ids and ends.
+func (a answer) diff(what string, want model, ids, ends []stix.ID) error {
+	var errs []error
 	for _, id := range ids {
-		w, inModel := p.want[id]
-		g, inStore := got[id]
+		w, inModel := want[id]
+		g, inStore := a.recs[id]
 		switch {
 		case inModel != inStore:
-			errs = append(errs, fmt.Errorf("%s: %s stored = %t, want %t", p.what, id, inStore, inModel))
+			errs = append(errs, fmt.Errorf("%s: %s stored = %t, want %t", what, id, inStore, inModel))
 		case inModel && !sameRecord(g, w):
-			errs = append(errs, fmt.Errorf("%s: %s = %s, want %s", p.what, id, recString(g), recString(w)))
+			errs = append(errs, fmt.Errorf("%s: %s = %s, want %s", what, id, recString(g), recString(w)))
 		}
 	}
-	if len(got) > len(p.want) {
-		for id := range got {
-			if _, ok := p.want[id]; !ok && !slices.Contains(ids, id) {
-				errs = append(errs, fmt.Errorf("%s: GetManyAt returned %s, which was not asked", p.what, id))
-			}
+	for id := range a.recs {
+		if !slices.Contains(ids, id) {
+			errs = append(errs, fmt.Errorf("%s: GetManyAt returned %s, which was not asked", what, id))
 		}
 	}
 	for _, end := range ends {
-		rels, err := h.RelationsOfAt(t.Context(), p.at, end)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: RelationsOfAt(%s): %v", p.what, end, err))
-			continue
+		rels, want := a.rels[end], want.relationsOf(end)
+		same := len(rels) == len(want)
+		for i := 0; same && i < len(rels); i++ {
+			same = sameRecord(rels[i], want[i])
 		}
-		want := p.want.relationsOf(end)
-		if len(rels) != len(want) {
-			errs = append(errs, fmt.Errorf("%s: RelationsOfAt(%s) = %s, want %s", p.what, end, recsString(rels), recsString(want)))
-			continue
-		}
-		for i := range rels {
-			if !sameRecord(rels[i], want[i]) {
-				errs = append(errs, fmt.Errorf("%s: RelationsOfAt(%s)[%d] = %s, want %s", p.what, end, i, recString(rels[i]), recString(want[i])))
-			}
+		if !same {
+			errs = append(errs, fmt.Errorf("%s: RelationsOfAt(%s) = %s, want %s", what, end, recsString(rels), recsString(want)))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkAsOf compares the store's reads as of p.at with p.want and returns every difference.
+func checkAsOf(t *testing.T, h store.History, p probe, ids, ends []stix.ID) error {
+	t.Helper()
+	a, err := readAsOf(t, h, p.at, ids, ends)
+	if err != nil {
+		return fmt.Errorf("%s: %v", p.what, err)
+	}
+	return a.diff(p.what, p.want, ids, ends)
 }
 
 func sameRecord(a, b store.Record) bool {
@@ -174,7 +193,7 @@ func recsString(rs []store.Record) string {
 		if i > 0 {
 			s += ", "
 		}
-		s += name(r.Object)
+		s += recString(r)
 	}
 	return s + "]"
 }
