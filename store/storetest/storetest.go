@@ -118,5 +118,7 @@ func suite() []subtest {
 		// Everything
 		{name: "CancelledContext", fn: testCancelled},
 		{name: "ConcurrentWritersAndReaders", fn: testConcurrent},
+		{name: "CascadeIsAtomicToReaders", fn: testCascadeAtomic},
+		{name: "AsOfReadsRacingWrites", fn: testAsOfRacingWrites},
 	}
 }
