@@ -12,9 +12,10 @@
 // or deleted) with the position each began at, and for each relation end the relations that
 // had it as an end in those past states. An id created and never changed costs nothing
 // there. When retention drops events, every history is collapsed to its state at the newest
-// dropped position (older states and leading tombstones go), so the history holds at most
-// one state per retained event plus one per id changed since then. A read as of a position
-// costs O(log k) per id, k being the id's retained states.
+// dropped position (older states and leading tombstones go): every state kept was ended by
+// a retained event, so the history holds at most two states (the one superseded and, for a
+// delete, its tombstone) per retained event and merge source. A read as of a position costs
+// O(log k) per id, k being the id's retained states.
 //
 // Deletes and merges cascade to relations ([store.Writer.Delete]) under one hold of the
 // write lock; [Store.PutMany] applies a batch under one hold too.
