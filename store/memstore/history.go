@@ -108,7 +108,9 @@ func (h *history) pruneID(id stix.ID, dropped store.Position, objects map[stix.I
 		case states[i].rec.Object == nil:
 			// A trailing tombstone of an id not stored now: only leading ones go (below).
 		default:
-			end = objects[id].since
+			if e, ok := objects[id]; ok { // always: a last state that is not a tombstone is superseded by the live entry
+				end = e.since
+			}
 		}
 		if end.IsZero() || end.Compare(dropped) > 0 {
 			break
