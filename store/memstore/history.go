@@ -60,11 +60,11 @@ func (h *history) supersede(e *entry, end store.Position) {
 	rec := e.record()
 	p.states.push(state{pos: e.since, rec: rec})
 	var buf endsBuf
-	for _, end := range relationEnds(rec.Object, buf[:0]) {
-		m := h.ends[end]
+	for _, other := range relationEnds(rec.Object, buf[:0]) {
+		m := h.ends[other]
 		if m == nil {
 			m = make(map[stix.ID]int, 1)
-			h.ends[end] = m
+			h.ends[other] = m
 		}
 		m[e.id]++
 	}
@@ -108,7 +108,8 @@ func (h *history) pruneID(id stix.ID, dropped store.Position, objects map[stix.I
 		case states[i].rec.Object == nil:
 			// A trailing tombstone of an id not stored now: only leading ones go (below).
 		default:
-			if e, ok := objects[id]; ok { // always: a last state that is not a tombstone is superseded by the live entry
+			// A last state that is not a tombstone was superseded by the live entry.
+			if e, ok := objects[id]; ok {
 				end = e.since
 			}
 		}
