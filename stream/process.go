@@ -115,7 +115,7 @@ func (s *engineState) send(ctx context.Context, v store.Snapshot, ev store.Event
 	if red == nil {
 		return nil, nil
 	}
-	main := Message{Type: typ, Object: red, Sources: sources}
+	main := Message{Type: typ, Object: red, Sources: sources, Dependency: s.viaEnd(obj)}
 	if typ == Update {
 		redPrev := s.vis.Redact(s.principal, prev)
 		if redPrev == nil {
@@ -178,10 +178,19 @@ func (s *engineState) remove(ctx context.Context, v store.Snapshot, ev store.Eve
 		}
 	}
 	if red := s.vis.Redact(s.principal, obj); red != nil {
-		out = append(out, Message{Type: Delete, Object: red, Pos: ev.Pos, Time: ev.Time})
+		out = append(out, Message{Type: Delete, Object: red, Dependency: s.viaEnd(obj), Pos: ev.Pos, Time: ev.Time})
 	}
 	s.cache.forget(obj.ID())
 	return out, nil
+}
+
+// viaEnd reports whether o is a member only because one of its ends passes the filters: a
+// relationship or sighting that resolution sends with that end. Its own events are then
+// dependencies too, as OpenCTI marks them (origin "init-dependencies"), so that deleting
+// an object reads the same whether its relationships leave with it (the object left the
+// filters) or go first as their own events (the object was deleted, cascading).
+func (s *engineState) viaEnd(o *stix.Object) bool {
+	return stix.IsRelationshipType(o.Type()) && !s.match.Match(o)
 }
 
 // numbered sets each message's Seq to its index: a group of deletes does not depend on
