@@ -9,8 +9,8 @@ import (
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/internal/golden"
-	"github.com/ctifeed/ctifeed/internal/sharedtest"
 	"github.com/ctifeed/ctifeed/internal/seedscenario"
+	"github.com/ctifeed/ctifeed/internal/sharedtest"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
@@ -111,7 +111,10 @@ func historyScenarios() []goldenScenario {
 				h.section("the labelled indicator, then its relationship, back to back: the indicator's group, then the relationship once")
 				h.tick(time.Minute)
 				h.backToBack(
-					func() error { _, _, err := h.st.Put(h.ctx, seedscenario.Indicator(h.now, seedscenario.Label)); return err },
+					func() error {
+						_, _, err := h.st.Put(h.ctx, seedscenario.Indicator(h.now, seedscenario.Label))
+						return err
+					},
 					func() error { _, _, err := h.st.Put(h.ctx, seedscenario.Relationship()); return err })
 			},
 		},
