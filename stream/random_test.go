@@ -111,11 +111,15 @@ func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stre
 		var group []*lagSub
 		for _, lag := range []int{0, 1 + w.rng.IntN(8), -1} {
 			sb := &lagSub{name: fmt.Sprintf("%s lag %d", name, lag), p: p, opts: o, lag: lag, held: map[stix.ID]*stix.Object{}, hidden: map[stix.ID]bool{}}
-			sb.s, err = stream.NewSubscriber(src, stream.Definition{ID: "s", Filters: g},
-				stream.SubscriberOptions{Principal: p, Visibility: vis, Options: o, Clock: sb.clock})
-			if err != nil {
-				t.Fatal(err)
+			newSub := func() *stream.Subscriber {
+				s, err := stream.NewSubscriber(src, stream.Definition{ID: "s", Filters: g},
+					stream.SubscriberOptions{Principal: p, Visibility: vis, Options: o, Clock: sb.clock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
 			}
+			sb.s, sb.fresh = newSub(), newSub
 			group = append(group, sb)
 		}
 		groups = append(groups, group)
@@ -178,9 +182,12 @@ type lagSub struct {
 	opts stream.Options
 	s    *stream.Subscriber
 	lag  int
-	next int       // index in the log of the next event to process
-	now  time.Time // the time of the event being processed
-	held map[stix.ID]*stix.Object
+	// fresh makes a subscriber that was sent nothing: for the caught-up one, each event's
+	// messages must be its full plan (every Seq from 0) less what the cache held.
+	fresh func() *stream.Subscriber
+	next  int       // index in the log of the next event to process
+	now   time.Time // the time of the event being processed
+	held  map[stix.ID]*stix.Object
 	// hidden holds the held relationships that the principal could not see, or one of
 	// whose stored ends it could not see, at some point after they were sent.
 	hidden map[stix.ID]bool
@@ -198,6 +205,11 @@ func (sb *lagSub) catchUp(t testing.TB, log []store.Event, upto int, each func(s
 		if err != nil {
 			t.Fatalf("%s: %s %s: %v", sb.name, ev.Kind, ev.ID, err)
 		}
+		if sb.lag == 0 {
+			if problem := fullPlanProblem(context.Background(), sb.fresh(), ev, msgs); problem != "" {
+				t.Fatalf("%s: event %s %s %s: %s", sb.name, ev.Pos, ev.Kind, ev.ID, problem)
+			}
+		}
 		for i, m := range msgs {
 			if i > 0 && m.Seq <= msgs[i-1].Seq {
 				t.Fatalf("%s: event %s: Seq %d after %d", sb.name, ev.Pos, m.Seq, msgs[i-1].Seq)
@@ -209,6 +221,31 @@ func (sb *lagSub) catchUp(t testing.TB, log []store.Event, upto int, each func(s
 			fmt.Fprintf(&sb.out, "%s #%d %s", ev.Pos, m.Seq, transcriptLine(m))
 		}
 	}
+}
+
+// fullPlanProblem processes ev with cold, a subscriber that was sent nothing, and returns
+// what is wrong with msgs (the same event's messages for a subscriber with a history):
+// cold's messages must be numbered 0, 1, 2, … (its group is the full plan), and msgs must
+// be some of them, the same message at the same Seq, in the same order. So a consumer
+// that received msgs up to Seq k and resumes with the full plan's messages after k misses
+// nothing and receives nothing of the group twice.
+func fullPlanProblem(ctx context.Context, cold *stream.Subscriber, ev store.Event, msgs []stream.Message) string {
+	full, err := cold.Process(ctx, ev)
+	if err != nil {
+		return "the full plan: " + err.Error()
+	}
+	for i, m := range full {
+		if m.Seq != i {
+			return fmt.Sprintf("the full plan's message %d has Seq %d", i, m.Seq)
+		}
+	}
+	for _, m := range msgs {
+		if m.Seq < 0 || m.Seq >= len(full) || transcriptLine(full[m.Seq]) != transcriptLine(m) ||
+			string(full[m.Seq].Object.Raw()) != string(m.Object.Raw()) {
+			return fmt.Sprintf("message %q at Seq %d is not the full plan's message at that Seq", m, m.Seq)
+		}
+	}
+	return ""
 }
 
 // mirrorProblem returns what is wrong with the consumer's copy (held): a relationship or
