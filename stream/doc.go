@@ -136,9 +136,9 @@
 //
 // A [Definition] and [Options] are plain values. A [Subscriber] is not safe for concurrent
 // use: one connection owns one Subscriber, and calls Process, RecoverBatches (iterating
-// it), Recover and SetDefinition from one goroutine (or with its own locking). Subscribers share nothing with each other,
-// so any number may run in parallel on one store; the store, the Visibility and the
-// principal they read are safe for concurrent use.
+// it), Recover and SetDefinition from one goroutine (or with its own locking). Subscribers
+// share nothing with each other, so any number may run in parallel on one store; the
+// store, the Visibility and the principal they read are safe for concurrent use.
 //
 // [Handler], [Registry] and [Client] are safe for concurrent use: each connection of a
 // Handler runs in its request's goroutine with its own Subscriber, and ends when the request
