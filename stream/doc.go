@@ -122,8 +122,9 @@
 // [Subscriber.Process], [Subscriber.RecoverBatches] and [Subscriber.Recover] return the
 // store's errors wrapped with what was being looked up (an as-of read of a position the
 // log no longer covers wraps [store.ErrGap]), the context's error when it is done, and an
-// error wrapping ErrInvalid for an event of unknown kind. After an error the subscriber is still usable,
-// but the event's messages were not produced: the caller retries the event or recovers.
+// error wrapping ErrInvalid for an event of unknown kind. After an error the subscriber is
+// still usable, but the event's messages were not produced: the caller retries the event
+// or recovers.
 //
 // Over HTTP, [Handler] answers refusals in plain text with their status (401 with
 // WWW-Authenticate, 403, 404, 410, 400 naming the parameter, 405); [Definitions.Get]
