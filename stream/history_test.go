@@ -2,8 +2,10 @@ package stream_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -204,4 +206,68 @@ func TestAttackReplayFromZero(t *testing.T) {
 	if pr == 0 {
 		t.Error("reading the present gives no repeat either: the check does not guard the as-of reads")
 	}
+}
+
+// Seq numbers a group's full plan, whatever the cache held: in the seed's step 4 (resolution
+// on) a subscriber that holds the dependencies receives the indicator and the relationship
+// as messages 3 and 4 of the plan TLP:GREEN, CrowdStrike, Emotet, indicator, relationship,
+// which a subscriber that was sent nothing receives whole, numbered 0 to 4. A consumer cut
+// after message 3 and served the plan's messages after 3 gets the relationship: nothing
+// twice, nothing lost.
+func TestSeqIsTheFullPlansIndex(t *testing.T) {
+	h := newHarness(t, seedOptions(t))
+	h.now = seedscenario.Start()
+	if err := seedscenario.Setup(h.ctx, h.st); err != nil {
+		t.Fatal(err)
+	}
+	h.drain()
+	var step4 []stream.Message
+	var step4Event store.Event
+	for i, step := range seedscenario.Steps()[:4] {
+		h.now = step.At
+		if err := step.Apply(h.ctx, h.st); err != nil {
+			t.Fatal(err)
+		}
+		if i == 3 {
+			b, _ := h.st.Bounds(h.ctx)
+			evs, err := h.st.Read(h.ctx, h.after, 10)
+			if err != nil || len(evs) != 1 || evs[0].Pos != b.Last {
+				t.Fatalf("step 4 logged %d events (%v), want one", len(evs), err)
+			}
+			step4Event = evs[0]
+		}
+		step4 = h.drain()
+	}
+	seqs := func(msgs []stream.Message) (out []string) {
+		for _, m := range msgs {
+			out = append(out, fmt.Sprintf("%d %s", m.Seq, m.Object.ID()))
+		}
+		return out
+	}
+	want := []string{"3 " + string(seedscenario.IndicatorID), "4 " + string(seedscenario.RelationshipID)}
+	if got := seqs(step4); !slices.Equal(got, want) {
+		t.Errorf("step 4 for a subscriber holding the dependencies: %v, want %v", got, want)
+	}
+	fresh, err := stream.NewSubscriber(h.st, stream.Definition{ID: "s", Filters: seedOptions(t).def.Filters},
+		stream.SubscriberOptions{Principal: analyst(), Visibility: mustVisibility(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := fresh.Process(h.ctx, step4Event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []string{"0 " + string(seedscenario.MarkingID), "1 " + string(seedscenario.AuthorID), "2 " + string(seedscenario.MalwareID),
+		"3 " + string(seedscenario.IndicatorID), "4 " + string(seedscenario.RelationshipID)}
+	if got := seqs(full); !slices.Equal(got, want) {
+		t.Errorf("step 4 for a subscriber that was sent nothing: %v, want %v", got, want)
+	}
+}
+
+func mustVisibility(t *testing.T) *access.Visibility {
+	vis, err := access.NewVisibility(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vis
 }
