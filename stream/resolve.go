@@ -27,6 +27,8 @@ type group struct {
 	skipped map[stix.ID]bool
 	free    []*node // nodes of earlier groups, for reuse
 	live    []*node // messages' scratch
+	ready   nodeHeap
+	ids     [2][]stix.ID // addRefs' scratch
 }
 
 // node is one planned message.
@@ -100,13 +102,16 @@ func (g *group) wanted(id stix.ID) bool {
 // stored, visible, and for relations with every end visible. A reference that fails is
 // suppressed; obj is still sent (STIX allows dangling references).
 func (g *group) addRefs(obj *stix.Object) error {
-	pending := g.refsOf(obj, nil)
+	// Two id buffers of the scratch group alternate as this round's and the next's.
+	pending := g.refsOf(obj, g.ids[0][:0])
+	spare := g.ids[1][:0]
+	defer func() { g.ids[0], g.ids[1] = pending[:0], spare[:0] }()
 	for len(pending) > 0 {
 		recs, err := g.v.GetMany(g.ctx, pending)
 		if err != nil {
 			return fmt.Errorf("stream: resolving the dependencies of %s as of %s: %w", obj.ID(), g.v.Position(), err)
 		}
-		var next []stix.ID
+		next := spare[:0]
 		for _, id := range pending {
 			if !g.wanted(id) {
 				continue // planned earlier in this round
@@ -133,7 +138,7 @@ func (g *group) addRefs(obj *stix.Object) error {
 			g.add(Message{Type: Create, Object: red, Dependency: true}, tierDep)
 			next = g.refsOf(red, next)
 		}
-		pending = next
+		pending, spare = next, pending
 	}
 	return nil
 }
@@ -224,7 +229,8 @@ func (g *group) messages(pos store.Position, t time.Time) []Message {
 			}
 		}
 	}
-	ready := &nodeHeap{}
+	ready := &g.ready
+	*ready = (*ready)[:0]
 	for _, n := range live {
 		if n.indeg == 0 {
 			heap.Push(ready, n)
