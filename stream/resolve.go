@@ -28,6 +28,7 @@ type group struct {
 	free    []*node // nodes of earlier groups, for reuse
 	live    []*node // messages' scratch
 	ready   nodeHeap
+	kept    []*node      // messages' scratch
 	ids     [2][]stix.ID // addRefs' scratch
 }
 
@@ -236,7 +237,7 @@ func (g *group) messages(pos store.Position, t time.Time) []Message {
 			heap.Push(ready, n)
 		}
 	}
-	out := make([]Message, 0, len(live))
+	kept := g.kept[:0] // the nodes to send, each with its Seq
 	for seq := 0; seq < len(live); seq++ {
 		if ready.Len() == 0 { // a cycle: release its smallest node
 			var min *node
@@ -262,12 +263,15 @@ func (g *group) messages(pos store.Position, t time.Time) []Message {
 		if n.tier != tierMain && g.s.cache.freshAt(n.msg.Object.ID(), now) {
 			continue // the subscriber holds it
 		}
-		m := n.msg
-		m.Pos, m.Time, m.Seq = pos, t, seq
-		out = append(out, m)
+		n.msg.Seq = seq
+		kept = append(kept, n)
 	}
-	for _, m := range out {
-		g.s.cache.sentAt(m.Object.ID(), now)
+	g.kept = kept
+	out := make([]Message, len(kept))
+	for i, n := range kept {
+		out[i] = n.msg
+		out[i].Pos, out[i].Time = pos, t
+		g.s.cache.sentAt(n.msg.Object.ID(), now)
 	}
 	return out
 }
