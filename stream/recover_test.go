@@ -179,3 +179,39 @@ func TestRecoverClearsTheCache(t *testing.T) {
 		t.Errorf("snapshot after live:\n%v\nwant the same messages as live:\n%v", lines(got), lines(live))
 	}
 }
+
+// countingScanner counts the records its scans returned.
+type countingScanner struct {
+	store.Scanner
+	records int
+}
+
+func (c *countingScanner) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, error) {
+	p, err := c.Scanner.Scan(ctx, opts)
+	c.records += len(p.Records)
+	return p, err
+}
+
+// A snapshot is produced as it is consumed: when the first batch arrives, the scan has
+// read one page, not the whole window, so a connection holds one batch and one page
+// whatever the snapshot's size (issue 15, item 6: a snapshot was collected whole).
+func TestRecoverBatchesReadAsConsumed(t *testing.T) {
+	ctx := context.Background()
+	st, _ := recoverStore(t, 1000)
+	scan := &countingScanner{Scanner: st}
+	s := newSub(t, st, "entity_type = Indicator", stream.Options{NoDependencies: true})
+	batches, total := 0, 0
+	for b, err := range s.RecoverBatches(ctx, scan, time.Time{}, time.Time{}, lastPos(t, st), 10) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if batches == 0 && scan.records > 100 {
+			t.Errorf("the first batch came after %d records were scanned, want at most one page of 100", scan.records)
+		}
+		batches++
+		total += len(b)
+	}
+	if total != 1002 || scan.records != 1000 {
+		t.Errorf("%d messages from %d scanned records in %d batches; want 1,002 (marking, author, 1,000 indicators) from 1,000", total, scan.records, batches)
+	}
+}
