@@ -107,12 +107,8 @@
 // relationships come with their matching ends, as live, so a relationship whose end
 // changed outside the window is not in the snapshot even if it changed inside it.
 //
-// OpenCTI sends a recovered object as a create whose data has origin
-// {"referer":"init-create"}, its dependencies as creates with origin
-// {"referer":"init-dependencies"}, all with the id "<the object's updated_at in
-// milliseconds>-0", then continues live from the recover date; a consumer cut inside the
-// snapshot therefore resumes at a time, not inside the snapshot. The ids this package's
-// handler gives recovered frames are described with [Handler].
+// How the HTTP layer writes recovered frames (their ids, and OpenCTI's origins
+// "init-create" and "init-dependencies") is for the handler to say.
 //
 // # Errors
 //
