@@ -60,6 +60,8 @@ func predOf(op Operator, nvalues int) (pred, bool) {
 		return pGt, false
 	case Gte:
 		return pGte, false
+	case Within:
+		return pWithin, false
 	case Nil:
 		return pPresent, true
 	}

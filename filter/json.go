@@ -270,6 +270,9 @@ func decodeFilterAt(v gjson.Result, path string, depth int) (Filter, error) {
 			f.Values, f.Subfilters = []string{}, nil
 			return array(val, p, func(i int, el gjson.Result) error {
 				if el.IsObject() { // regardingOf's {key, values}
+					if !el.Get("key").Exists() {
+						return jsonErr(index(p, i), "an object value must be {key, values}, as regardingOf's are (the pre-5.12 filter format is not supported)")
+					}
 					if len(f.Values) > 0 {
 						return jsonErr(index(p, i), "values mix plain values and {key, values} objects")
 					}

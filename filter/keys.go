@@ -100,22 +100,22 @@ type KeyFunc func(o *stix.Object) []string
 type source int
 
 const (
-	srcLocs       source = iota // the locations in keyDef.locs
-	srcType                     // the object's entity type names
-	srcFromTypes                // the entity type names of a relationship's source end
-	srcToTypes                  // the entity type names of a relationship's target end(s)
-	srcLabels                   // labels, and the OpenCTI observable extension's labels
-	srcMarkings                 // object_marking_refs
-	srcCreatedBy                // created_by_ref, and the OpenCTI observable extension's
-	srcConfidence               // confidence
-	srcRevoked                  // revoked (absent means false, as STIX defines it)
-	srcIDs                      // id, and OpenCTI's internal id and other STIX ids
-	srcFunc                     // a host KeyFunc
-	srcCreated                  // created (a date)
-	srcModified                 // modified (a date)
-	srcRecordCreated            // the platform's record creation time (a date)
-	srcRecordUpdated            // the platform's record update time (a date)
-	srcRelation                 // a relationship key, answered by a Bound's resolved sets
+	srcLocs          source = iota // the locations in keyDef.locs
+	srcType                        // the object's entity type names
+	srcFromTypes                   // the entity type names of a relationship's source end
+	srcToTypes                     // the entity type names of a relationship's target end(s)
+	srcLabels                      // labels, and the OpenCTI observable extension's labels
+	srcMarkings                    // object_marking_refs
+	srcCreatedBy                   // created_by_ref, and the OpenCTI observable extension's
+	srcConfidence                  // confidence
+	srcRevoked                     // revoked (absent means false, as STIX defines it)
+	srcIDs                         // id, and OpenCTI's internal id and other STIX ids
+	srcFunc                        // a host KeyFunc
+	srcCreated                     // created (a date)
+	srcModified                    // modified (a date)
+	srcRecordCreated               // the platform's record creation time (a date)
+	srcRecordUpdated               // the platform's record update time (a date)
+	srcRelation                    // a relationship key, answered by a Bound's resolved sets
 )
 
 // relKind says which relationship key a srcRelation key is.

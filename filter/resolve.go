@@ -60,7 +60,7 @@ type BindOptions struct {
 type Bound struct {
 	m     *Matcher
 	now   time.Time
-	dates [][]span          // by date slot, by value
+	dates [][]span                // by date slot, by value
 	rels  [][]map[string]struct{} // by relation slot, by value: the ids that pass
 }
 
