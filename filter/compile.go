@@ -158,7 +158,7 @@ func (m *Matcher) Match(o *stix.Object) bool {
 	if o == nil {
 		return false
 	}
-	v := view{o: o, typ: o.Type(), clock: m}
+	v := view{o: o, typ: o.Type(), m: m}
 	return m.root.match(&v)
 }
 

@@ -36,7 +36,7 @@ func (f *cfilter) dateSpan(v *view, i int) span {
 		return v.b.dates[f.slot][i]
 	}
 	if !v.nowSet {
-		v.now, v.nowSet = v.clock.clock(), true
+		v.now, v.nowSet = v.m.clock(), true
 	}
 	return d.span(v.now)
 }
@@ -98,10 +98,8 @@ func (f *cfilter) matchRelation(v *view) bool {
 
 func (f *cfilter) relationPasses(v *view, i int) bool {
 	id := string(v.o.ID())
-	if v.b != nil {
-		if _, ok := v.b.rels[f.slot][i][id]; ok {
-			return true
-		}
+	if v.b != nil && v.b.rels[f.slot][i].has(id) {
+		return true
 	}
 	if f.def.rel != relConnectedTo {
 		return false
@@ -122,4 +120,4 @@ func (f *cfilter) relationPasses(v *view, i int) bool {
 }
 
 // rels returns the ids a relationship filter names, by value.
-func (v *view) rels(slot int) [][]stix.ID { return v.clock.rels[slot].ids }
+func (v *view) rels(slot int) [][]stix.ID { return v.m.rels[slot].ids }

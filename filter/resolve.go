@@ -60,8 +60,42 @@ type BindOptions struct {
 type Bound struct {
 	m     *Matcher
 	now   time.Time
-	dates [][]span                // by date slot, by value
-	rels  [][]map[string]struct{} // by relation slot, by value: the ids that pass
+	dates [][]span  // by date slot, by value
+	rels  [][]idSet // by relation slot, by value: the ids that pass
+}
+
+// idSet is a set of lower-cased STIX identifiers. A bitmap over the identifiers' last two
+// characters (random hex digits of the UUID) rejects most other ids before hashing one.
+type idSet struct {
+	bits [4]uint64
+	m    map[string]struct{}
+}
+
+func idBit(id string) (word int, bit uint64) {
+	if len(id) < 2 {
+		return 0, 1
+	}
+	h := (uint(id[len(id)-1])*31 + uint(id[len(id)-2])) & 255
+	return int(h >> 6), 1 << (h & 63)
+}
+
+func (s *idSet) add(id string) {
+	if s.m == nil {
+		s.m = map[string]struct{}{}
+	}
+	w, b := idBit(id)
+	s.bits[w] |= b
+	s.m[id] = struct{}{}
+}
+
+// has reports whether id is in the set, without allocating.
+func (s *idSet) has(id string) bool {
+	w, b := idBit(id)
+	if s.bits[w]&b == 0 {
+		return false
+	}
+	_, ok := s.m[id]
+	return ok
 }
 
 type span struct{ lo, hi instant }
@@ -147,10 +181,14 @@ func (m *Matcher) Bind(ctx context.Context, opts BindOptions) (*Bound, error) {
 			return nil, err
 		}
 	}
-	ends := relationEnds(rels)
-	b.rels = make([][]map[string]struct{}, len(m.rels))
+	withTypes := false
+	for _, r := range m.rels {
+		withTypes = withTypes || len(r.types) > 0
+	}
+	ends := relationEnds(rels, withTypes)
+	b.rels = make([][]idSet, len(m.rels))
 	for slot, r := range m.rels {
-		b.rels[slot] = make([]map[string]struct{}, len(r.ids))
+		b.rels[slot] = make([]idSet, len(r.ids))
 		for i, ids := range r.ids {
 			b.rels[slot][i] = r.resolve(ids, ends, objs)
 		}
@@ -177,33 +215,51 @@ type end struct {
 	to       []string
 }
 
-func relationEnds(rels []*stix.Object) []end {
+// relationEnds reduces relationships and sightings to their ends, read from the references
+// the object found at parse time; the relationship_type, which needs a look-up in the JSON,
+// only when withTypes.
+func relationEnds(rels []*stix.Object, withTypes bool) []end {
 	out := make([]end, 0, len(rels))
-	seen := map[stix.ID]bool{}
+	seen := make(map[stix.ID]bool, len(rels))
 	for _, r := range rels {
 		if r == nil || seen[r.ID()] {
 			continue
 		}
 		seen[r.ID()] = true
+		var e end
 		switch r.Type() {
 		case "relationship":
-			out = append(out, end{typ: strings.ToLower(r.Get("relationship_type").String()),
-				from: refList(r.Get("source_ref")), to: refList(r.Get("target_ref"))})
+			if withTypes {
+				v := view{o: r, typ: r.Type()}
+				e.typ = strings.ToLower(v.member("relationship_type").String())
+			}
 		case "sighting":
-			out = append(out, end{typ: sightingRelationship, sighting: true,
-				from: refList(r.Get("sighting_of_ref")), to: refList(r.Get("where_sighted_refs"))})
+			e.typ, e.sighting = sightingRelationship, true
+		default:
+			continue
 		}
+		for _, ref := range r.Refs() {
+			switch ref.Path {
+			case "source_ref", "sighting_of_ref":
+				e.from = append(e.from, strings.ToLower(string(ref.ID)))
+			case "target_ref", "where_sighted_refs":
+				e.to = append(e.to, strings.ToLower(string(ref.ID)))
+			}
+		}
+		out = append(out, e)
 	}
 	return out
 }
 
+// refList returns the identifiers of a _ref or _refs value, lower-cased.
 func refList(r gjson.Result) []string {
 	var out []string
-	for _, v := range r.Array() {
+	r.ForEach(func(_, v gjson.Result) bool {
 		if v.Type == gjson.String {
 			out = append(out, strings.ToLower(v.Str))
 		}
-	}
+		return true
+	})
 	return out
 }
 
@@ -217,15 +273,15 @@ func hasAny(list []string, ids map[string]bool) bool {
 }
 
 // resolve returns the ids of the objects that pass one value of a relationship filter.
-func (r *relSpec) resolve(ids []stix.ID, ends []end, objs []*stix.Object) map[string]struct{} {
+func (r *relSpec) resolve(ids []stix.ID, ends []end, objs []*stix.Object) idSet {
 	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		want[string(id)] = true
 	}
-	set := map[string]struct{}{}
+	var set idSet
 	add := func(list []string) {
 		for _, s := range list {
-			set[s] = struct{}{}
+			set.add(s)
 		}
 	}
 	switch r.kind {
@@ -234,15 +290,14 @@ func (r *relSpec) resolve(ids []stix.ID, ends []end, objs []*stix.Object) map[st
 			if o == nil || !want[strings.ToLower(string(o.ID()))] {
 				continue
 			}
-			add(refList(o.Get("object_refs")))
-			if ext := o.Extension(extOpenCTI); ext.Exists() {
-				add(refList(ext.Get("object_refs_inferred")))
-			}
+			v := view{o: o, typ: o.Type()}
+			add(refList(v.member("object_refs")))
+			add(refList(v.extMember(octiExt, "object_refs_inferred")))
 		}
 		return set
 	case relConnectedTo:
 		for id := range want {
-			set[id] = struct{}{}
+			set.add(id)
 		}
 	}
 	for _, e := range ends {
@@ -294,7 +349,7 @@ func (b *Bound) Match(o *stix.Object, t Times) bool {
 	if o == nil {
 		return false
 	}
-	v := view{o: o, typ: o.Type(), clock: b.m, b: b, times: t, now: b.now, nowSet: true}
+	v := view{o: o, typ: o.Type(), m: b.m, b: b, times: t}
 	return b.m.root.match(&v)
 }
 
