@@ -479,7 +479,7 @@ func (f Filter) write(b *strings.Builder) {
 		return
 	}
 	b.WriteByte(' ')
-	if len(f.Subfilters) > 0 {
+	if f.Subfilters != nil {
 		b.WriteByte('{')
 		for i, sf := range f.Subfilters {
 			if i > 0 {
