@@ -181,7 +181,7 @@ func BuiltinKeys() []string {
 		"priority", "fromId", "toId", "fromTypes", "toTypes", "relationship_type",
 		"workflow_id", "x_opencti_workflow_id", "x_opencti_cisa_kev", "x_opencti_epss_score",
 		"x_opencti_epss_percentile", "x_opencti_cvss_base_score", "x_opencti_cvss_base_severity",
-		"description", "fromOrToId", "alias",
+		"description", "fromOrToId", "alias", "name",
 		"created", "modified", "valid_from", "valid_until", "published", "first_seen",
 		"last_seen", "start_time", "stop_time", "first_observed", "last_observed",
 		"created_at", "updated_at",
@@ -266,6 +266,8 @@ func builtin(name string) (keyDef, bool) {
 			only(top("sighting_of_ref"), gateSighting), only(top("where_sighted_refs"), gateSighting)}
 	case "alias":
 		d.locs = []loc{top("aliases"), top("x_opencti_aliases")}
+	case "name":
+		d.locs = []loc{top("name")}
 	case "created":
 		d.src, d.kind, d.cost = srcCreated, KindDate, 0
 	case "modified":

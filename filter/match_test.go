@@ -38,6 +38,13 @@ var dateRelationCases = []matchCase{ // alias
 	{`alias < h`, "malware", true, "Geodo sorts before h"},
 	{`alias nil`, "ind", true, "no aliases"},
 	{`alias not_nil`, "malware", true, "some aliases"},
+	// name
+	{`name = emotet`, "malware", true, "the name, case-insensitively"},
+	{`name != emotet`, "ind", true, "another name"},
+	{`name starts_with "Emotet "`, "ind", true, "text operators on the name"},
+	{`name > e`, "malware", true, "Emotet sorts after e"},
+	{`name nil`, "ipv4", true, "an observable has no name"},
+	{`name not_nil`, "report", true, "a report has a name"},
 	// fromOrToId
 	{`fromOrToId = ` + idMalware, "rel", true, "the target end"},
 	{`fromOrToId = ` + idIndicator, "rel", true, "the source end"},
