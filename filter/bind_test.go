@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,4 +185,33 @@ func TestRelativeDates(t *testing.T) {
 			t.Errorf("now %s, %s, created %s: %v, want %v", c.now, c.filter, c.created, got, c.want)
 		}
 	}
+}
+
+// TestBoundConcurrent runs one Bound from many goroutines; run with -race.
+func TestBoundConcurrent(t *testing.T) {
+	objs := fixtures(t)
+	m := mustCompile(t, `regardingOf = {id = `+idMalware+`} or created >= now-7d/d or containers = `+idReport,
+		&filter.CompileOptions{Relations: true, Clock: func() time.Time { return fixtureNow }})
+	b, err := m.Bind(context.Background(), filter.BindOptions{Resolver: fixtureResolver(objs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for name, o := range objs {
+		want[name] = b.Match(o, filter.Times{})
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 50 {
+				for name, o := range objs {
+					if b.Match(o, filter.Times{}) != want[name] {
+						t.Errorf("%s: result changed under concurrency", name)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
