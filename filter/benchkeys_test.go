@@ -23,6 +23,7 @@ var dateBenchFilters = []struct {
 	{"created-relative-bound", `created >= now-7d/d`, true},
 	{"created-relative-unbound", `created >= now-7d/d`, false},
 	{"valid_from-within", `valid_from within (now-1M/M or now)`, true},
+	{"pattern_type-baseline", `pattern_type = stix`, false}, // the same property read, no date
 	{"updated_at-record", `updated_at >= now-24h`, true},
 }
 
