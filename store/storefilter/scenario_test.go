@@ -32,6 +32,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // would not let the indicator enter (the relationship is deleted by then), and step 5's
 // cascade would leave it twice.
 func TestSeedRegardingOf(t *testing.T) {
+	requireHistory(t)
 	ctx := context.Background()
 	clock := seedscenario.Start()
 	s := memstore.New(&memstore.Options{Clock: func() time.Time { return clock }})
