@@ -125,6 +125,9 @@ func TestBindFixesNow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !m.UsesNow() || mustCompile(t, `created >= 2024-05-01`, nil).UsesNow() {
+		t.Error("UsesNow: true for a relative date only")
+	}
 	if !b.Now().Equal(fixtureNow) {
 		t.Errorf("Bound.Now = %v, want the clock's %v", b.Now(), fixtureNow)
 	}

@@ -174,7 +174,7 @@
 // the indicator cascades: the relationship's delete makes the indicator leave (delete the
 // indicator, and with resolution the relationship), and the indicator's own delete then
 // finds it already gone. A Bound may be kept across events while no event touches
-// [Matcher.ResolverIDs] and the filter uses no relative date.
+// [Matcher.ResolverIDs] and the filter uses no relative date ([Matcher.UsesNow]).
 //
 // # Keys refused
 //

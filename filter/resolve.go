@@ -114,6 +114,13 @@ type relSpec struct {
 // with a [Resolver] evaluates.
 func (m *Matcher) NeedsResolver() bool { return m != nil && len(m.rels) > 0 }
 
+// UsesNow reports whether the matcher has relative dates (now-7d), whose outcome changes with
+// "now": a Bound of such a matcher holds for one moment only, and a store evaluating the
+// filter natively ([FilterGroup push-down]) would need that moment too.
+//
+// [FilterGroup push-down]: https://pkg.go.dev/github.com/ctifeed/ctifeed/store#FilterPushdown
+func (m *Matcher) UsesNow() bool { return m != nil && len(m.dspecs) > 0 }
+
 // ResolverIDs returns the identifiers whose relationships or contents the matcher's
 // relationship keys read, sorted: a live stream can keep a Bound until an event touches one
 // of them (a relationship or sighting with one as an end, or one of them itself).
