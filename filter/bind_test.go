@@ -218,3 +218,24 @@ func TestBoundConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRelationIDsIgnoreCase checks that identifiers compare case-insensitively, as UUIDs may
+// be written in upper-case hex: in the filter, in the relationships and in the object.
+func TestRelationIDsIgnoreCase(t *testing.T) {
+	upper := "indicator--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F"
+	ind := stix.MustParse(`{"type":"indicator","spec_version":"2.1","id":"` + upper + `",` + `"created":"2024-05-01T10:00:00.000Z",` +
+		`"modified":"2024-05-01T10:00:00.000Z","pattern":"[a:b = 'c']","pattern_type":"stix","valid_from":"2024-05-01T10:00:00.000Z"}`)
+	rel := stix.MustParse(`{"type":"relationship","spec_version":"2.1","id":"` + idRel + `","created":"2024-05-01T10:00:00.000Z",` +
+		`"modified":"2024-05-01T10:00:00.000Z","relationship_type":"indicates","source_ref":"` + upper + `","target_ref":"` + idMalware + `"}`)
+	m := mustCompile(t, `regardingOf = {id = `+strings.ToUpper(idMalware[:9])+idMalware[9:]+`}`, &filter.CompileOptions{Relations: true})
+	b, err := m.Bind(context.Background(), filter.BindOptions{Resolver: newSliceResolver([]*stix.Object{ind, rel})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Match(ind, filter.Times{}) {
+		t.Error("an upper-case UUID in the object and its relationship still matches")
+	}
+	if n := testing.AllocsPerRun(20, func() { b.Match(ind, filter.Times{}) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}

@@ -75,8 +75,15 @@ func idBit(id string) (word int, bit uint64) {
 	if len(id) < 2 {
 		return 0, 1
 	}
-	h := (uint(id[len(id)-1])*31 + uint(id[len(id)-2])) & 255
+	h := (uint(lowerByte(id[len(id)-1]))*31 + uint(lowerByte(id[len(id)-2]))) & 255
 	return int(h >> 6), 1 << (h & 63)
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func (s *idSet) add(id string) {
@@ -88,13 +95,28 @@ func (s *idSet) add(id string) {
 	s.m[id] = struct{}{}
 }
 
-// has reports whether id is in the set, without allocating.
+// has reports whether id is in the set, ignoring case (a UUID may be written in upper-case
+// hex), without allocating for identifiers of up to 128 bytes.
 func (s *idSet) has(id string) bool {
 	w, b := idBit(id)
 	if s.bits[w]&b == 0 {
 		return false
 	}
-	_, ok := s.m[id]
+	if _, ok := s.m[id]; ok {
+		return true
+	}
+	if strings.IndexFunc(id, func(r rune) bool { return 'A' <= r && r <= 'Z' }) < 0 {
+		return false
+	}
+	var buf [128]byte
+	if len(id) > len(buf) {
+		_, ok := s.m[strings.ToLower(id)]
+		return ok
+	}
+	for i := 0; i < len(id); i++ {
+		buf[i] = lowerByte(id[i])
+	}
+	_, ok := s.m[string(buf[:len(id)])] // a map index by a converted []byte does not allocate
 	return ok
 }
 
