@@ -122,8 +122,9 @@
 //
 // These keys test what the store holds about an object, not the object itself; a [Resolver]
 // that the feed provides answers them, as of the feed's moment (see package
-// store/storefilter). Values are STIX identifiers; the keys take eq and not_eq, and a
-// filter's mode combines its values as for every key.
+// store/storefilter). Values are STIX identifiers, compared case-insensitively (the resolver
+// is asked with lower-cased ones, as STIX producers write them); the keys take eq and not_eq,
+// and a filter's mode combines its values as for every key.
 //
 //	regardingOf    objects that have a relationship of one of the given types with one of the
 //	               given ids, in either direction. Its values are OpenCTI's objects
