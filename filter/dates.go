@@ -287,3 +287,23 @@ func daysFromCivil(y, m, d int64) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
 }
+
+// span is the interval a date value stands for at one moment.
+type span struct{ lo, hi instant }
+
+// span resolves a date value (or a within pair) at now.
+func (d *dateRange) span(now time.Time) span {
+	lo, hi := d.a.bounds(now)
+	if d.within {
+		_, hi = d.b.bounds(now)
+	}
+	return span{lo, hi}
+}
+
+// dateRange is one compiled value of a date filter; within's two values make one.
+type dateRange struct {
+	a, b   dateVal
+	within bool
+}
+
+func (d *dateRange) relative() bool { return d.a.relative || d.within && d.b.relative }
