@@ -41,7 +41,7 @@ func (m *Matcher) Affected(prev, cur *stix.Object) []stix.ID {
 	var ends []end
 	for _, o := range []*stix.Object{prev, cur} {
 		if o != nil {
-			ends = append(ends, relationEnds([]*stix.Object{o}, false)...)
+			ends = append(ends, relationEnds([]*stix.Object{o}, nil)...)
 		}
 	}
 	for _, e := range ends {

@@ -116,11 +116,13 @@ func (m *Matcher) Bind(ctx context.Context, opts BindOptions) (*Bound, error) {
 			return nil, err
 		}
 	}
-	withTypes := false
+	var types *typeCache
 	for _, r := range m.rels {
-		withTypes = withTypes || len(r.types) > 0
+		if len(r.types) > 0 {
+			types = m.types
+		}
 	}
-	ends := relationEnds(rels, withTypes)
+	ends := relationEnds(rels, types)
 	b.rels = make([][]idSet, len(m.rels))
 	for slot, r := range m.rels {
 		b.rels[slot] = make([]idSet, len(r.ids))

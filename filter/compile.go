@@ -36,6 +36,7 @@ type Matcher struct {
 	now    func() time.Time
 	dspecs [][]dateRange // the date filters with relative values, by slot
 	rels   []relSpec     // the relationship filters, by slot
+	types  *typeCache    // relationship types read by earlier bindings
 }
 
 func (m *Matcher) clock() time.Time {
@@ -57,7 +58,7 @@ func Compile(g Group, opts *CompileOptions) (*Matcher, error) {
 	if err := g.Validate(opts); err != nil {
 		return nil, err
 	}
-	m := &Matcher{group: g.Clone()}
+	m := &Matcher{group: g.Clone(), types: &typeCache{}}
 	if opts != nil {
 		m.host = maps.Clone(opts.Keys)
 		m.now = opts.Clock

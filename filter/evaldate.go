@@ -77,6 +77,9 @@ func (f *cfilter) testDate(v *view, c cand, lo, hi int, done uint64) uint64 {
 // ids the Bound resolved for it (connectedToId also passes the named object itself and the
 // objects that reference it, which need no resolver). Unbound, no related object passes.
 func (f *cfilter) matchRelation(v *view) bool {
+	if f.n == 1 { // regardingOf's one value, and most filters: the mode does not matter
+		return f.relationPasses(v, 0) != f.neg
+	}
 	for lo := 0; lo < f.n; lo += 64 {
 		hi := min(lo+64, f.n)
 		full := uint64(1)<<(hi-lo) - 1

@@ -124,8 +124,8 @@ type end struct {
 
 // relationEnds reduces relationships and sightings to their ends, read from the references
 // the object found at parse time; the relationship_type, which needs a look-up in the JSON,
-// only when withTypes.
-func relationEnds(rels []*stix.Object, withTypes bool) []end {
+// only when types is not nil, through that cache.
+func relationEnds(rels []*stix.Object, types *typeCache) []end {
 	out := make([]end, 0, len(rels))
 	seen := make(map[stix.ID]bool, len(rels))
 	for _, r := range rels {
@@ -136,9 +136,8 @@ func relationEnds(rels []*stix.Object, withTypes bool) []end {
 		var e end
 		switch r.Type() {
 		case "relationship":
-			if withTypes {
-				v := view{o: r, typ: r.Type()}
-				e.typ = strings.ToLower(v.member("relationship_type").String())
+			if types != nil {
+				e.typ = types.relationshipType(r)
 			}
 		case "sighting":
 			e.typ, e.sighting = sightingRelationship, true
