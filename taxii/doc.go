@@ -51,7 +51,9 @@
 // the page, never merely because the page is full. Objects stored in the current
 // millisecond (plus [HandlerOptions.SettleDelay]) are held back until it has passed: one
 // stored later in the same millisecond could otherwise sort before a position already
-// handed out and be missed by both next and added_after polling. The collection's filter, the caller's
+// handed out and be missed by both next and added_after polling. The same horizon and
+// added_after apply to objects/{id}/ and its versions as to objects/?match[id]=, so the
+// two always agree. The collection's filter, the caller's
 // visibility and match[type] are applied by the store's scan (an exact page however sparse
 // the matches); match[id] reads the ids directly. A page never holds more than limit
 // objects; limit defaults to [HandlerOptions.DefaultLimit] and is capped at MaxLimit.
