@@ -86,7 +86,12 @@
 // [NewHandler] and [NewClient] return errors wrapping [ErrInvalidOptions]. Client methods
 // return an [*Error] for every answer that is not a success, which matches [ErrNotFound],
 // [ErrUnauthorized] or [ErrForbidden] with errors.Is by status, and errors wrapping
-// [ErrBadResponse] for answers that break the standard. The handler logs store failures
+// [ErrBadResponse] for answers that break the standard. A download cut by the context or
+// the connection is not a bad response: its error wraps the context's error
+// (errors.Is(err, context.DeadlineExceeded) holds) or the transport's. Paged reads stop
+// with ErrBadResponse, naming the page, when a server would keep them going forever: a
+// next token repeated from an earlier page, a page that says more but is empty or
+// repeats the previous one, or more=false with a next. The handler logs store failures
 // and answers them 500 without details.
 //
 // # Concurrency
