@@ -81,6 +81,33 @@
 // the object with all its versions (the store deletes nothing less; a match[version] that
 // selects only some versions answers 400); can_write=false answers 403 to POST and DELETE.
 //
+// # Interoperability
+//
+// The server-side (TAXII Server persona) scenarios of the OASIS TAXII 2.1
+// Interoperability Test Document v1.0 (CSD01, 30 March 2022) run as a table over HTTP in
+// interop_test.go; each row names its scenario. Where the document is stricter than the
+// standard the handler follows it by default: collections are listed ordered by id
+// (set [HandlerOptions.KeepCollectionOrder] to keep the configured order), a collection
+// that cannot be read or written answers 403, and status resources are kept 24 hours
+// ([HandlerOptions.StatusTTL] may lower that, leaving the document's expectation). Rows
+// → tests:
+//
+//   - Server Discovery (title, absolute api_roots, default; 406 for an Accept it cannot
+//     serve) and authentication, §3.1.1 (401 with a Basic challenge): TestInteropServer.
+//   - API Root Information (title, versions, max_content_length; 404 for an unknown
+//     root): TestInteropServer.
+//   - Get Collections (ordered by id) and Get a Collection (404 when unknown):
+//     TestInteropServer, TestInteropCollectionsByID.
+//   - Get Objects: date_added order and X-TAXII-Date-Added headers, limit with more and
+//     next, added_after, match[id], match[type] (§3.13.1.10), match[version] all and
+//     first, match[spec_version] (§3.13.2), 400 naming a malformed filter, 403 on a
+//     collection that cannot be read: TestInteropServer.
+//   - Get an Object (404 outside the collection), Get Object Versions paged (§3.14.1),
+//     Get Object Manifests: TestInteropServer.
+//   - Add Objects (§3.15.1: 202, a status whose counts agree, custom properties kept; 403
+//     on a collection that cannot be written; 415), Get Status, Delete an Object:
+//     TestInteropServer; a status kept 24 hours: TestInteropStatusKept24h.
+//
 // # Errors
 //
 // [NewHandler] and [NewClient] return errors wrapping [ErrInvalidOptions]. Client methods
