@@ -175,7 +175,12 @@ func (g *gen) reportsAndSightings(inds []stix.ID) error {
 		end := min(i+25, len(inds))
 		refs := append([]stix.ID{g.sets[(i/25)%len(g.sets)]}, inds[i:end]...)
 		name := fmt.Sprintf("Weekly intelligence summary %d", i/25+1)
-		c := g.common("report", name, stix.TLP2Green)
+		// Every other report is public, so that anonymous callers get containers too.
+		marking := stix.TLP2Green
+		if (i/25)%2 == 0 {
+			marking = stix.TLP2Clear
+		}
+		c := g.common("report", name, marking)
 		if _, err := g.add(stix.NewReport(name, c.Created.Add(time.Hour), refs, c)); err != nil {
 			return err
 		}
