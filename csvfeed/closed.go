@@ -60,17 +60,48 @@ func (g *generation) scanClosed(w Window, file *File) error {
 	}
 	// Merge both newest first; the cap applies to the merged sequence.
 	for len(cands) > 0 || len(past) > 0 {
-		var r store.Record
-		if len(past) == 0 || len(cands) > 0 && g.newer(cands[0], past[0]) {
-			r, cands = cands[0], cands[1:]
+		var c cand
+		if len(past) == 0 || len(cands) > 0 && g.newer(cands[0].r, past[0].r) {
+			c, cands = cands[0], cands[1:]
 		} else {
-			r, past = past[0], past[1:]
+			c, past = past[0], past[1:]
 		}
-		if done, err := g.emit(r, file); done || err != nil {
+		if done, err := g.put(c.o, file); done || err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// cand is a record of a closed window and its row object: the record as p may receive it
+// (access.Visibility.Screen, with look-ups as of the close).
+type cand struct {
+	r store.Record
+	o *stix.Object
+}
+
+// screenRecords returns the records of recs that p may receive, each with the object
+// its row shows, in order: one boundary look-up for all of them.
+func (g *generation) screenRecords(recs []store.Record) ([]cand, error) {
+	kept := make([]store.Record, 0, len(recs))
+	objs := make([]*stix.Object, 0, len(recs))
+	for _, r := range recs {
+		if g.vis.CanSee(g.p, r.Object) { // most hidden records stop here, before the batch
+			kept = append(kept, r)
+			objs = append(objs, r.Object)
+		}
+	}
+	out, err := g.vis.Screen(g.ctx, g.p, objs, storeLookup(g.rel))
+	if err != nil {
+		return nil, err
+	}
+	cs := make([]cand, 0, len(out))
+	for i, o := range out {
+		if o != nil {
+			cs = append(cs, cand{r: kept[i], o: o})
+		}
+	}
+	return cs, nil
 }
 
 // newer reports whether a comes before b newest first: later time, or on a tie the
@@ -163,32 +194,32 @@ func (cw *closedWindow) scanRange() (since, until time.Time) {
 }
 
 // currentCandidates scans the current store for the window's records that did not change
-// since Through, newest first, until they hold one more visible record than the cap (or
+// since Through, newest first, until they hold one more row p may receive than the cap (or
 // the scan ends). After the scan it reads the log again: records changed meanwhile leave
 // the candidates (they are read as of Through instead), and the scan goes on if that
 // left too few.
-func (g *generation) currentCandidates(cw *closedWindow) ([]store.Record, error) {
+func (g *generation) currentCandidates(cw *closedWindow) ([]cand, error) {
 	since, until := cw.scanRange()
 	opts := store.ScanOptions{Order: g.f.order, Descending: true, Since: since, Until: until,
 		Types: g.f.types, Match: g.f.match.Match, Filter: g.f.filter}
-	var cands []store.Record
-	visible, ended := 0, false
+	var cands []cand
+	ended := false
 	for {
-		for !ended && visible <= g.f.maxRows {
-			opts.Limit = min(max(g.f.maxRows-visible+1, minPage), store.MaxLimit)
+		for !ended && len(cands) <= g.f.maxRows {
+			opts.Limit = min(max(g.f.maxRows-len(cands)+1, minPage), store.MaxLimit)
 			page, err := store.Scan(g.ctx, g.src, opts)
 			if err != nil {
 				return nil, err
 			}
-			for _, r := range page.Records {
-				if _, ch := cw.changed[r.Object.ID()]; ch || !cw.in(r.Object.ID(), g.f.order.TimeOf(r)) {
-					continue
-				}
-				cands = append(cands, r)
-				if g.vis.CanSee(g.p, r.Object) {
-					visible++
-				}
+			recs := slices.DeleteFunc(page.Records, func(r store.Record) bool {
+				_, ch := cw.changed[r.Object.ID()]
+				return ch || !cw.in(r.Object.ID(), g.f.order.TimeOf(r))
+			})
+			cs, err := g.screenRecords(recs)
+			if err != nil {
+				return nil, err
 			}
+			cands = append(cands, cs...)
 			ended = page.Next == ""
 			opts.After = page.Next
 		}
@@ -197,11 +228,8 @@ func (g *generation) currentCandidates(cw *closedWindow) ([]store.Record, error)
 			return cands, err
 		}
 		n := len(cands)
-		cands = slices.DeleteFunc(cands, func(r store.Record) bool {
-			_, ch := cw.changed[r.Object.ID()]
-			if ch && g.vis.CanSee(g.p, r.Object) {
-				visible--
-			}
+		cands = slices.DeleteFunc(cands, func(c cand) bool {
+			_, ch := cw.changed[c.r.Object.ID()]
 			return ch
 		})
 		if len(cands) == n || ended {
@@ -211,26 +239,26 @@ func (g *generation) currentCandidates(cw *closedWindow) ([]store.Record, error)
 }
 
 // pastRecords reads the changed ids as of Through and keeps those in the window that
-// match the feed, newest first.
-func (g *generation) pastRecords(cw *closedWindow) ([]store.Record, error) {
+// match the feed and that p may receive, newest first.
+func (g *generation) pastRecords(cw *closedWindow) ([]cand, error) {
 	ids := slices.Sorted(maps.Keys(cw.changed))
-	var out []store.Record
+	var recs []store.Record
 	for chunk := range slices.Chunk(ids, changesPage) {
-		recs, err := g.src.GetManyAt(g.ctx, cw.w.Through, chunk)
+		got, err := g.src.GetManyAt(g.ctx, cw.w.Through, chunk)
 		if err != nil {
 			return nil, fmt.Errorf("csvfeed: reading the window closed at %s as of then: %w", cw.w.Through, err)
 		}
-		for _, r := range recs {
+		for _, r := range got {
 			if r.Object != nil && cw.in(r.Object.ID(), g.f.order.TimeOf(r)) && g.f.match.Match(r.Object) {
-				out = append(out, r)
+				recs = append(recs, r)
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b store.Record) int {
+	slices.SortFunc(recs, func(a, b store.Record) int {
 		if g.newer(a, b) {
 			return -1
 		}
 		return 1
 	})
-	return out, nil
+	return g.screenRecords(recs)
 }

@@ -85,9 +85,11 @@ func (f *File) Reader() *bytes.Reader { return bytes.NewReader(f.content) }
 // match the filters and feed types, whose date attribute lies in w, and that p may see
 // (vis.CanSee, then vis.Redact), newest first (ties by id, descending), at most the
 // feed's cap. It scans the store in that order and stops at the cap, so its cost grows
-// with the cap, not with the window. Columns read only visible objects: a neighbour
-// reached through a relationship counts only if both the relationship and the neighbour
-// are visible to p.
+// with the cap, not with the window. Rows and columns pass the whole access boundary
+// (access.Visibility.Screen, one look-up per scanned page): a relationship row with a
+// stored end p may not see is left out, a container's object_refs lose hidden ids, and a
+// neighbour reached through a relationship counts only if the relationship leaves (the
+// neighbour and every other stored end visible to p).
 //
 // A closed window is generated as of its Through position (see [Window]): the objects
 // whose last change (or, for created_at, creation) lies in (After, Through], as they were
@@ -161,8 +163,12 @@ func (g *generation) scan(w Window, file *File) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range page.Records {
-			if done, err := g.emit(r, file); done || err != nil {
+		rows, err := g.screen(page.Records)
+		if err != nil {
+			return err
+		}
+		for _, o := range rows {
+			if done, err := g.put(o, file); done || err != nil {
 				return err
 			}
 		}
@@ -179,16 +185,9 @@ type relReader interface {
 	RelationsOf(ctx context.Context, id stix.ID) ([]store.Record, error)
 }
 
-// emit renders r's row if p may see it; done reports that the cap is reached (and
-// marks the file truncated, r being one more visible entry).
-func (g *generation) emit(r store.Record, file *File) (done bool, err error) {
-	if !g.vis.CanSee(g.p, r.Object) {
-		return false, nil
-	}
-	o := g.vis.Redact(g.p, r.Object)
-	if o == nil {
-		return false, nil // could not be cleaned: never emitted
-	}
+// put renders o's row (o as p may receive it); done reports that the cap is reached (and
+// marks the file truncated, o being one more entry).
+func (g *generation) put(o *stix.Object, file *File) (done bool, err error) {
 	if file.Rows == g.f.maxRows {
 		file.Truncated = true
 		return true, nil
@@ -249,11 +248,29 @@ func (g *generation) neighbourValues(o *stix.Object, m *mapping) error {
 		})
 		g.rels = rels
 	}
-	var ids []stix.ID
+	var rels []*stix.Object
 	for _, r := range g.rels {
 		rel := r.Object
-		if rel.Type() != "relationship" || !strings.EqualFold(rel.Get("relationship_type").Str, m.relType) ||
-			!g.vis.CanSee(g.p, rel) {
+		if rel.Type() == "relationship" && strings.EqualFold(rel.Get("relationship_type").Str, m.relType) {
+			rels = append(rels, rel)
+		}
+	}
+	if len(rels) == 0 {
+		return nil
+	}
+	// The relationships pass the whole boundary (every stored end visible, the neighbour
+	// among them); the look-up that decides it also fetches the neighbours, kept in found.
+	found := map[stix.ID]*stix.Object{}
+	look := access.LookupFunc(func(ctx context.Context, ids []stix.ID, f func(*stix.Object)) error {
+		return storeLookup(g.rel).Lookup(ctx, ids, func(x *stix.Object) { found[x.ID()] = x; f(x) })
+	})
+	rels, err := g.vis.Screen(g.ctx, g.p, rels, look)
+	if err != nil {
+		return err
+	}
+	var ids []stix.ID
+	for _, rel := range rels {
+		if rel == nil {
 			continue
 		}
 		src, dst := stix.ID(rel.Get("source_ref").Str), stix.ID(rel.Get("target_ref").Str)
@@ -265,21 +282,63 @@ func (g *generation) neighbourValues(o *stix.Object, m *mapping) error {
 			ids = append(ids, other)
 		}
 	}
-	if len(ids) == 0 {
-		return nil
+	var missing []stix.ID // not fetched by Screen (a principal with bypass needs no look-up)
+	for _, id := range ids {
+		if _, ok := found[id]; !ok {
+			missing = append(missing, id)
+		}
 	}
-	recs, err := g.rel.GetMany(g.ctx, ids)
+	if len(missing) > 0 {
+		if err := look.Lookup(g.ctx, missing, func(*stix.Object) {}); err != nil {
+			return err
+		}
+	}
+	var neighbours []*stix.Object
+	for _, id := range ids {
+		if n, ok := found[id]; ok && m.target.Match(n) {
+			neighbours = append(neighbours, n)
+		}
+	}
+	// The neighbours themselves: a neighbour that is a container loses its hidden contents.
+	neighbours, err = g.vis.Screen(g.ctx, g.p, neighbours, look)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		r, ok := recs[id]
-		if !ok || !m.target.Match(r.Object) || !g.vis.CanSee(g.p, r.Object) {
-			continue
-		}
-		if n := g.vis.Redact(g.p, r.Object); n != nil {
+	for _, n := range neighbours {
+		if n != nil {
 			g.vals = appendValues(g.vals, gjsonOf(n), m.path)
 		}
 	}
 	return nil
+}
+
+// screen returns, in order, the records of a scanned page that p may receive, as p may
+// receive them (access.Visibility.Screen): one look-up for the whole page.
+func (g *generation) screen(recs []store.Record) ([]*stix.Object, error) {
+	objs := make([]*stix.Object, 0, len(recs))
+	for _, r := range recs {
+		if g.vis.CanSee(g.p, r.Object) { // most hidden records stop here, before the batch
+			objs = append(objs, r.Object)
+		}
+	}
+	out, err := g.vis.Screen(g.ctx, g.p, objs, storeLookup(g.rel))
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(o *stix.Object) bool { return o == nil }), nil
+}
+
+// storeLookup answers the access boundary's look-ups from src's records: the current ones,
+// or for a closed window those as of its close.
+func storeLookup(src relReader) access.Lookup {
+	return access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
+		recs, err := src.GetMany(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			found(r.Object)
+		}
+		return nil
+	})
 }

@@ -63,10 +63,14 @@
 // Each collection's [access.FeedAccess] decides who may use it: a restricted collection
 // answers 401 with WWW-Authenticate to anonymous callers, 403 to callers without the
 // data-sharing capability, and 404 to callers outside its authorized members, who do not
-// see it in the collection list either. Every object served passes [access.Visibility.CanSee]
-// and [access.Visibility.Redact] for the caller (older versions each on their own); an
-// object the caller may not see is absent, and GET or DELETE of it answers 404. Discovery
-// and API root resources are served to anyone. Wrong credentials answer 401 everywhere.
+// see it in the collection list either. Every object served (objects, one object, versions,
+// manifest; older versions each on their own) passes [access.Visibility.Screen] for the
+// caller: a relationship or sighting with a stored end the caller may not see is absent,
+// a container's object_refs lose the references to hidden objects, and granted
+// organizations are stripped. The ends and contents of a page are looked up with one
+// GetMany per batch of records. An object the caller may not see is absent, and GET or
+// DELETE of it answers 404 exactly as for an id that is not stored. Discovery and API root
+// resources are served to anyone. Wrong credentials answer 401 everywhere.
 //
 // # Writes
 //
@@ -74,12 +78,18 @@
 // application/taxii+json, application/stix+json or application/json; otherwise 415), of at
 // most the API root's max_content_length (413), and a body that is not a JSON object with an
 // array of objects answers 422. Each object is parsed, checked with [stix.Validate] and
-// matched against the collection's filters; an object that fails is a failure with a
-// message in the status, the others are written with [store.Writer.Put]. An exact duplicate
-// or an older version is a success ("already stored"). A status resource ([Status]) is kept
+// matched against the collection's filters, then against the access rule for writes
+// ([access.Visibility.CheckWrite]): an object beyond the writer's clearance, or any version
+// (newer, older or the same) of an id whose current version the writer may not see, is a
+// failure with the one message [access.RefusedMessage], whatever the reason. An object that
+// fails is a failure with a message in the status, the others are written with
+// [store.Writer.Put]. An exact duplicate or an older version is a success ("already
+// stored"). The check and the write are one step for the handler's own writers. A status resource ([Status]) is kept
 // for [HandlerOptions.StatusTTL] and shown only to the principal that posted. DELETE removes
 // the object with all its versions (the store deletes nothing less; a match[version] that
-// selects only some versions answers 400); can_write=false answers 403 to POST and DELETE.
+// selects only some versions answers 400); a DELETE whose cascade (the relationships and
+// sightings the store deletes with the object) would remove an object the writer may not
+// see answers 403 with the write refusal; can_write=false answers 403 to POST and DELETE.
 //
 // # Interoperability
 //

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -138,6 +139,12 @@ type Handler struct {
 	newID       func() string
 	log         *slog.Logger
 	statuses    *statusStore
+	// writeMu makes each write's access check and the write itself one step for this
+	// handler's writers (POST, DELETE), so that no other write through it changes the
+	// object in between. Writes from elsewhere (the host) are not covered.
+	writeMu sync.Mutex
+	// unscreened: see pager.unscreened.
+	unscreened bool
 }
 
 type root struct {
