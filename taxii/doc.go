@@ -109,14 +109,15 @@
 //   - Get Collections (ordered by id) and Get a Collection (404 when unknown):
 //     TestInteropServer, TestInteropCollectionsByID.
 //   - Get Objects: date_added order and X-TAXII-Date-Added headers, limit with more and
-//     next, added_after, match[id], match[type] (§3.13.1.10), match[version] all and
-//     first, match[spec_version] (§3.13.2), 400 naming a malformed filter, 403 on a
-//     collection that cannot be read: TestInteropServer.
-//   - Get an Object (404 outside the collection), Get Object Versions paged (§3.14.1),
-//     Get Object Manifests: TestInteropServer.
+//     next, added_after, match[id], match[type] (§3.13.1.10), match[version] all, first
+//     and a timestamp, match[spec_version] (§3.13.2), 400 naming a malformed filter, 403
+//     on a collection that cannot be read: TestInteropServer.
+//   - Get an Object (404 outside the collection), Get Object Versions paged and continued
+//     with added_after from X-TAXII-Date-Added-Last (§3.14.1), Get Object Manifests:
+//     TestInteropServer.
 //   - Add Objects (§3.15.1: 202, a status whose counts agree, custom properties kept; 403
-//     on a collection that cannot be written; 415), Get Status, Delete an Object:
-//     TestInteropServer; a status kept 24 hours: TestInteropStatusKept24h.
+//     on a collection that cannot be written; 415, 422, 413), Get Status, Delete an
+//     Object: TestInteropServer; a status kept 24 hours: TestInteropStatusKept24h.
 //
 // # Errors
 //

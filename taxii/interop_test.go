@@ -127,6 +127,18 @@ func errorResource(s *interopSuite, r *http.Response, b map[string]any) error {
 	return nil
 }
 
+// rememberHeader stores a response header for later rows.
+func rememberHeader(name, header string) func(*interopSuite, *http.Response, map[string]any) error {
+	return func(s *interopSuite, r *http.Response, _ map[string]any) error {
+		v := r.Header.Get(header)
+		if v == "" {
+			return fmt.Errorf("no %s to remember", header)
+		}
+		s.vars[name] = v
+		return nil
+	}
+}
+
 // objectIDs returns the ids of an envelope's objects, in order.
 func objectIDs(b map[string]any) []string {
 	var out []string
@@ -294,9 +306,26 @@ func interopRows() []interopRow {
 			method: "GET", path: ind + "/objects/" + string(idMalware) + "/", user: "reader", status: 404, check: errorResource},
 		{scenario: "CSD01 TXS §3.14.1: Get Object Versions — every version, paged, continuing with added_after",
 			method: "GET", path: pub + "/objects/" + string(idIndA) + "/versions/?limit=1", status: 200,
-			check: func(_ *interopSuite, r *http.Response, b map[string]any) error {
-				if len(listOf(b["versions"])) != 1 || b["more"] != true || r.Header.Get("X-TAXII-Date-Added-Last") == "" {
-					return fmt.Errorf("versions page %v, headers %v", b, r.Header)
+			check: all(rememberHeader("versionsLast", "X-TAXII-Date-Added-Last"), func(_ *interopSuite, r *http.Response, b map[string]any) error {
+				if len(listOf(b["versions"])) != 1 || b["more"] != true {
+					return fmt.Errorf("versions page %v", b)
+				}
+				return nil
+			})},
+		{scenario: "CSD01 TXS §3.14.1: Get Object Versions — added_after set to the last page's X-TAXII-Date-Added-Last gives the rest",
+			method: "GET", path: pub + "/objects/" + string(idIndA) + "/versions/?added_after={versionsLast}", status: 200,
+			check: func(_ *interopSuite, _ *http.Response, b map[string]any) error {
+				if vs := listOf(b["versions"]); len(vs) != 1 || b["more"] != false {
+					return fmt.Errorf("versions after the first page: %v", b)
+				}
+				return nil
+			}},
+		{scenario: "CSD01 TXS: Get Objects with match[version] set to a version's timestamp — that version only",
+			method: "GET", path: pub + "/objects/?match[id]=" + string(idIndA) + "&match[version]=2024-02-01T00:00:00.000Z", status: 200,
+			check: func(_ *interopSuite, _ *http.Response, b map[string]any) error {
+				objs := listOf(b["objects"])
+				if len(objs) != 1 || objs[0].(map[string]any)["modified"] != "2024-02-01T00:00:00.000Z" {
+					return fmt.Errorf("the version of 2024-02-01: %v", objs)
 				}
 				return nil
 			}},
@@ -331,6 +360,11 @@ func interopRows() []interopRow {
 			method: "POST", path: pub + "/objects/", user: "reader", ctype: taxii.MediaType, body: newBody, status: 403, check: errorResource},
 		{scenario: "CSD01 TXS: Add Objects with an unsupported media type — 415",
 			method: "POST", path: ind + "/objects/", user: "reader", ctype: "text/plain", body: newBody, status: 415, check: errorResource},
+		{scenario: "CSD01 TXS: Add Objects — a body that is not an envelope of objects is 422",
+			method: "POST", path: ind + "/objects/", user: "reader", ctype: taxii.MediaType, body: `{"objects":"none"}`, status: 422, check: errorResource},
+		{scenario: "CSD01 TXS: Add Objects — a body over the API root's max_content_length is 413",
+			method: "POST", path: ind + "/objects/", user: "reader", ctype: taxii.MediaType,
+			body: `{"objects":[` + strings.Repeat(" ", 5000) + `]}`, status: 413, check: errorResource},
 		{scenario: "CSD01 TXS: Get Status — the status of the earlier POST",
 			method: "GET", path: "/api1/status/{status}/", user: "reader", status: 200, check: hasKeys("id", "status", "total_count", "success_count", "failure_count", "pending_count")},
 		{scenario: "CSD01 TXS: Get Objects — the posted object is served, custom property kept",
