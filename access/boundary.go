@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ctifeed/ctifeed/stix"
 )
@@ -45,15 +46,20 @@ const maxRounds = 8
 //     an end that is not stored (a dangling reference) does not block it, and an end that
 //     is itself a relationship or sighting counts as visible only under this same rule.
 //
-// What leaves is redacted: granted organizations are stripped ([Visibility.Redact]), and a
-// container's object_refs (report, grouping, note, opinion, observed-data) lose every
-// reference to a stored object p may not see, by the rule above; the list is kept, empty
-// if nothing is left, and references to objects that are not stored stay. Nothing else is
-// changed.
+// What leaves is redacted so that it names no object p may not receive (by the rule
+// above): a container's object_refs (report, grouping, note, opinion, observed-data) and
+// every other top-level list of references lose the entries naming such objects (the
+// list is kept, empty if nothing is left); a top-level single reference naming one
+// (created_by_ref, …) is removed; an object that names one deeper inside (in an
+// extension, say) is withheld. References to objects that are not stored stay, and
+// markings and grants are not references to check (markings passed the clearance;
+// granted organizations are stripped by [Visibility.Redact], applied last). Nothing
+// else is changed.
 //
-// Screen calls look once for all the ends and contents of the batch (deduplicated), and
-// once more per level of relations whose ends are relations; it calls it not at all when
-// nothing in the batch needs it, or for a principal holding [CapBypass]. objs may hold
+// Screen calls look once for all the objects the batch names (deduplicated), and once
+// more per level of relations among them whose ends must be checked in turn; it calls it
+// not at all when nothing in the batch names another object, or for a principal holding
+// [CapBypass]. objs may hold
 // several versions of one object; each is decided on its own content, against the stored
 // (current) state of the objects it names. A nil p receives nothing. An error is look's.
 func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]*stix.Object, error) {
@@ -84,11 +90,9 @@ func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Obje
 			out[i] = nil
 			continue
 		}
-		if stix.IsContainer(o.Type()) {
-			if o = s.redactContents(o); o == nil {
-				out[i] = nil
-				continue
-			}
+		if o = s.redactRefs(o); o == nil {
+			out[i] = nil
+			continue
 		}
 		out[i] = v.Redact(p, o)
 	}
@@ -139,20 +143,27 @@ type screen struct {
 	visible map[stix.ID]bool // for stored ids: may p receive it (for relations: with its ends)
 }
 
-// want queues the ids o's decision depends on: a relation's ends, a container's contents.
+// want queues the ids o's decision depends on: every object it names, except the marking
+// definitions (allowed by the clearance that let o through) and the organizations it is
+// granted to (access data, stripped by Redact).
 func (s *screen) want(o *stix.Object) {
-	rel, cont := stix.IsRelationshipType(o.Type()), stix.IsContainer(o.Type())
-	if !rel && !cont {
-		return
-	}
 	for _, r := range o.Refs() {
-		if r.ID == "" || r.ID == o.ID() {
-			continue
-		}
-		if rel && isEnd(r.Path) || cont && r.Path == "object_refs" {
+		if r.ID != "" && r.ID != o.ID() && names(r.Path) {
 			s.ask(r.ID)
 		}
 	}
+}
+
+// names reports whether a reference at path names knowledge the boundary must check:
+// not a marking (object_marking_refs, granular_markings[].marking_ref) and not a grant.
+func names(path string) bool {
+	switch {
+	case path == "object_marking_refs", path == grantedExtPath, path == grantedTopPath:
+		return false
+	case strings.HasPrefix(path, "granular_markings."):
+		return false
+	}
+	return true
 }
 
 func (s *screen) ask(id stix.ID) {
@@ -257,18 +268,27 @@ func (s *screen) endsVisible(o *stix.Object) bool {
 	return true
 }
 
-// redactContents returns o without the object_refs entries that name hidden objects; o
-// itself when there are none; nil if the object could not be rewritten (never emitted).
-func (s *screen) redactContents(o *stix.Object) *stix.Object {
+// redactRefs returns o without the references to hidden objects: a top-level list
+// (object_refs, sample_refs, …) loses the hidden entries, a top-level single reference
+// (created_by_ref, …) is removed. It returns o itself when nothing names a hidden object,
+// and nil, so that o is withheld, when a hidden object is named deeper inside it (in an
+// extension, say), where removing it could break the object, or when o could not be
+// rewritten. Relationship and sighting ends never get here: they withhold the relation.
+func (s *screen) redactRefs(o *stix.Object) *stix.Object {
 	drop := false
 	for _, r := range o.Refs() {
-		if r.Path == "object_refs" && r.ID != o.ID() && s.hidden(r.ID) {
-			drop = true
-			break
+		if r.ID == "" || r.ID == o.ID() || !names(r.Path) || !s.hidden(r.ID) {
+			continue
 		}
+		if strings.ContainsAny(r.Path, ".\\") {
+			return nil
+		}
+		drop = true
 	}
 	if !drop {
 		return o
 	}
-	return removeRefs(o, "object_refs", s.hidden)
+	return removeRefs(o, func(r stix.Ref) bool {
+		return r.ID != o.ID() && names(r.Path) && s.hidden(r.ID)
+	})
 }

@@ -124,6 +124,15 @@ func (pg *pager) expandAll(ctx context.Context, recs []store.Record, b *batch) e
 	for _, it := range b.items {
 		b.objs = append(b.objs, it.obj)
 	}
+	// When other versions than the current one are listed, the current version gates
+	// them: an object the caller may not receive as it is now (a relationship whose end is
+	// now hidden, say) shows none of its versions, or its id would leave.
+	gated := !(pg.q.versions.onlyLast() && len(pg.q.specs) == 0)
+	if gated {
+		for _, r := range recs {
+			b.objs = append(b.objs, r.Object)
+		}
+	}
 	out, err := pg.screen(ctx, b.objs)
 	if err != nil {
 		return err
@@ -131,6 +140,10 @@ func (pg *pager) expandAll(ctx context.Context, recs []store.Record, b *batch) e
 	// Drop what may not leave, keeping each record's range.
 	n, start := 0, 0
 	for i, end := range b.ends {
+		if gated && out[len(b.items)+i] == nil {
+			start, b.ends[i] = end, n
+			continue
+		}
 		for j := start; j < end; j++ {
 			if out[j] != nil {
 				b.items[n] = item{obj: out[j], added: b.items[j].added}
