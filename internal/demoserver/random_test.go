@@ -46,15 +46,15 @@ type randomWorld struct {
 	audience   *iocstream.Audience
 	principals []*access.Principal
 	orgs       []stix.ID
-	ids        []stix.ID // the stored ids, refreshed after each write
+	ids        []stix.ID    // the stored ids, refreshed after each write
 	clock      atomic.Int64 // milliseconds after t0 of the next object version
 	// snaps caches each principal's snapshot until the next write (which clears it under
 	// the write lock); readers fill it under snapMu.
-	snapMu sync.Mutex
-	snaps  map[*access.Principal]snapshot
-	refused    atomic.Int64
-	allowed    atomic.Int64
-	reads      atomic.Int64
+	snapMu  sync.Mutex
+	snaps   map[*access.Principal]snapshot
+	refused atomic.Int64
+	allowed atomic.Int64
+	reads   atomic.Int64
 }
 
 var randomT0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
