@@ -298,3 +298,37 @@ func TestScreenOtherReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestScreenCurrentMatchesScreen: on a batch of current versions, ScreenCurrent decides
+// exactly as Screen, asking the store only for what the batch does not hold.
+func TestScreenCurrentMatchesScreen(t *testing.T) {
+	v := mustVisibility(t, nil)
+	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	red := mk("indicator", 1, stix.TLP2Red, "")
+	clear := mk("indicator", 2, stix.TLP2Clear, "")
+	outside := mk("malware", 3, stix.TLP2Clear, "")
+	r1 := rel(10, "", red.ID(), outside.ID())
+	r2 := rel(11, "", clear.ID(), outside.ID())
+	r3 := rel(12, "", r2.ID(), clear.ID())
+	rep := report(20, "", red.ID(), clear.ID(), r1.ID(), r3.ID(), outside.ID())
+	batch := []*stix.Object{red, clear, r1, r2, r3, rep}
+	st := newFakeStore(append(batch, outside)...)
+	want, err := v.Screen(context.Background(), p, batch, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := st.asked
+	st.asked, st.calls = 0, 0
+	got, err := v.ScreenCurrent(context.Background(), p, batch, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range batch {
+		if (want[i] == nil) != (got[i] == nil) || want[i] != nil && want[i].String() != got[i].String() {
+			t.Errorf("%s: Screen %v, ScreenCurrent %v", batch[i].ID(), want[i], got[i])
+		}
+	}
+	if st.asked != 1 || full <= 1 {
+		t.Errorf("ScreenCurrent asked for %d ids (Screen %d), want only the one outside the batch", st.asked, full)
+	}
+}

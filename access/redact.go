@@ -24,8 +24,8 @@ func (v *Visibility) Redact(p *Principal, o *stix.Object) *stix.Object {
 	}
 	s := o.String()
 	// The property name can only be spelled without the literal text if it uses a \u
-	// escape, so without either there is nothing to remove.
-	if !strings.Contains(s, "granted_refs") && !strings.Contains(s, `\u`) {
+	// escape in a member name, so without either there is nothing to remove.
+	if !strings.Contains(s, "granted_refs") && !mayEscapeName(s) {
 		return o
 	}
 	out, changed := stripGranted(s)
@@ -171,4 +171,35 @@ func removeRefs(o *stix.Object, drop func(stix.Ref) bool) *stix.Object {
 		}
 	}
 	return r
+}
+
+// mayEscapeName reports whether the JSON text s may hold a member name written with a \u
+// escape. It is conservative (a \u in a string value followed by an escaped quote counts),
+// and cheap: \u escapes in values, common in prose, are told from names by what follows
+// the closing quote.
+func mayEscapeName(s string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], `\u`)
+		if j < 0 {
+			return false
+		}
+		k := i + j + 2
+		for k < len(s) && s[k] != '"' {
+			if s[k] == '\\' {
+				if k+1 < len(s) && s[k+1] == '"' {
+					return true // an escaped quote: do not guess where the string ends
+				}
+				k++
+			}
+			k++
+		}
+		m := k + 1
+		for m < len(s) && isSpace(s[m]) {
+			m++
+		}
+		if m >= len(s) || s[m] == ':' {
+			return true
+		}
+		i = m
+	}
 }

@@ -209,7 +209,7 @@ func (v *Visibility) exemptFromOrganizations(o *stix.Object) bool {
 func hasGrantedProperty(o *stix.Object) bool {
 	// The property name can only be spelled without the literal text if it uses a \u
 	// escape; most objects hold neither, and need no parsing.
-	if s := o.String(); !strings.Contains(s, "granted_refs") && !strings.Contains(s, `\u`) {
+	if s := o.String(); !strings.Contains(s, "granted_refs") && !mayEscapeName(s) {
 		return false
 	}
 	return nonEmpty(o.Get(grantedTopPath)) || nonEmpty(o.Extension(OpenCTIExtension).Get("granted_refs"))

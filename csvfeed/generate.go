@@ -271,7 +271,7 @@ func (g *generation) screen(recs []store.Record) ([]*stix.Object, error) {
 			objs = append(objs, r.Object)
 		}
 	}
-	out, err := g.vis.Screen(g.ctx, g.p, objs, storeLookup(g.src))
+	out, err := g.vis.ScreenCurrent(g.ctx, g.p, objs, storeLookup(g.src))
 	if err != nil {
 		return nil, err
 	}
