@@ -29,6 +29,11 @@
 // AuthenticationRequiredError and WrongCredentialsError 401, ForbiddenError 403,
 // NotFoundError 404.
 //
+// A + in a URL means a space, so order=date+ sent without encoding arrives as "date ".
+// The handler accepts it when the raw query spells order=date+ literally (the only order
+// those bytes can mean) and repeats it encoded (date%2B) in its links; "date " spelled
+// otherwise is refused with a message explaining %2B, as the date filter's is.
+//
 // # Concurrency
 //
 // A *Query is immutable. MemStore and the handler are safe for concurrent use, and every

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -35,6 +36,10 @@ type HandlerOptions struct {
 	Title, Description, Contact string
 	// APIRoots are the API roots served; the first is the discovery resource's default.
 	APIRoots []APIRoot
+	// KeepCollectionOrder lists each API root's collections in the order given. By
+	// default they are listed ordered by id, as the TAXII 2.1 interoperability test
+	// document expects (the standard itself sets no order).
+	KeepCollectionOrder bool
 	// BaseURL ("https://feeds.example.com") begins the API root URLs of the discovery
 	// resource. Default: the request's scheme and Host.
 	BaseURL string
@@ -249,6 +254,9 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 				col.match = m
 			}
 			r.colls = append(r.colls, col)
+		}
+		if !o.KeepCollectionOrder {
+			slices.SortStableFunc(r.colls, func(a, b *collection) int { return strings.Compare(a.ID, b.ID) })
 		}
 		h.roots = append(h.roots, r)
 	}

@@ -52,7 +52,10 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 		if !ok {
 			return
 		}
-		src = listSource{r}
+		src = listSource(nil)
+		if listed(r, horizon, qu) { // as match[id] decides, so the two agree
+			src = listSource{r}
+		}
 	case len(qu.ids) > 0:
 		recs, err := h.store.GetMany(ctx, qu.ids)
 		if err != nil {
@@ -62,7 +65,7 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 		match := h.matcher(q, c, qu)
 		var list listSource
 		for _, r := range recs {
-			if match(r.Object) && r.Updated.Before(horizon) && (qu.addedAfter.IsZero() || r.Updated.After(qu.addedAfter)) {
+			if match(r.Object) && listed(r, horizon, qu) {
 				list = append(list, r)
 			}
 		}
@@ -109,6 +112,12 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 	default:
 		h.writeEnvelope(q.w, items, next != nil, token)
 	}
+}
+
+// listed reports whether a record read by id is listed: stored before the horizon and,
+// with added_after, after it (the scan's Since and Until for the other requests).
+func listed(r store.Record, horizon time.Time, qu *query) bool {
+	return r.Updated.Before(horizon) && (qu.addedAfter.IsZero() || r.Updated.After(qu.addedAfter))
 }
 
 // writeEnvelope writes the objects as stored, without re-encoding them.
