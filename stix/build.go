@@ -76,11 +76,13 @@ func build(typ string, fields []field, c Common) (*Object, error) {
 	for k, v := range c.Extra {
 		all = append(all, anyField(k, v))
 	}
-	raw, err := encodeFields(all)
+	var orderBuf [len(buf)]int
+	order := sortFields(all, orderBuf[:0])
+	raw, err := encodeFields(all, order)
 	if err != nil {
 		return nil, err
 	}
-	return parseOwned(raw)
+	return objectOf(raw, all, order)
 }
 
 // NewIndicator builds an indicator with a STIX pattern.

@@ -3,6 +3,7 @@ package stix
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,10 @@ func TestBuildersWriteWhatEncodingJSONWrote(t *testing.T) {
 				if !bytes.Equal(got.Raw(), want) {
 					t.Errorf("%s(%q):\n got %s\nwant %s", what, s, got.Raw(), want)
 				}
+				// The builder fills the Object from what it wrote; parsing must agree.
+				if parsed, err := Parse(got.Raw()); err != nil || !reflect.DeepEqual(got, parsed) {
+					t.Errorf("%s(%q): built Object differs from the parsed one (%v):\n built  %#v\n parsed %#v", what, s, err, got, parsed)
+				}
 			}
 			o, err := NewIndicator(s, s, t0, c)
 			check("NewIndicator", o, err, oracleNew("indicator", map[string]any{"name": s, "pattern": s, "pattern_type": "stix", "valid_from": FormatTime(t0)}, c))
@@ -101,6 +106,15 @@ func TestBuildersWriteWhatEncodingJSONWrote(t *testing.T) {
 			props := map[string]any{s: s, "x_list": []string{s, ""}, "x_empty": []string{}, "x_bool": false, "x_int": 7}
 			o, err = New("x-acme-case", props, c)
 			check("New", o, err, oracleNew("x-acme-case", props, c))
+			// Only strings, booleans and lists: the builder reads its Object without a scan.
+			props = map[string]any{"name": s, "x_of_ref": s, "x_to_refs": []string{s, "a"}, "x_ids_refs": ids,
+				"x_nil_refs": []ID(nil), "x_bool_ref": true, "revoked": true, "labels": []ID{ID(s)},
+				"object_marking_refs": []string{s}, "a.b*c?_ref": "x--1"}
+			o, err = New("x-acme-case", props, c)
+			check("New with references", o, err, oracleNew("x-acme-case", props, c))
+			props = map[string]any{"created_by_ref": []string{s}, "revoked": "yes", "labels": "one", "confidence": "high"}
+			o, err = New("x-acme-case", props, c)
+			check("New with common properties of other kinds", o, err, oracleNew("x-acme-case", props, c))
 		}
 	}
 }

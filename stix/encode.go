@@ -61,19 +61,35 @@ func encodeMap(m map[string]any) ([]byte, error) {
 	for k, v := range m {
 		fields = append(fields, anyField(k, v))
 	}
-	return encodeFields(fields)
+	var buf [32]int
+	return encodeFields(fields, sortFields(fields, buf[:0]))
 }
 
-// encodeFields writes fields as one JSON object the way encoding/json writes a map: sorted by
-// key, and where a key repeats, the last field given wins (as a later map assignment would).
-func encodeFields(fields []field) ([]byte, error) {
-	// Sort positions, not the fields: a field is a hundred bytes, and swapping them cost more
-	// than writing the JSON.
-	var buf [32]int
-	order := buf[:0]
-	size := 2
-	for i, f := range fields {
+// sortFields appends to order the positions in fields of the fields to write, in the order
+// encoding/json writes a map's keys (sorted), and where a key repeats, only the last field
+// given (as a later map assignment would override an earlier one).
+func sortFields(fields []field, order []int) []int {
+	// Positions, not the fields, are sorted: a field is a hundred bytes, and swapping them
+	// cost more than writing the JSON.
+	for i := range fields {
 		order = append(order, i)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(fields[a].key, fields[b].key) })
+	kept := order[:0]
+	for n, i := range order {
+		if n+1 < len(order) && fields[order[n+1]].key == fields[i].key {
+			continue
+		}
+		kept = append(kept, i)
+	}
+	return kept
+}
+
+// encodeFields writes the fields at the positions order gives as one JSON object.
+func encodeFields(fields []field, order []int) ([]byte, error) {
+	size := 2
+	for _, i := range order {
+		f := &fields[i]
 		size += len(f.key) + len(f.s) + 8
 		for _, s := range f.ss {
 			size += len(s) + 3
@@ -82,19 +98,13 @@ func encodeFields(fields []field) ([]byte, error) {
 			size += len(id) + 3
 		}
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(fields[a].key, fields[b].key) })
 	dst := make([]byte, 0, size)
 	dst = append(dst, '{')
-	first := true
 	for n, i := range order {
 		f := &fields[i]
-		if n+1 < len(order) && fields[order[n+1]].key == f.key {
-			continue // overridden by a later field of the same key
-		}
-		if !first {
+		if n > 0 {
 			dst = append(dst, ',')
 		}
-		first = false
 		dst = appendJSONString(dst, f.key)
 		dst = append(dst, ':')
 		var err error
