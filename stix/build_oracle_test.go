@@ -175,6 +175,19 @@ func FuzzEncodeMatchesEncodingJSON(f *testing.F) {
 		if !strings.HasPrefix(string(got), "{") {
 			t.Errorf("not an object: %s", got)
 		}
+		// A built Object, read from its fields, equals the parse of its bytes.
+		o, err := New("x-fuzz", map[string]any{key: val, key + "_ref": val, key + "_refs": []string{val, key}},
+			Common{ID: "x-fuzz--1", Created: time.Unix(1, 0), Labels: []string{val}})
+		if err != nil {
+			if _, perr := Parse(oracleNew("x-fuzz", map[string]any{key: val, key + "_ref": val, key + "_refs": []string{val, key}},
+				Common{ID: "x-fuzz--1", Created: time.Unix(1, 0), Labels: []string{val}})); perr == nil {
+				t.Fatalf("New failed where the old builder did not: %v", err)
+			}
+			return
+		}
+		if parsed, err := Parse(o.Raw()); err != nil || !reflect.DeepEqual(o, parsed) {
+			t.Errorf("built Object differs from the parsed one (%v):\n built  %#v\n parsed %#v", err, o, parsed)
+		}
 	})
 }
 
