@@ -29,7 +29,10 @@ type ClientOptions struct {
 	Header http.Header
 	// From is where the first connection starts: "0" for the whole log, a position
 	// "<milliseconds>-<sequence>" (an id received earlier), or an RFC 3339 date. Empty:
-	// the log's end (live only). Reconnections resume after the last id received.
+	// the log's end (live only); until a frame with an id arrives, reconnections then
+	// resume from where the first connection started (the connected frame's
+	// lastEventId), so nothing written in between is lost. Reconnections resume after the
+	// last id received.
 	From string
 	// Recover, when non-zero, asks for a recovery snapshot of the objects changed between
 	// From and Recover before going live (the recover parameter).
@@ -117,6 +120,20 @@ func NewClient(streamURL string, opts *ClientOptions) (*Client, error) {
 			}
 			return nil
 		},
+	}
+	if o.From == "" {
+		// Live only: until a frame with an id arrives, resume from where the first
+		// connection started, so a cut before the first id loses nothing written since.
+		so.StartID = func(ev sse.Event) (string, bool) {
+			if ev.Event != "connected" {
+				return "", false
+			}
+			var c Connected
+			if json.Unmarshal(ev.Data, &c) != nil || c.LastEventID == "" {
+				return "", false
+			}
+			return c.LastEventID, true
+		}
 	}
 	if o.OnReconnect != nil {
 		so.OnReconnect = func(r sse.Reconnect) { o.OnReconnect(r.Err, r.LastEventID) }

@@ -184,3 +184,33 @@ func TestClientResumesBeforeACutFrame(t *testing.T) {
 		t.Errorf("Last-Event-ID per request (-want +got):\n%s", d)
 	}
 }
+
+// StartID puts a resume point in force from a frame without an id, only while none is.
+func TestClientStartID(t *testing.T) {
+	srv := &logServer{total: 4, script: []step{{n: 0, end: "abort"}, {n: 2, end: "abort"}, {n: 100, end: "eof"}, {status: http.StatusNoContent}}}
+	h := func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Last-Event-ID") == "" {
+			SetHeaders(w.Header())
+			_, _ = io.WriteString(w, "event: connected\ndata: 1\n\n")
+		}
+		srv.ServeHTTP(w, r)
+	}
+	var offered []string
+	c, url := start(t, http.HandlerFunc(h), ClientOptions{StartID: func(ev Event) (string, bool) {
+		offered = append(offered, string(ev.Data))
+		return string(ev.Data), ev.Event == "connected"
+	}})
+	ids, err := collect(t.Context(), c, url, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"", "1", "3", "4"}, srv.lastEventIDs()); d != "" {
+		t.Errorf("Last-Event-ID per request (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"1", "2", "3", "4"}, ids); d != "" {
+		t.Errorf("ids of the events (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"1"}, offered); d != "" {
+		t.Errorf("events offered to StartID (-want +got):\n%s", d)
+	}
+}

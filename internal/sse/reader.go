@@ -74,6 +74,9 @@ func NewReader(r io.Reader, opts *ReaderOptions) *Reader {
 // resuming from it would skip the frame it belongs to.
 func (r *Reader) LastEventID() string { return r.lastID }
 
+// setLastEventID puts id in force as if a complete block had set it.
+func (r *Reader) setLastEventID(id string) { r.lastID, r.idBuf = id, id }
+
 // Retry returns the reconnection time last set by a retry field, or 0 if none was.
 func (r *Reader) Retry() time.Duration { return r.retry }
 
