@@ -18,7 +18,7 @@ import (
 // so the events written in between reach it; before, it reconnected "live" and lost them.
 func TestClientLiveOnlyCutBeforeFirstID(t *testing.T) {
 	e := newEnv(t, envOptions{heartbeat: 5 * time.Millisecond}, publicDef("s"))
-	mustPut(t, e.store, indicator(0)) // a log that is not empty: live starts after it
+	mustPut(t, e.store, indicator(0))                         // a log that is not empty: live starts after it
 	e.srv.Config.Handler = &cutter{next: e.h, cuts: []int{1}} // only the connected frame
 	var asked []string
 	written := false
