@@ -53,7 +53,7 @@ func loop(b *testing.B, f func(i int)) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
 
-func benchSub(b *testing.B, st store.Reader, filters string, o stream.Options) *stream.Subscriber {
+func benchSub(b *testing.B, st store.History, filters string, o stream.Options) *stream.Subscriber {
 	vis, _ := access.NewVisibility(nil)
 	s, err := stream.NewSubscriber(st, stream.Definition{ID: "s", Filters: mustGroup(b, filters)},
 		stream.SubscriberOptions{Principal: analyst(), Visibility: vis, Options: o})

@@ -36,6 +36,20 @@ func (f *failingStore) RelationsOf(ctx context.Context, id stix.ID) ([]store.Rec
 	return f.Store.RelationsOf(ctx, id)
 }
 
+func (f *failingStore) GetManyAt(ctx context.Context, at store.Position, ids []stix.ID) (map[stix.ID]store.Record, error) {
+	if f.armed {
+		return nil, errBroken
+	}
+	return f.Store.GetManyAt(ctx, at, ids)
+}
+
+func (f *failingStore) RelationsOfAt(ctx context.Context, at store.Position, id stix.ID) ([]store.Record, error) {
+	if f.armed {
+		return nil, errBroken
+	}
+	return f.Store.RelationsOfAt(ctx, at, id)
+}
+
 func (f *failingStore) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, error) {
 	if f.armed {
 		return store.Page{}, errBroken
@@ -43,7 +57,7 @@ func (f *failingStore) Scan(ctx context.Context, opts store.ScanOptions) (store.
 	return f.Store.Scan(ctx, opts)
 }
 
-func newSub(t *testing.T, src store.Reader, filters string, o stream.Options) *stream.Subscriber {
+func newSub(t *testing.T, src store.History, filters string, o stream.Options) *stream.Subscriber {
 	t.Helper()
 	vis, _ := access.NewVisibility(nil)
 	def := stream.Definition{ID: "s"}

@@ -12,11 +12,14 @@ import (
 )
 
 // A group is the messages one object produces: its dependencies, itself, and (with
-// resolution on) its relationships. It is planned as a set of nodes, then ordered.
+// resolution on) its relationships. It is planned in full, as if the subscriber held
+// nothing, from the store as of the event (v): so the plan, its order and each message's
+// Seq depend only on the log, the definition and the principal. The sent cache only
+// decides, at the end, which planned messages are left out.
 type group struct {
 	s     *engineState
 	ctx   context.Context
-	now   time.Time // the cache's clock, read once per group
+	v     store.Snapshot
 	nodes map[stix.ID]*node
 	list  []*node
 	// skipped holds ids found unusable in this group (not stored, not visible), so that
@@ -37,8 +40,8 @@ const (
 	tierRelation        // the object's relationships (resolution on)
 )
 
-func newGroup(ctx context.Context, s *engineState) *group {
-	return &group{s: s, ctx: ctx, now: s.cache.now(), nodes: map[stix.ID]*node{}, skipped: map[stix.ID]bool{}}
+func newGroup(ctx context.Context, s *engineState, v store.Snapshot) *group {
+	return &group{s: s, ctx: ctx, v: v, nodes: map[stix.ID]*node{}, skipped: map[stix.ID]bool{}}
 }
 
 func (g *group) add(msg Message, tier int) {
@@ -61,21 +64,21 @@ func rankOf(typ string) int {
 	return 2
 }
 
-// wanted reports whether id still needs planning: not planned, not already known to be
-// unusable, and not sent within the cache lifetime.
+// wanted reports whether id still needs planning: not planned and not already known to
+// be unusable. (What the subscriber holds does not matter here: the plan is the full one.)
 func (g *group) wanted(id stix.ID) bool {
-	return g.nodes[id] == nil && !g.skipped[id] && !g.s.cache.freshAt(id, g.now)
+	return g.nodes[id] == nil && !g.skipped[id]
 }
 
-// addRefs plans, breadth first, every object that obj references and the subscriber does
-// not have: stored, visible, and for relations with every end visible. A reference that
-// fails is suppressed; obj is still sent (STIX allows dangling references).
+// addRefs plans, breadth first, every object that obj references, as of the view:
+// stored, visible, and for relations with every end visible. A reference that fails is
+// suppressed; obj is still sent (STIX allows dangling references).
 func (g *group) addRefs(obj *stix.Object) error {
 	pending := g.refsOf(obj, nil)
 	for len(pending) > 0 {
-		recs, err := g.s.src.GetMany(g.ctx, pending)
+		recs, err := g.v.GetMany(g.ctx, pending)
 		if err != nil {
-			return fmt.Errorf("stream: resolving the dependencies of %s: %w", obj.ID(), err)
+			return fmt.Errorf("stream: resolving the dependencies of %s as of %s: %w", obj.ID(), g.v.Position(), err)
 		}
 		var next []stix.ID
 		for _, id := range pending {
@@ -89,7 +92,7 @@ func (g *group) addRefs(obj *stix.Object) error {
 			}
 			o := rec.Object
 			if stix.IsRelationshipType(o.Type()) {
-				if _, ok, err := g.s.visibleEnds(g.ctx, o, ""); err != nil {
+				if _, ok, err := g.s.visibleEnds(g.ctx, g.v, o, ""); err != nil {
 					return err
 				} else if !ok {
 					g.skipped[id] = true
@@ -119,20 +122,20 @@ func (g *group) refsOf(o *stix.Object, dst []stix.ID) []stix.ID {
 	return dst
 }
 
-// addRelations plans the relationships and sightings of main that the subscriber does not
-// have, each with every other end visible, and their dependencies (the other ends and
-// what they reference).
+// addRelations plans the relationships and sightings of main as of the view, each with
+// every other end visible, and their dependencies (the other ends and what they
+// reference).
 func (g *group) addRelations(main *stix.Object) error {
-	rels, err := g.s.src.RelationsOf(g.ctx, main.ID())
+	rels, err := g.v.RelationsOf(g.ctx, main.ID())
 	if err != nil {
-		return fmt.Errorf("stream: resolving the relationships of %s: %w", main.ID(), err)
+		return fmt.Errorf("stream: resolving the relationships of %s as of %s: %w", main.ID(), g.v.Position(), err)
 	}
 	for _, rec := range rels {
 		r := rec.Object
 		if !g.wanted(r.ID()) || !g.s.sees(r) {
 			continue
 		}
-		if _, ok, err := g.s.visibleEnds(g.ctx, r, main.ID()); err != nil {
+		if _, ok, err := g.s.visibleEnds(g.ctx, g.v, r, main.ID()); err != nil {
 			return err
 		} else if !ok {
 			continue
@@ -149,9 +152,9 @@ func (g *group) addRelations(main *stix.Object) error {
 	return nil
 }
 
-// dropOrphans removes planned relations with an end that is neither planned nor held by
-// the subscriber (an end that was itself suppressed), until none is left: the last line
-// of "never a relationship without both ends".
+// dropOrphans removes planned relations with an end that is not planned (an end that was
+// itself suppressed), until none is left: the last line of "never a relationship without
+// both ends". The plan is the full one, so an end the subscriber holds is planned too.
 func (g *group) dropOrphans() {
 	for changed := true; changed; {
 		changed = false
@@ -160,7 +163,7 @@ func (g *group) dropOrphans() {
 				continue
 			}
 			for _, end := range relationEnds(n.msg.Object) {
-				if g.nodes[end] == nil && !g.s.cache.freshAt(end, g.now) {
+				if g.nodes[end] == nil {
 					delete(g.nodes, id)
 					changed = true
 					break
@@ -170,10 +173,13 @@ func (g *group) dropOrphans() {
 	}
 }
 
-// messages orders the planned nodes so that each comes after every planned node it
-// references (Kahn's algorithm), breaking ties by (tier, rank, id) so that output is
-// deterministic; a reference cycle is broken at its smallest node. It records every
-// message as sent, stamped with pos and t.
+// messages orders the full plan so that each node comes after every planned node it
+// references (Kahn's algorithm), breaking ties by (tier, rank, id) so that the order is
+// deterministic; a reference cycle is broken at its smallest node. Each message's Seq is
+// its index in that order. It then leaves out the dependencies the subscriber was sent
+// within the cache lifetime (the object the event is about is always sent), stamps the
+// rest with pos and t, and records them as sent: the kept messages keep the full plan's
+// relative order, whatever the cache held.
 func (g *group) messages(pos store.Position, t time.Time) []Message {
 	g.dropOrphans()
 	live := make([]*node, 0, len(g.nodes))
@@ -182,6 +188,7 @@ func (g *group) messages(pos store.Position, t time.Time) []Message {
 			live = append(live, n)
 		}
 	}
+	now := g.s.cache.now()
 	indeg := make(map[*node]int, len(live))
 	users := make(map[stix.ID][]*node, len(live)) // id → nodes that reference it
 	for _, n := range live {
@@ -200,7 +207,7 @@ func (g *group) messages(pos store.Position, t time.Time) []Message {
 	}
 	out := make([]Message, 0, len(live))
 	done := make(map[*node]bool, len(live))
-	for len(out) < len(live) {
+	for seq := 0; seq < len(live); seq++ {
 		if ready.Len() == 0 { // a cycle: release its smallest node
 			var min *node
 			for _, n := range live {
@@ -213,18 +220,24 @@ func (g *group) messages(pos store.Position, t time.Time) []Message {
 		}
 		n := heap.Pop(ready).(*node)
 		if done[n] {
+			seq--
 			continue
 		}
 		done[n] = true
-		m := n.msg
-		m.Pos, m.Time = pos, t
-		out = append(out, m)
-		g.s.cache.sentAt(m.Object.ID(), g.now)
-		for _, u := range users[m.Object.ID()] {
+		for _, u := range users[n.msg.Object.ID()] {
 			if indeg[u]--; indeg[u] == 0 && !done[u] {
 				heap.Push(ready, u)
 			}
 		}
+		if n.tier != tierMain && g.s.cache.freshAt(n.msg.Object.ID(), now) {
+			continue // the subscriber holds it
+		}
+		m := n.msg
+		m.Pos, m.Time, m.Seq = pos, t, seq
+		out = append(out, m)
+	}
+	for _, m := range out {
+		g.s.cache.sentAt(m.Object.ID(), now)
 	}
 	return out
 }
