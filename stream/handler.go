@@ -404,15 +404,18 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 	defer h.active.Add(-1)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	c := &conn{h: h, r: r, id: id, def: def, principal: p, runAs: runAs, proc: proc}
+	watched := make(chan struct{})
 	go func() {
+		defer close(watched)
 		select {
 		case <-h.done:
 			cancel()
+			c.stop(w) // a write blocked on a consumer that stopped reading fails now
 		case <-ctx.Done():
 		}
 	}()
-
-	c := &conn{h: h, r: r, id: id, def: def, principal: p, runAs: runAs, proc: proc}
+	defer func() { cancel(); <-watched }() // c.stop must not touch w after ServeHTTP returns
 	if err := c.run(ctx, w, prm); err != nil && ctx.Err() == nil {
 		h.log.Info("stream: connection ended", "stream", id, "err", err)
 	}

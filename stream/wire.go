@@ -23,15 +23,21 @@ import (
 // wireVersion is the event version OpenCTI's consumers check (they skip older ones).
 const wireVersion = "4"
 
-// dependencyReferer is OpenCTI's origin.referer of a dependency.
-const dependencyReferer = "init-dependencies"
+// dependencyReferer is OpenCTI's origin.referer of a dependency, and recoveredReferer that
+// of an object of a recovery snapshot (OpenCTI's sseMiddleware.js: EVENT_TYPE_DEPENDENCIES
+// and EVENT_TYPE_INIT).
+const (
+	dependencyReferer = "init-dependencies"
+	recoveredReferer  = "init-create"
+)
 
 // ErrBadFrame is wrapped by the errors of a [Client] for a frame whose data it cannot
 // decode: not JSON, not of OpenCTI's shape, or without a valid STIX object.
 var ErrBadFrame = errors.New("stream: malformed frame")
 
-// appendData appends the one-line JSON data of m's frame to b.
-func appendData(b []byte, m Message) ([]byte, error) {
+// appendData appends the one-line JSON data of m's frame to b; recovered marks a frame of
+// a recovery snapshot, whose own objects (not dependencies) OpenCTI marks init-create.
+func appendData(b []byte, m Message, recovered bool) ([]byte, error) {
 	if m.Object == nil {
 		return b, fmt.Errorf("stream: %s message without an object", m.Type)
 	}
@@ -39,9 +45,12 @@ func appendData(b []byte, m Message) ([]byte, error) {
 	b = jsonstr.Append(b, string(m.Type))
 	b = append(b, `,"scope":"external","message":`...)
 	b = jsonstr.Append(b, messageText(m))
-	if m.Dependency {
+	switch {
+	case m.Dependency:
 		b = append(b, `,"origin":{"referer":"`+dependencyReferer+`"},"data":`...)
-	} else {
+	case recovered:
+		b = append(b, `,"origin":{"referer":"`+recoveredReferer+`"},"data":`...)
+	default:
 		b = append(b, `,"origin":{},"data":`...)
 	}
 	b = appendCompact(b, m.Object.Raw())
