@@ -3,11 +3,11 @@ package stream
 import (
 	"errors"
 	"math"
-	"strings"
 	"net/http/httptest"
+	"strings"
 	"testing"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
