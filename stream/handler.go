@@ -94,17 +94,22 @@ type HandlerOptions struct {
 //
 // # Resuming
 //
-// Every id is a log position "<milliseconds>-<sequence>", and reconnecting with any id
-// received (as Last-Event-ID or from) delivers every message not received, in order:
-// the messages of one event form a group; the last frame of a group carries the event's
-// position, and the frames before it carry the position the connection had completed
-// before the group. A consumer cut off inside a group therefore receives the whole group
-// again, and one cut off after it resumes with the next. (OpenCTI gives every frame of a
-// group the event's id, so a consumer cut off mid-group loses the rest.) A resumed
-// connection starts with an empty sent-objects cache: its groups may repeat dependencies
-// the consumer already received (creates are idempotent), but never omit one. Replaying
-// the cache window before the resume point would avoid the repeats, but could also mark as
-// sent objects this consumer never received (it may have started later), so it is not done.
+// Every id has OpenCTI's (Redis stream) form "<milliseconds>-<sequence>", and
+// reconnecting with any id received (as Last-Event-ID or from) delivers exactly the
+// messages not received, in order: none is repeated, none lost, even after a cut inside a
+// group (the messages of one event). The last frame of a group carries the event's log
+// position; each earlier frame carries a mid-group id, described in the package doc
+// ("Frame ids"). A resumed connection starts with an empty sent-objects cache: its later
+// groups may repeat dependencies the consumer already received (creates are idempotent),
+// but never omit one. Replaying the cache window before the resume point would avoid
+// those repeats, but could also mark as sent objects this consumer never received (it may
+// have started later), so it is not done.
+//
+// A resume point beyond the log's last position (an id of the future, or of another log
+// whose clock ran ahead) is answered 400 naming the parameter; one older than the log
+// (retention dropped events after it, or it is of a log that restarted: an in-memory store,
+// a restored backup) is a gap (below). A date after the log's last event starts at the
+// log's end. Error messages repeat at most about 100 bytes of a value the client sent.
 //
 // Parameters, from the query first, then the header of the same name: from (or the
 // Last-Event-ID header): "0" or "0-0" for the whole log, a position, or an RFC 3339 date
@@ -113,17 +118,19 @@ type HandlerOptions struct {
 // wants that asks for it with recover). recover: an RFC 3339 date; first a recovery snapshot (create frames, with
 // dependencies) of the objects whose last change lies in [from's date, recover) (from
 // defaults to the start here), then live from recover, or from the log's end if recover
-// lies beyond it; the snapshot's frames resume like one group, and a resume point past
-// recover skips the snapshot. no-dependencies, listen-delete and with-inferences set the
+// lies beyond it. The snapshot is streamed in batches (memory per connection is one batch
+// whatever its size) and resumes like one group; a resume point past recover skips it. no-dependencies, listen-delete and with-inferences set the
 // [Options] switches explicitly, either way, over the definition's [Definition.Defaults]
 // ([Switches]); absent, the default holds; any value other than true or false is 400.
 //
 // # Gaps
 //
-// When the log no longer holds every event after the resume point (retention, or a
-// consumer slower than retention), the connection sends a gap frame (no id; data: [Gap])
-// instead of skipping silently, then a recovery snapshot of the objects changed in the
-// missed window (create frames), then continues live after the dropped events.
+// When the log no longer holds every event after the resume point (retention, a consumer
+// slower than retention, or a resume point of another log: [store.LogBounds.Check] reports
+// store.ErrGap), the connection sends a gap frame (no id; data: [Gap]) instead of skipping
+// silently, then a recovery snapshot, as of the position after which the log is complete
+// (its last dropped event, or its origin), of the objects changed in the missed window
+// (create frames), then continues live from that position.
 //
 // # Changes and flow control
 //
@@ -134,7 +141,9 @@ type HandlerOptions struct {
 // Each connection pulls from the log at its own pace (Read a batch, Wait when caught up),
 // so a slow consumer delays no other and memory per connection is bounded by one batch
 // and one event's frames; a write blocked for WriteTimeout ends the connection. A
-// connection ends when the request's context ends or [Handler.Close] is called.
+// connection ends when the request's context ends or [Handler.Close] is called; once Close
+// is called, writes get at most one second more, so a consumer that stopped reading does
+// not hold Close up for WriteTimeout.
 //
 // A Handler is safe for concurrent use.
 type Handler struct {
