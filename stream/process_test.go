@@ -186,3 +186,24 @@ func TestMessageString(t *testing.T) {
 		})
 	}
 }
+
+// An event older than what the store's log retains cannot be decided as of its position:
+// Process says so with an error wrapping store.ErrGap (the connection then recovers)
+// rather than deciding it from a later state.
+func TestProcessDroppedEvent(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New(&memstore.Options{MaxEvents: 2})
+	ind := indicator(t, 1, "Emotet C2", common("indicator", 1, "", stix.TLPGreen))
+	st.Put(ctx, tlp(stix.TLPGreen))
+	ev, _, err := st.Put(ctx, ind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 4; i++ {
+		st.Put(ctx, indicator(t, i, "later", common("indicator", i, "")))
+	}
+	s := newSub(t, st, "entity_type = Indicator", stream.Options{})
+	if msgs, err := s.Process(ctx, ev); !errors.Is(err, store.ErrGap) || msgs != nil {
+		t.Errorf("an event the log dropped: %d messages, %v; want an error wrapping ErrGap", len(msgs), err)
+	}
+}

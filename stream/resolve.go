@@ -25,6 +25,11 @@ type group struct {
 	// skipped holds ids found unusable in this group (not stored, not visible), so that
 	// they are looked up once.
 	skipped map[stix.ID]bool
+	free    []*node // nodes of earlier groups, for reuse
+	live    []*node // messages' scratch
+	ready   nodeHeap
+	kept    []*node      // messages' scratch
+	ids     [2][]stix.ID // addRefs' scratch
 }
 
 // node is one planned message.
@@ -32,6 +37,10 @@ type node struct {
 	msg  Message
 	tier int // tierDep, tierMain or tierRelation: the tie-break between unrelated messages
 	rank int // within a tier: markings, identities, other objects, relations
+	// ordering state (see messages)
+	indeg int     // planned nodes it references, not yet ordered
+	users []*node // planned nodes that reference it
+	done  bool
 }
 
 const (
@@ -40,12 +49,32 @@ const (
 	tierRelation        // the object's relationships (resolution on)
 )
 
+// newGroup returns the subscriber's group, emptied: a subscriber plans one group at a
+// time, so its maps and nodes are reused rather than allocated for every event.
 func newGroup(ctx context.Context, s *engineState, v store.Snapshot) *group {
-	return &group{s: s, ctx: ctx, v: v, nodes: map[stix.ID]*node{}, skipped: map[stix.ID]bool{}}
+	g := &s.scratch
+	if g.nodes == nil {
+		g.nodes, g.skipped = map[stix.ID]*node{}, map[stix.ID]bool{}
+	}
+	for _, n := range g.list {
+		users := n.users[:0]
+		*n = node{users: users} // drop the objects: a reused node must not keep them alive
+		g.free = append(g.free, n)
+	}
+	clear(g.nodes)
+	clear(g.skipped)
+	g.s, g.ctx, g.v, g.list = s, ctx, v, g.list[:0]
+	return g
 }
 
 func (g *group) add(msg Message, tier int) {
-	n := &node{msg: msg, tier: tier, rank: rankOf(msg.Object.Type())}
+	var n *node
+	if k := len(g.free); k > 0 {
+		n, g.free = g.free[k-1], g.free[:k-1]
+	} else {
+		n = &node{}
+	}
+	n.msg, n.tier, n.rank = msg, tier, rankOf(msg.Object.Type())
 	g.nodes[msg.Object.ID()] = n
 	g.list = append(g.list, n)
 }
@@ -74,13 +103,16 @@ func (g *group) wanted(id stix.ID) bool {
 // stored, visible, and for relations with every end visible. A reference that fails is
 // suppressed; obj is still sent (STIX allows dangling references).
 func (g *group) addRefs(obj *stix.Object) error {
-	pending := g.refsOf(obj, nil)
+	// Two id buffers of the scratch group alternate as this round's and the next's.
+	pending := g.refsOf(obj, g.ids[0][:0])
+	spare := g.ids[1][:0]
+	defer func() { g.ids[0], g.ids[1] = pending[:0], spare[:0] }()
 	for len(pending) > 0 {
 		recs, err := g.v.GetMany(g.ctx, pending)
 		if err != nil {
 			return fmt.Errorf("stream: resolving the dependencies of %s as of %s: %w", obj.ID(), g.v.Position(), err)
 		}
-		var next []stix.ID
+		next := spare[:0]
 		for _, id := range pending {
 			if !g.wanted(id) {
 				continue // planned earlier in this round
@@ -107,7 +139,7 @@ func (g *group) addRefs(obj *stix.Object) error {
 			g.add(Message{Type: Create, Object: red, Dependency: true}, tierDep)
 			next = g.refsOf(red, next)
 		}
-		pending = next
+		pending, spare = next, pending
 	}
 	return nil
 }
@@ -182,62 +214,64 @@ func (g *group) dropOrphans() {
 // relative order, whatever the cache held.
 func (g *group) messages(pos store.Position, t time.Time) []Message {
 	g.dropOrphans()
-	live := make([]*node, 0, len(g.nodes))
+	live := g.live[:0]
 	for _, n := range g.list {
 		if g.nodes[n.msg.Object.ID()] == n {
 			live = append(live, n)
 		}
 	}
+	g.live = live
 	now := g.s.cache.now()
-	indeg := make(map[*node]int, len(live))
-	users := make(map[stix.ID][]*node, len(live)) // id → nodes that reference it
 	for _, n := range live {
 		for _, id := range n.msg.Object.RefIDs() {
 			if d := g.nodes[id]; d != nil && d != n {
-				indeg[n]++
-				users[id] = append(users[id], n)
+				n.indeg++
+				d.users = append(d.users, n)
 			}
 		}
 	}
-	ready := &nodeHeap{}
+	ready := &g.ready
+	*ready = (*ready)[:0]
 	for _, n := range live {
-		if indeg[n] == 0 {
+		if n.indeg == 0 {
 			heap.Push(ready, n)
 		}
 	}
-	out := make([]Message, 0, len(live))
-	done := make(map[*node]bool, len(live))
+	kept := g.kept[:0] // the nodes to send, each with its Seq
 	for seq := 0; seq < len(live); seq++ {
 		if ready.Len() == 0 { // a cycle: release its smallest node
 			var min *node
 			for _, n := range live {
-				if !done[n] && (min == nil || less(n, min)) {
+				if !n.done && (min == nil || less(n, min)) {
 					min = n
 				}
 			}
-			indeg[min] = 0
+			min.indeg = 0
 			heap.Push(ready, min)
 		}
 		n := heap.Pop(ready).(*node)
-		if done[n] {
+		if n.done {
 			seq--
 			continue
 		}
-		done[n] = true
-		for _, u := range users[n.msg.Object.ID()] {
-			if indeg[u]--; indeg[u] == 0 && !done[u] {
+		n.done = true
+		for _, u := range n.users {
+			if u.indeg--; u.indeg == 0 && !u.done {
 				heap.Push(ready, u)
 			}
 		}
 		if n.tier != tierMain && g.s.cache.freshAt(n.msg.Object.ID(), now) {
 			continue // the subscriber holds it
 		}
-		m := n.msg
-		m.Pos, m.Time, m.Seq = pos, t, seq
-		out = append(out, m)
+		n.msg.Seq = seq
+		kept = append(kept, n)
 	}
-	for _, m := range out {
-		g.s.cache.sentAt(m.Object.ID(), now)
+	g.kept = kept
+	out := make([]Message, len(kept))
+	for i, n := range kept {
+		out[i] = n.msg
+		out[i].Pos, out[i].Time = pos, t
+		g.s.cache.sentAt(n.msg.Object.ID(), now)
 	}
 	return out
 }

@@ -16,9 +16,9 @@ import (
 type seedTiming int
 
 const (
-	caughtUp   seedTiming = iota // each event right after the write that logged it
-	afterStep                    // each step's events after all of that step's writes
-	fromZero                     // the whole log from 0, after every step was written
+	caughtUp  seedTiming = iota // each event right after the write that logged it
+	afterStep                   // each step's events after all of that step's writes
+	fromZero                    // the whole log from 0, after every step was written
 )
 
 func (m seedTiming) String() string {

@@ -30,6 +30,7 @@ type engineState struct {
 	switches   Switches
 	opts       Options // in effect
 	cache      *sentCache
+	scratch    group // reused by every group this subscriber plans (see newGroup)
 }
 
 func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*Subscriber, error) {

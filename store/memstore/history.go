@@ -26,8 +26,13 @@ type history struct {
 }
 
 // past is an id's superseded states in position order. The last one ends where the live
-// entry's since begins, or, when the id is not stored, is a tombstone (Object nil).
-type past struct{ states []state }
+// entry's since begins, or, when the id is not stored, is a tombstone (Object nil). Most ids
+// have one or two (an update; a delete and its tombstone): small holds them without a
+// second allocation.
+type past struct {
+	states []state
+	small  [2]state
+}
 
 // state is what an id was from pos on: a record, or not stored (a tombstone, Object nil).
 type state struct {
@@ -50,11 +55,13 @@ func (h *history) supersede(e *entry, end store.Position) {
 	p := h.past[e.id]
 	if p == nil {
 		p = &past{}
+		p.states = p.small[:0]
 		h.past[e.id] = p
 	}
 	rec := e.record()
 	p.states = append(p.states, state{pos: e.since, rec: rec})
-	for _, end := range relationEnds(rec.Object) {
+	var buf endsBuf
+	for _, end := range relationEnds(rec.Object, buf[:0]) {
 		m := h.ends[end]
 		if m == nil {
 			m = make(map[stix.ID]int, 1)
@@ -115,7 +122,9 @@ func (h *history) pruneID(id stix.ID, dropped store.Position, objects map[stix.I
 		i++
 	}
 	for _, st := range p.states[:i] {
-		h.forgetEnds(id, st.rec.Object)
+		if st.rec.Object != nil {
+			h.forgetEnds(id, st.rec.Object)
+		}
 	}
 	if i == len(p.states) {
 		delete(h.past, id)
@@ -129,7 +138,8 @@ func (h *history) pruneID(id stix.ID, dropped store.Position, objects map[stix.I
 }
 
 func (h *history) forgetEnds(id stix.ID, obj *stix.Object) {
-	for _, end := range relationEnds(obj) {
+	var buf endsBuf
+	for _, end := range relationEnds(obj, buf[:0]) {
 		if m := h.ends[end]; m != nil {
 			if m[id]--; m[id] <= 0 {
 				delete(m, id)

@@ -79,12 +79,20 @@ func suite() []subtest {
 		{name: "PutSameVersionDifferentContentConflicts", fn: testPutConflict},
 		{name: "PutUnversionedComparesContent", fn: testPutUnversioned},
 		{name: "PutRejectsInvalid", fn: testPutInvalid},
+		{name: "PutManyIsPutInOrder", fn: testPutMany},
+		{name: "PutManyIsAtomic", fn: testPutManyAtomic},
 		{name: "DeleteRemovesEveryVersion", fn: testDelete},
 		{name: "MergeRemovesSourcesInOneEvent", fn: testMerge},
 		{name: "MergeErrorsChangeNothing", fn: testMergeErrors},
+		{name: "MergeRefusesAStoredOlderTarget", fn: testMergeOlderStoredTarget},
+		{name: "DeleteCascadesToRelations", fn: testDeleteCascades},
+		{name: "MergeCascadesFromSources", fn: testMergeCascades},
 		{name: "GetManyOmitsMissing", fn: testGetMany},
 		{name: "VersionsAscending", fn: testVersions},
 		{name: "RelationsOfFindsBothEnds", fn: testRelationsOf},
+		// History
+		{name: "AsOfReadsReplayTheLog", fn: testAsOfReplay},
+		{name: "AsOfOutOfBoundsErrors", fn: testAsOfOutOfBounds},
 		// Scanner
 		{name: "ScanOrdersAndDirections", fn: testScanOrders},
 		{name: "ScanNextIsExact", fn: testScanExactNext},
@@ -101,11 +109,16 @@ func suite() []subtest {
 		{name: "LogReadAfterAndLimit", fn: testLogRead},
 		{name: "LogBounds", fn: testLogBounds},
 		{name: "LogPositionAt", fn: testLogPositionAt},
+		{name: "LogOriginAndCheck", fn: testLogOrigin},
+		{name: "RetentionGaps", retention: testRetentionGaps},
+		{name: "RetentionAsOfFollowsTheLog", retention: testRetentionAsOf},
 		{name: "WaitReturnsWhenEventExists", fn: testWaitReady},
 		{name: "WaitWakesOnAppend", fn: testWaitWakes},
 		{name: "WaitEndsWithContext", fn: testWaitContext},
 		// Everything
 		{name: "CancelledContext", fn: testCancelled},
 		{name: "ConcurrentWritersAndReaders", fn: testConcurrent},
+		{name: "CascadeIsAtomicToReaders", fn: testCascadeAtomic},
+		{name: "AsOfReadsRacingWrites", fn: testAsOfRacingWrites},
 	}
 }
