@@ -97,4 +97,3 @@ func TestClientCutInsideAFrameLosesNothing(t *testing.T) {
 		t.Errorf("objects received (-want +got):\n%s", d)
 	}
 }
-
