@@ -70,7 +70,8 @@ type HandlerOptions struct {
 
 // Handler serves live streams as OpenCTI does (REFERENCE §4.2):
 //
-//	GET {prefix}/stream        the streams the caller may use, as a JSON array
+//	GET {prefix}/stream        the streams the caller may use, as a JSON array; asked with
+//	                           Accept: text/event-stream, the raw platform stream (below)
 //	GET {prefix}/stream/{id}   the stream, as Server-Sent Events
 //
 // # Access
@@ -81,6 +82,17 @@ type HandlerOptions struct {
 // credentials on a restricted stream, 403 for a caller who may not use data sharing, 404
 // for an unknown stream or one the caller may not know of, 410 for a stopped stream (Live
 // false), 400 naming a malformed parameter, 405 for another method. Errors are plain text.
+//
+// # The raw stream
+//
+// OpenCTI serves its platform-wide live stream at /stream, and its Python client connects
+// there when no live stream id is configured. A request to {prefix}/stream whose Accept
+// header names text/event-stream (as EventSource and OpenCTI's clients send it) gets that
+// raw stream: every event of the log, no filters, with dependencies, with the same
+// parameters, frames and resume semantics as a live stream. Only a principal holding
+// access.CapBypass may read it (OpenCTI restricts it the same way): 401 without
+// credentials, 403 without the capability; it is re-checked at every heartbeat. Any other
+// Accept (application/json, */*, none) keeps getting the list of streams.
 //
 // # Frames
 //
@@ -281,6 +293,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id == "" {
+		if wantsEventStream(r) {
+			h.serveRaw(w, r, p)
+			return
+		}
 		h.list(w, r, p)
 		return
 	}
@@ -386,6 +402,12 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 	if !ok {
 		return
 	}
+	h.serveDefinition(w, r, prm, id, def, p, runAs)
+}
+
+// serveDefinition streams def (the stream id, or the raw stream when id is "") to p,
+// running as runAs.
+func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, prm params, id string, def Definition, p, runAs *access.Principal) {
 	proc, err := h.newProcessor(h.src, def, SubscriberOptions{
 		Principal: runAs, Visibility: h.vis, Switches: prm.sw, FilterOptions: h.filterOpt, Clock: h.clock,
 	})

@@ -355,6 +355,9 @@ func (c *conn) tick(ctx context.Context) error {
 // failure to read the definition keeps the connection; anything that would refuse a new
 // connection ends it.
 func (c *conn) recheck(ctx context.Context) error {
+	if c.id == "" {
+		return c.recheckRaw()
+	}
 	def, err := c.h.streams.Get(ctx, c.id)
 	switch {
 	case errors.Is(err, ErrUnknownStream):
@@ -384,6 +387,22 @@ func (c *conn) recheck(ctx context.Context) error {
 			return fmt.Errorf("%w: the new definition is refused: %w", errEnded, err)
 		}
 		c.def = def
+	}
+	return nil
+}
+
+// recheckRaw re-authenticates the request of a raw stream: the principal must be unchanged
+// and still see the whole platform.
+func (c *conn) recheckRaw() error {
+	if c.h.auth == nil {
+		return fmt.Errorf("%w: the raw stream needs an authenticated principal", errEnded)
+	}
+	np, err := c.h.auth.Authenticate(c.r)
+	if err != nil {
+		return fmt.Errorf("%w: credentials no longer accepted: %w", errEnded, err)
+	}
+	if !reflect.DeepEqual(np, c.principal) || !mayReadRaw(np) {
+		return fmt.Errorf("%w: the principal's rights changed", errEnded)
 	}
 	return nil
 }
