@@ -21,7 +21,7 @@ func TestHandlerResumeInsideARecoverySnapshot(t *testing.T) {
 	}
 	b, _ := e.store.Bounds(context.Background())
 	rec := "recover=" + stix.FormatTime(b.LastTime.Add(-2*time.Millisecond)) // indicators 6 and 7 come live
-	full := e.open("/stream/s?from=0&"+rec).changesUntilHeartbeat(b.Last)
+	full := e.open("/stream/s?from=0&" + rec).changesUntilHeartbeat(b.Last)
 	if len(full) != 7 {
 		t.Fatalf("%d frames, want 7 (5 recovered, 2 live): %v", len(full), full)
 	}
