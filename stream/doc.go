@@ -132,7 +132,10 @@
 // definition and the principal, the recomputed group is the same, and the consumer gets
 // exactly the frames it lacks (a consumer cut after every few frames still progresses).
 // The frames of a recovery snapshot are one group after the resume point, numbered
-// across the snapshot, the last one carrying the position the snapshot stands for.
+// across the snapshot, the last one carrying the position the snapshot stands for. A
+// snapshot is computed from the current records (those changed after its position are left
+// to their live events), so when an object of its window changed since, a consumer cut off
+// inside it gets the snapshot whole again (creates are idempotent): a repeat, never a loss.
 // A read-form position with the sequence "end of the millisecond" (a date's, a log's
 // origin) is written with the sequence 2^32-1.
 //

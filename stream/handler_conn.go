@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/ctifeed/ctifeed/internal/sse"
+	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
 
@@ -140,6 +141,15 @@ func (c *conn) recoverUntil(ctx context.Context, until time.Time) error {
 func (c *conn) snapshot(ctx context.Context, since, until time.Time, at store.Position) error {
 	base, skip := c.pos, c.skip
 	c.skip = -1
+	if skip >= 0 {
+		changed, err := c.snapshotChanged(ctx, since, until, at)
+		if err != nil {
+			return err
+		}
+		if changed {
+			skip = -1 // the numbering may have moved: send it whole again rather than lose a frame
+		}
+	}
 	var held Message
 	holding := false
 	for batch, err := range c.proc.RecoverBatches(ctx, c.h.src, since, until, at, c.h.batch) {
@@ -405,4 +415,46 @@ func (c *conn) recheckRaw() error {
 		return fmt.Errorf("%w: the principal's rights changed", errEnded)
 	}
 	return nil
+}
+
+// snapshotChanged reports whether a snapshot of [since, until) as of at may differ from
+// the one computed when the consumer was cut off inside it. The snapshot scans the
+// current records and leaves out those changed after at (their live events send them), so
+// an update, delete or merge after at of an object whose record as of at lay in the window
+// shifts the Seq numbering; the consumer's skip would then drop frames it never received.
+// It reads the log after at in batches (memory: one batch), so its cost grows with the
+// events written since the snapshot's position.
+func (c *conn) snapshotChanged(ctx context.Context, since, until time.Time, at store.Position) (bool, error) {
+	after := at
+	for {
+		evs, err := c.h.src.Read(ctx, after, c.h.batch)
+		if errors.Is(err, store.ErrGap) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		var ids []stix.ID
+		for _, ev := range evs {
+			if ev.Kind != store.EventCreate {
+				ids = append(ids, ev.ID)
+			}
+			ids = append(ids, ev.Sources...)
+		}
+		if len(ids) > 0 {
+			then, err := c.h.src.GetManyAt(ctx, at, ids)
+			if err != nil {
+				return false, err
+			}
+			for _, r := range then {
+				if (since.IsZero() || !r.Updated.Before(since)) && (until.IsZero() || r.Updated.Before(until)) {
+					return true, nil
+				}
+			}
+		}
+		if len(evs) < c.h.batch {
+			return false, nil
+		}
+		after = evs[len(evs)-1].Pos
+	}
 }
