@@ -18,8 +18,8 @@ import (
 // configured here.
 func TestHandlerCloseDoesNotWaitForAConsumerThatStoppedReading(t *testing.T) {
 	e := newEnv(t, envOptions{writeTimeout: time.Minute}, publicDef("s"))
-	big := strings.Repeat("x", 64<<10)
-	for i := range 300 { // about 40 MB of frames: far more than the socket buffers hold
+	big := strings.Repeat("x", 256<<10)
+	for i := range 80 { // about 20 MB of frames: far more than the socket buffers hold
 		o, err := stix.Parse([]byte(fmt.Sprintf(`{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-%012d",`+
 			`"created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"ind-%d","description":%q,`+
 			`"pattern":"[ipv4-addr:value = '10.0.0.1']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00.000Z"}`, i+1, i+1, big)))
