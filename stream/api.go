@@ -143,7 +143,11 @@ func (s *Subscriber) Process(ctx context.Context, ev store.Event) ([]Message, er
 // before at may have been lost, so what it held may be stale), then filled as live
 // messages fill it, which is also how the snapshot avoids repeating an object (so a
 // snapshot larger than [Options.CacheSize] may repeat a dependency). Memory is one batch,
-// one scan page and the cache. Seq numbers the messages across the whole snapshot.
+// one scan page and the cache. Seq numbers the messages across the whole snapshot; two
+// snapshots with the same arguments are the same, message for message and Seq for Seq,
+// unless an object of the window was changed or deleted after at in between: the scan
+// reads the current records (the storage contract has no scan as of a position), and
+// such an object has left the snapshot, shifting the Seq of what follows it.
 // Once the iterator yields an error it stops; batches already yielded stay valid.
 func (s *Subscriber) RecoverBatches(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position, batch int) iter.Seq2[[]Message, error] {
 	return s.recoverBatches(ctx, scan, since, until, at, batch)

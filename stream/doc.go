@@ -98,7 +98,9 @@
 // created or changed again after at is left to the live events after at, which send it
 // whole. The snapshot comes in batches of about a given number of messages, an object's
 // group never split, so that a connection holds one batch (plus one scan page and its
-// cache) whatever the snapshot's size; Seq numbers the messages across the snapshot.
+// cache) whatever the snapshot's size; Seq numbers the messages across the snapshot
+// (the same for the same arguments while no object of the window changes after at: the
+// scan reads current records, as the storage contract has no scan as of a position).
 // [Subscriber.Recover] collects all the batches. A snapshot starts the subscriber afresh:
 // its cache is cleared first (events before at may have been lost, as after a gap), then
 // filled like live messages fill it, which also keeps the snapshot from repeating an object
@@ -107,12 +109,8 @@
 // relationships come with their matching ends, as live, so a relationship whose end
 // changed outside the window is not in the snapshot even if it changed inside it.
 //
-// OpenCTI sends a recovered object as a create whose data has origin
-// {"referer":"init-create"}, its dependencies as creates with origin
-// {"referer":"init-dependencies"}, all with the id "<the object's updated_at in
-// milliseconds>-0", then continues live from the recover date; a consumer cut inside the
-// snapshot therefore resumes at a time, not inside the snapshot. The ids this package's
-// handler gives recovered frames are described with [Handler].
+// How the HTTP layer writes recovered frames (their ids, and OpenCTI's origins
+// "init-create" and "init-dependencies") is for the handler to say.
 //
 // # Frame ids
 //

@@ -111,6 +111,8 @@ func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stre
 		var group []*lagSub
 		for _, lag := range []int{0, 1 + w.rng.IntN(8), -1} {
 			sb := &lagSub{name: fmt.Sprintf("%s lag %d", name, lag), p: p, opts: o, lag: lag, held: map[stix.ID]*stix.Object{}, hidden: map[stix.ID]bool{}}
+			sb.mirrored = memstore.New(nil)
+			sb.mirror = stream.NewMirror(sb.mirrored, nil)
 			newSub := func() *stream.Subscriber {
 				s, err := stream.NewSubscriber(src, stream.Definition{ID: "s", Filters: g},
 					stream.SubscriberOptions{Principal: p, Visibility: vis, Options: o, Clock: sb.clock})
@@ -149,6 +151,9 @@ func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stre
 						if problem := w.check(sb.p, sb.held, m); problem != "" {
 							t.Fatalf("%s: event %s %s %s: message %q: %s", sb.name, ev.Pos, ev.Kind, ev.ID, m, problem)
 						}
+						if err := sb.mirror.Apply(w.ctx, m); err != nil {
+							t.Fatalf("%s: event %s %s %s: the consumer's Mirror: %v", sb.name, ev.Pos, ev.Kind, ev.ID, err)
+						}
 						kinds[m.Type]++
 					})
 					if problem := sb.mirrorProblem(w); problem != "" {
@@ -161,6 +166,14 @@ func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stre
 		}
 	}
 	for _, group := range groups {
+		for r, err := range store.All(w.ctx, group[0].mirrored, store.ScanOptions{Limit: store.MaxLimit}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !w.visibleOriginal(group[0].p, r.Object) {
+				t.Fatalf("%s: the consumer's Mirror holds %s, which is no version the principal may see", group[0].name, r.Object.ID())
+			}
+		}
 		for _, sb := range group[1:] {
 			sb.catchUp(t, log, len(log), nil)
 			if got, want := sb.out.String(), group[0].out.String(); got != want {
@@ -188,6 +201,11 @@ type lagSub struct {
 	next  int       // index in the log of the next event to process
 	now   time.Time // the time of the event being processed
 	held  map[stix.ID]*stix.Object
+	// mirror applies the caught-up subscriber's messages to a store of the consumer's own
+	// (mirrored), as a consumer built on this package does: it must never fail, and hold
+	// only versions the principal may see.
+	mirror   *stream.Mirror
+	mirrored *memstore.Store
 	// hidden holds the held relationships that the principal could not see, or one of
 	// whose stored ends it could not see, at some point after they were sent.
 	hidden map[stix.ID]bool

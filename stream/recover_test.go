@@ -215,3 +215,40 @@ func TestRecoverBatchesReadAsConsumed(t *testing.T) {
 		t.Errorf("%d messages from %d scanned records in %d batches; want 1,002 (marking, author, 1,000 indicators) from 1,000", total, scan.records, batches)
 	}
 }
+
+// The recovery after a gap stands just before the first retained event (the handler's
+// resume point): the store answers as of that position, so the snapshot is taken there.
+func TestRecoverAfterGap(t *testing.T) {
+	ctx := context.Background()
+	now := t0
+	st := memstore.New(&memstore.Options{Clock: func() time.Time { return now }, MaxEvents: 3})
+	for i := 1; i <= 6; i++ {
+		now = now.Add(time.Second)
+		c := common("indicator", i, "")
+		c.Labels = []string{"detection"}
+		if _, _, err := st.Put(ctx, indicator(t, i, fmt.Sprint("ind", i), c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := st.Bounds(ctx)
+	if err != nil || b.Dropped.IsZero() {
+		t.Fatalf("bounds %+v, %v: want dropped events", b, err)
+	}
+	at := store.Position{Millis: b.First.Millis, Seq: b.First.Seq - 1}
+	if b.First.Seq == 0 {
+		at = store.Position{Millis: b.First.Millis - 1, Seq: ^uint64(0)}
+	}
+	s := newSub(t, st, "entity_type = Indicator", stream.Options{})
+	got, err := s.Recover(ctx, st, time.Time{}, b.First.Time().Add(time.Millisecond), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`create       indicator--00000000-0000-4000-8000-000000000001 "ind1"`,
+		`create       indicator--00000000-0000-4000-8000-000000000002 "ind2"`,
+		`create       indicator--00000000-0000-4000-8000-000000000003 "ind3"`,
+	}
+	if !slices.Equal(lines(got), want) {
+		t.Errorf("snapshot just before the first retained event %s:\n%v\nwant\n%v", b.First, lines(got), want)
+	}
+}
