@@ -150,9 +150,12 @@ type Frame struct {
 	// Event is the frame's name: "connected", "heartbeat", "gap", or a [MessageType]
 	// ("create", "update", "merge", "delete"); another name is passed on with only Data.
 	Event string
-	// ID is the frame's own id ("" when it carried none: connected and gap frames).
+	// ID is the frame's own id ("" when it carried none: connected and gap frames): what
+	// to resume from, a log position or a mid-group id (see the package doc, "Frame ids").
 	ID string
-	// Message is the decoded message of a change frame (its Pos and Time come from ID).
+	// Message is the decoded message of a change frame. Its Pos and Time come from ID
+	// when ID is an event's position (the last frame of a group); they are zero for the
+	// earlier frames of a group, whose ids are mid-group ids.
 	Message Message
 	// Connected is the data of a connected frame.
 	Connected Connected

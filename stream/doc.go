@@ -141,7 +141,7 @@
 // save and send back (pycti saves every frame's id, heartbeats included, and reconnects
 // with it as Last-Event-ID or from), and the ones that read the date from it parse the
 // part before the dash as Unix milliseconds, which is P's, at most the group's own time.
-// The sequence stays below 2^53 for groups under 2^21 messages, so even a consumer that
+// The sequence stays below 2^53 for groups of fewer than 2^21 (about two million) messages, so even a consumer that
 // parses it into a JavaScript number writes it back unchanged. What differs from OpenCTI,
 // which gives every frame of a group the event's id: ids are not all in Redis order (when
 // P and E share a millisecond, a mid-group id sorts after E), so a consumer must not drop

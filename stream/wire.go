@@ -113,7 +113,9 @@ type wireData struct {
 }
 
 // decodeData decodes the data of a frame named event with id into a Message. Pos and Time
-// come from the id when it is a position (they are zero otherwise).
+// come from the id when it is an event's position, the last frame of a group (they are
+// zero otherwise: for a mid-group id, see the package doc's "Frame ids", and for ids
+// that are not positions).
 func decodeData(event, id string, data []byte) (Message, error) {
 	typ := MessageType(event)
 	switch typ {
@@ -156,8 +158,8 @@ func decodeData(event, id string, data []byte) (Message, error) {
 			m.Sources = append(m.Sources, s)
 		}
 	}
-	if p, err := store.ParsePosition(id); err == nil {
-		m.Pos, m.Time = p, p.Time()
+	if p, err := store.ParsePosition(id); err == nil && p.Seq < store.MaxSeq {
+		m.Pos, m.Time = p, p.Time() // a mid-group id is no event's position: left zero
 	}
 	return m, nil
 }
