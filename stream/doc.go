@@ -138,14 +138,15 @@
 // origin) is written with the sequence 2^32-1.
 //
 // Why OpenCTI's consumers stay compatible: they treat an id as an opaque string that they
-// save and send back (pycti saves every frame's id, heartbeats included, and reconnects
-// with it as Last-Event-ID or from), and the ones that read the date from it parse the
-// part before the dash as Unix milliseconds, which is P's, at most the group's own time.
-// The sequence stays below 2^53 for groups of fewer than 2^21 (about two million) messages, so even a consumer that
-// parses it into a JavaScript number writes it back unchanged. What differs from OpenCTI,
-// which gives every frame of a group the event's id: ids are not all in Redis order (when
-// P and E share a millisecond, a mid-group id sorts after E), so a consumer must not drop
-// a frame because its id compares lower than one it saw; none of OpenCTI's clients does.
+// save and send back (pycti's ListenStream stores the id of every frame, heartbeats
+// included, as its start_from and reconnects with it as Last-Event-ID), and the ones that
+// read a date from it parse the part before the dash as Unix milliseconds, which is P's,
+// at most the group's own time. The sequence stays below 2^53 for groups of fewer than
+// 2^21 (about two million) messages, so even a consumer that parses it into a JavaScript
+// number writes it back unchanged. What differs from OpenCTI, which gives every frame of
+// a group the event's id: ids are not all in Redis order (when P and E share a
+// millisecond, a mid-group id sorts after E), so a consumer must not drop a frame because
+// its id compares lower than one it saw; pycti does not compare ids.
 //
 // Recovery snapshots: OpenCTI's stream code (sseMiddleware.js) sends each recovered object
 // as a create with origin {"referer":"init-create"} and its dependencies with
