@@ -97,3 +97,53 @@ func TestClientCutInsideAFrameLosesNothing(t *testing.T) {
 		t.Errorf("objects received (-want +got):\n%s", d)
 	}
 }
+
+// Property, end to end (issues 15 and 23): whatever byte of the response a connection is
+// cut at, the Client, resuming with the last id it holds, delivers every change frame of
+// the uninterrupted run exactly once, in order, with its id. The offsets step through the
+// whole response, so cuts fall inside ids, data, frame ends and groups.
+func TestClientCutAtAnyByteDeliversEachFrameOnce(t *testing.T) {
+	e := newEnv(t, envOptions{heartbeat: 2 * time.Millisecond}, Definition{ID: "s", Live: true, Public: true, Description: "skip"})
+	scenario(t, e.store)
+	b, _ := e.store.Bounds(context.Background())
+	full := e.open("/stream/s?from=0").changesUntilHeartbeat(b.Last)
+	size := 0
+	for _, f := range full {
+		size += len(f.ID) + len(f.Event) + len(f.Data) + len("id: \nevent: \ndata: \n\n")
+	}
+	cutter := &byteCutter{next: e.h}
+	e.srv.Config.Handler = cutter
+	c, err := NewClient(e.srv.URL+"/stream/s", &ClientOptions{HTTPClient: e.client, From: "0",
+		MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := 0
+	for off := 0; off < size+200; off += 13 {
+		cutter.mu.Lock()
+		cutter.n = off
+		cutter.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var got []frame
+		for f, err := range c.Frames(ctx) {
+			if err != nil {
+				t.Fatalf("cut at byte %d: %v after %d frames", off, err, len(got))
+			}
+			if f.Event == "heartbeat" && f.ID == b.Last.String() {
+				break
+			}
+			if f.Message.Object != nil {
+				got = append(got, frame{f.ID, f.Event, string(f.Data)})
+			}
+		}
+		cancel()
+		if d := cmp.Diff(full, got); d != "" {
+			if failures++; failures <= 3 {
+				t.Errorf("cut at byte %d: frames (-want +got):\n%s", off, d)
+			}
+		}
+	}
+	if failures > 0 {
+		t.Errorf("%d cut offsets lost or repeated frames", failures)
+	}
+}
