@@ -1,6 +1,6 @@
 module github.com/ctifeed/ctifeed
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/google/btree v1.1.3
@@ -17,5 +17,7 @@ require (
 	github.com/tidwall/match v1.1.1 // indirect
 	github.com/tidwall/pretty v1.2.1 // indirect
 	github.com/tidwall/sjson v1.2.5 // indirect
+	go.etcd.io/bbolt v1.5.0 // indirect
+	golang.org/x/sys v0.45.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 )
