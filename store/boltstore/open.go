@@ -73,7 +73,7 @@ type Store struct {
 	maxEvents int
 	maxAge    time.Duration
 
-	mu   sync.Mutex    // guards last and wake
+	mu   sync.Mutex     // guards last and wake
 	last store.Position // the newest event committed
 	wake chan struct{}  // closed and replaced on each commit that appended events
 }
