@@ -28,7 +28,12 @@ func open(t testing.TB, opts *boltstore.Options) *boltstore.Store {
 var noSync = &boltstore.Options{NoSync: true}
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t, noSync) })
+	storetest.RunWith(t, storetest.Harness{
+		New: func(t *testing.T) store.Store { return open(t, noSync) },
+		NewWithRetention: func(t *testing.T, maxEvents int) store.Store {
+			return open(t, &boltstore.Options{NoSync: true, MaxEvents: maxEvents})
+		},
+	})
 }
 
 func TestStatuses(t *testing.T) {

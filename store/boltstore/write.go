@@ -462,7 +462,8 @@ func (w *wtx) merge(target *stix.Object, sources []stix.ID) (store.Event, error)
 	if err != nil {
 		return store.Event{}, err
 	}
-	if pl == placeOlder {
+	// A stored older version is a duplicate to Put but still older than the current one.
+	if pl == placeOlder || pl == placeDuplicate && !bytes.Equal(versionKey(target), h.verKey) {
 		return store.Event{}, fmt.Errorf("%w: merge target %s is older than the current version", store.ErrConflict, id)
 	}
 	skip := map[stix.ID]bool{id: true}
