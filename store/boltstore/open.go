@@ -33,13 +33,13 @@ const (
 // Errors of [Open], checked with errors.Is; the returned errors name the directory.
 var (
 	// ErrLocked: another process holds the store open.
-	ErrLocked = errors.New("boltstore: another ctifeed process is using the directory")
+	ErrLocked = errors.New("boltstore: locked")
 	// ErrNotWritable: the directory or its file cannot be written.
-	ErrNotWritable = errors.New("boltstore: directory is not writable")
+	ErrNotWritable = errors.New("boltstore: not writable")
 	// ErrNewerFormat: the file was written by a newer version of this package.
-	ErrNewerFormat = errors.New("boltstore: file is of a newer format")
+	ErrNewerFormat = errors.New("boltstore: newer format")
 	// ErrCorrupt: the file is damaged or is not a ctifeed store.
-	ErrCorrupt = errors.New("boltstore: file is corrupted or not a ctifeed store")
+	ErrCorrupt = errors.New("boltstore: corrupted or not a ctifeed store")
 )
 
 // Options configure [Open]. Nil or the zero value gives the defaults.
@@ -97,7 +97,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-			return nil, fmt.Errorf("%w: %s: %v", ErrNotWritable, dir, err)
+			return nil, fmt.Errorf("%w: cannot create directory %s: %v", ErrNotWritable, dir, err)
 		}
 		return nil, fmt.Errorf("boltstore: %s: %w", dir, err)
 	}
@@ -106,9 +106,9 @@ func Open(dir string, opts *Options) (*Store, error) {
 		FreelistType: bolt.FreelistMapType})
 	switch {
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("%w: another ctifeed process is using %s (it holds %s locked)", ErrLocked, dir, path)
+		return nil, fmt.Errorf("%w: another ctifeed process is using %s (waited %v for %s)", ErrLocked, dir, o.LockTimeout, path)
 	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS):
-		return nil, fmt.Errorf("%w: %s: %v", ErrNotWritable, dir, err)
+		return nil, fmt.Errorf("%w: directory %s: %v", ErrNotWritable, dir, err)
 	case errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) ||
 		errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrInvalidMapping):
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
