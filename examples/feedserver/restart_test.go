@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -152,7 +151,7 @@ func TestRestartContinuesEveryFeed(t *testing.T) {
 	csvHdr := map[string]string{"Authorization": "Bearer " + demoserver.AnalystToken}
 	csvA := csvFile(t, base, csvHdr)
 
-	post := fmt.Sprintf(`{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--7e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b","created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z","name":"posted before the restart","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix","valid_from":"2025-01-01T00:00:00Z"}]}`)
+	post := (`{"objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--7e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b","created":"2025-01-01T00:00:00.000Z","modified":"2025-01-01T00:00:00.000Z","name":"posted before the restart","pattern":"[ipv4-addr:value = '198.51.100.7']","pattern_type":"stix","valid_from":"2025-01-01T00:00:00Z"}]}`)
 	inbox := base + "/taxii2/demo/collections/" + demoserver.CollectionInbox + "/objects/"
 	code, statusA := body(t, "POST", inbox, map[string]string{"Accept": taxii.MediaType, "Content-Type": taxii.MediaType,
 		"Authorization": "Bearer " + demoserver.AnalystToken}, post)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -288,5 +287,3 @@ func BenchmarkStreamDelivery(b *testing.B) {
 		})
 	}
 }
-
-var _ = strconv.Itoa

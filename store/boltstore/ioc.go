@@ -95,7 +95,7 @@ func (ns *notifications) update(ctx context.Context, fn func(byID, byDate *bolt.
 		minLive := ns.minLive()
 		// Discard the expired, oldest first.
 		c := byDate.Cursor()
-		for k, _ := c.First(); k != nil && len(k) >= 8 && secOfDateKey(k) < minLive; k, _ = c.First() {
+		for k, _ := c.First(); len(k) >= 8 && secOfDateKey(k) < minLive; k, _ = c.First() {
 			if err := byID.Delete(k[8:]); err != nil {
 				return err
 			}

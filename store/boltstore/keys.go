@@ -63,11 +63,6 @@ func posKey(p store.Position) []byte {
 	return b
 }
 
-func appendPos(b []byte, p store.Position) []byte {
-	b = binary.BigEndian.AppendUint64(b, p.Millis)
-	return binary.BigEndian.AppendUint64(b, p.Seq)
-}
-
 func posOf(b []byte) store.Position {
 	if len(b) < 16 {
 		return store.Position{}

@@ -42,7 +42,7 @@ func (st statuses) PutStatus(ctx context.Context, rec taxii.StatusRecord) error 
 	return st.s.db.Update(func(tx *bolt.Tx) error {
 		byKey, byExp := tx.Bucket(bStatuses), tx.Bucket(bStatusExp)
 		c := byExp.Cursor()
-		for ek, _ := c.First(); ek != nil && len(ek) >= 8 && nanosOfTkey(ek) <= now.UnixNano(); ek, _ = c.First() {
+		for ek, _ := c.First(); len(ek) >= 8 && nanosOfTkey(ek) <= now.UnixNano(); ek, _ = c.First() {
 			if err := byKey.Delete(ek[8:]); err != nil {
 				return err
 			}
