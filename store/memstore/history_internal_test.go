@@ -80,13 +80,13 @@ func TestHistoryPrunedWithTheLog(t *testing.T) {
 	defer s.mu.RUnlock()
 	states := 0
 	for _, p := range s.hist.past {
-		states += len(p.states)
+		states += p.states.len()
 	}
 	if states > 2*keep {
 		t.Errorf("the history holds %d states for a %d-event log, want at most %d", states, keep, 2*keep)
 	}
-	if len(s.hist.expiry) > keep {
-		t.Errorf("%d expiries are queued for a %d-event log", len(s.hist.expiry), keep)
+	if s.hist.expiry.len() > keep {
+		t.Errorf("%d expiries are queued for a %d-event log", s.hist.expiry.len(), keep)
 	}
 	ends := 0
 	for _, m := range s.hist.ends {

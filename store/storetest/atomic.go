@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,6 +45,7 @@ func testCascadeAtomic(t *testing.T, s store.Store) {
 			}
 			set := current.Load()
 			if set == nil {
+				runtime.Gosched() // the writer has not published a set yet
 				continue
 			}
 			if m, err := s.GetMany(ctx, *set); err != nil || len(m) != 0 && len(m) != len(*set) {
@@ -86,23 +88,27 @@ func testCascadeAtomic(t *testing.T, s store.Store) {
 			}
 		}
 	}()
+	// Every object is made here, on the test's goroutine: the writer never needs t.
+	objs := make([][]*stix.Object, rounds)
+	for i := range objs {
+		o := object(t, "malware")
+		objs[i] = []*stix.Object{o}
+		for range rels {
+			objs[i] = append(objs[i], relationship(t, o.ID(), hub.ID()))
+		}
+	}
 	go func() {
 		defer wg.Done()
 		defer close(done)
-		for range rounds {
-			o := object(t, "malware")
-			set := []stix.ID{o.ID()}
-			if _, _, err := s.Put(ctx, o); err != nil {
-				report(err)
-				return
-			}
-			for range rels {
-				r := relationship(t, o.ID(), hub.ID())
-				if _, _, err := s.Put(ctx, r); err != nil {
+		for _, group := range objs {
+			o := group[0]
+			set := make([]stix.ID, 0, len(group))
+			for _, x := range group {
+				if _, _, err := s.Put(ctx, x); err != nil {
 					report(err)
 					return
 				}
-				set = append(set, r.ID())
+				set = append(set, x.ID())
 			}
 			current.Store(&set)
 			if _, err := s.Delete(ctx, o.ID()); err != nil {
@@ -183,6 +189,15 @@ func testAsOfRacingWrites(t *testing.T, s store.Store) {
 			}
 		}()
 	}
+	// Every new object and relationship is made here, on the test's goroutine: the writers
+	// never need t.
+	fresh := make([][][2]*stix.Object, writers)
+	for w := range fresh {
+		for range ops {
+			o := object(t, "malware")
+			fresh[w] = append(fresh[w], [2]*stix.Object{o, relationship(t, o.ID(), hub.ID())})
+		}
+	}
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
@@ -214,8 +229,7 @@ func testAsOfRacingWrites(t *testing.T, s store.Store) {
 					mine[len(mine)-1] = n
 					_, _, err = s.Put(ctx, n)
 				default: // a new object related to the hub
-					o := object(t, "malware")
-					r := relationship(t, o.ID(), hub.ID())
+					o, r := fresh[w][i][0], fresh[w][i][1]
 					learn(o.ID())
 					learn(r.ID())
 					if _, _, err = s.Put(ctx, o); err == nil {
