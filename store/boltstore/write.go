@@ -40,6 +40,11 @@ func (s *Store) update(ctx context.Context, fn func(w *wtx) error) error {
 			versions: tx.Bucket(bVersions), byAdded: tx.Bucket(bByAdded), byUpdated: tx.Bucket(bByUpdated),
 			typeAdded: tx.Bucket(bTypeAdded), typeUpd: tx.Bucket(bTypeUpd), relations: tx.Bucket(bRelations),
 			history: tx.Bucket(bHistory), relHist: tx.Bucket(bRelHist), log: tx.Bucket(bLog)}}
+		// Keys ordered by time are appended at the end of their range: fill pages before
+		// splitting them (bbolt's default splits at half, for random keys).
+		for _, b := range []*bolt.Bucket{w.b.log, w.b.byAdded, w.b.byUpdated, w.b.typeAdded, w.b.typeUpd} {
+			b.FillPercent = 0.9
+		}
 		w.last = posOf(w.b.meta.Get(mLast))
 		if err := fn(w); err != nil {
 			return err
