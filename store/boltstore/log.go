@@ -134,7 +134,7 @@ func (s *Store) Read(ctx context.Context, after store.Position, limit int) ([]st
 }
 
 // Wait implements [store.Log]: commits in this process wake it (only one process may have
-// the store open, so there are no others).
+// the store open, so there are no others). It returns [ErrClosed] once the store is closed.
 func (s *Store) Wait(ctx context.Context, after store.Position) error {
 	for {
 		if err := ctx.Err(); err != nil {
@@ -151,6 +151,8 @@ func (s *Store) Wait(ctx context.Context, after store.Position) error {
 		case <-wake:
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-s.closed:
+			return ErrClosed
 		}
 	}
 }

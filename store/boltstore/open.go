@@ -76,6 +76,9 @@ type Store struct {
 	mu   sync.Mutex     // guards last and wake
 	last store.Position // the newest event committed
 	wake chan struct{}  // closed and replaced on each commit that appended events
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close: ends every Wait
 }
 
 // Open opens (creating if needed) the store in dir. Only one process may have a
@@ -116,7 +119,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("boltstore: opening %s: %w", path, err)
 	}
 	s := &Store{db: db, dir: dir, clock: o.Clock, maxEvents: o.MaxEvents, maxAge: o.MaxAge,
-		wake: make(chan struct{})}
+		wake: make(chan struct{}), closed: make(chan struct{})}
 	if err := s.init(path); err != nil {
 		db.Close()
 		return nil, err
@@ -174,6 +177,13 @@ func (s *Store) init(path string) (err error) {
 // Dir returns the directory the store is in.
 func (s *Store) Dir() string { return s.dir }
 
-// Close closes the file. Calls made after Close fail; a Wait in progress is not woken
-// (end it with its context).
-func (s *Store) Close() error { return s.db.Close() }
+// ErrClosed is returned by Wait once the store is closed (other methods then return
+// bbolt's own error for a closed database).
+var ErrClosed = errors.New("boltstore: closed")
+
+// Close closes the file, waiting for transactions in progress. Calls made after Close
+// fail; a Wait in progress returns [ErrClosed].
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return s.db.Close()
+}

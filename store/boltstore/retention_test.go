@@ -65,3 +65,18 @@ func TestRetentionByAge(t *testing.T) {
 		t.Errorf("retention dropped objects: %d stored, want 7", n)
 	}
 }
+
+// Closing the store ends a Wait in progress, so a reader cannot outlive its store.
+func TestCloseEndsWait(t *testing.T) {
+	s, err := boltstore.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Wait(context.Background(), store.Position{}) }()
+	time.Sleep(10 * time.Millisecond) // let it block; the test holds either way
+	s.Close()
+	if err := <-done; !errors.Is(err, boltstore.ErrClosed) {
+		t.Errorf("Wait after Close: %v, want ErrClosed", err)
+	}
+}
