@@ -234,9 +234,9 @@ func BenchmarkTAXIIPage1M(b *testing.B) {
 }
 
 // BenchmarkStreamDelivery: creates per second delivered over loopback HTTP to one
-// live-stream consumer reading a pre-written log of 100,000 events from the start.
+// live-stream consumer reading a pre-written log of 20,000 events from the start.
 func BenchmarkStreamDelivery(b *testing.B) {
-	const n = 100_000
+	const n = 20_000
 	for _, engine := range []string{"memstore", "boltstore"} {
 		b.Run(engine, func(b *testing.B) {
 			s := engines(b)[engine]

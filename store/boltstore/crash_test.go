@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -130,7 +129,7 @@ func runAndKill(t *testing.T, dir string, d time.Duration) []ack {
 		t.Fatal("the writer did not start")
 	}
 	time.Sleep(d)
-	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Process.Kill() // SIGKILL
 	var acks []ack
 	for l := range lines {
 		f := strings.Fields(l)
