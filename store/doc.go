@@ -6,7 +6,7 @@
 // platform's own times, [Record.DateAdded] and [Record.Updated]), every stored version of
 // each object, and an append-only change log of [Event]s addressed by [Position]s.
 // It is the union of small interfaces: [Reader] (objects by id, versions, relations),
-// [Scanner] (keyset-paged scans), [Writer] (put, merge, delete) and [Log] (read, wait,
+// [Scanner] (keyset-paged scans), [Writer] (put, merge, delete), [Log] (read, wait,
 // bounds) and [History] (reads as of a log position). Optional capabilities are separate
 // interfaces found by type assertion, each with a documented fallback: [FilterPushdown],
 // [Counter] and [BatchWriter] (through [PutMany]).
@@ -17,8 +17,9 @@
 //
 // # Writes and events
 //
-// Every change appends exactly one event, at a position strictly greater than every
-// earlier one:
+// Every change of one object appends exactly one event, at a position strictly greater
+// than every earlier one (a delete or merge that cascades appends one per object it
+// removes, see below):
 //   - create: the first version of an id ([EventCreate], Prev nil);
 //   - update: a newer version, or for objects without `modified`/`created` (SCOs, marking
 //     definitions) different content ([EventUpdate]);

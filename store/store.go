@@ -59,8 +59,9 @@ type Scanner interface {
 	Scan(ctx context.Context, opts ScanOptions) (Page, error)
 }
 
-// Writer changes the store. Each change appends exactly one event to the log; the returned
-// event is the one appended.
+// Writer changes the store. Each change appends one event for the object it changes (Delete
+// and Merge first append one delete per relation they cascade to); the returned event is
+// the object's own.
 type Writer interface {
 	// Put stores obj. It returns the appended event and true when the current version
 	// changed: [EventCreate] for a new id, [EventUpdate] for a newer version (greater

@@ -19,6 +19,8 @@ type Options struct {
 	// positions and record times are deterministic.
 	Clock func() time.Time
 	// MaxEvents caps how many events the log retains (default 100,000; negative = no cap).
+	// Reads as of a position reach back exactly as far, and the history they need (superseded
+	// and deleted states) is dropped with the events.
 	MaxEvents int
 	// MaxAge drops events older than this, checked on each append (0 = no age limit). The
 	// newest event is always retained, so the log's bounds stay known.

@@ -16,8 +16,16 @@
 // [Run] (a constructor only) is [RunWith] with just [Harness.New]. Obligations that depend on
 // configuration, such as what retention does to the log and to reads as of a position
 // (ErrGap, histories dropped with their events), need the matching optional [Harness] field;
-// without it their subtests skip and name the field, so a missing capability shows in the
-// test output instead of passing silently.
+// without it their subtests (Retention*) skip and name the field, so a missing capability
+// shows in the test output instead of passing silently. Likewise PutManyIsAtomic skips, saying
+// why, for a store that does not implement [store.BatchWriter].
+//
+// The subtests cover, besides reads, writes, scans and the log: reads as of a position
+// (replayed against a model of the log at every position, also after random writes of every
+// kind, and while writers run), the bounds of the log (Origin, Dropped, Check agreeing with
+// Read and the as-of reads), cascading deletes and merges (order, and atomicity as concurrent
+// readers see it), Merge refusing an older stored target, PutMany through [store.PutMany],
+// and a filtered scan never repeating a record that moves between its internal batches.
 //
 // The suite uses the store's own clock and makes no assumption about it beyond what the
 // contract states (positions increase, times never decrease, events are after 1970), so it

@@ -93,6 +93,7 @@ func suite() []subtest {
 		// History
 		{name: "AsOfReadsReplayTheLog", fn: testAsOfReplay},
 		{name: "AsOfOutOfBoundsErrors", fn: testAsOfOutOfBounds},
+		{name: "AsOfRandomWrites", fn: testAsOfRandomWrites},
 		// Scanner
 		{name: "ScanOrdersAndDirections", fn: testScanOrders},
 		{name: "ScanNextIsExact", fn: testScanExactNext},
@@ -112,6 +113,7 @@ func suite() []subtest {
 		{name: "LogOriginAndCheck", fn: testLogOrigin},
 		{name: "RetentionGaps", retention: testRetentionGaps},
 		{name: "RetentionAsOfFollowsTheLog", retention: testRetentionAsOf},
+		{name: "RetentionAsOfRandomWrites", retention: testRetentionRandomWrites},
 		{name: "WaitReturnsWhenEventExists", fn: testWaitReady},
 		{name: "WaitWakesOnAppend", fn: testWaitWakes},
 		{name: "WaitEndsWithContext", fn: testWaitContext},
