@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,6 +38,10 @@ type HandlerOptions struct {
 	Title, Description, Contact string
 	// APIRoots are the API roots served; the first is the discovery resource's default.
 	APIRoots []APIRoot
+	// KeepCollectionOrder lists each API root's collections in the order given. By
+	// default they are listed ordered by id, as the TAXII 2.1 interoperability test
+	// document expects (the standard itself sets no order).
+	KeepCollectionOrder bool
 	// BaseURL ("https://feeds.example.com") begins the API root URLs of the discovery
 	// resource. Default: the request's scheme and Host.
 	BaseURL string
@@ -150,6 +156,12 @@ type Handler struct {
 	statusTTL   time.Duration
 	maxObjects  int
 	maxDetails  int
+	// writeMu makes each write's access check and the write itself one step for this
+	// handler's writers (POST, DELETE), so that no other write through it changes the
+	// object in between. Writes from elsewhere (the host) are not covered.
+	writeMu sync.Mutex
+	// unscreened: see pager.unscreened.
+	unscreened bool
 }
 
 type root struct {
@@ -265,6 +277,9 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 				col.match = m
 			}
 			r.colls = append(r.colls, col)
+		}
+		if !o.KeepCollectionOrder {
+			slices.SortStableFunc(r.colls, func(a, b *collection) int { return strings.Compare(a.ID, b.ID) })
 		}
 		h.roots = append(h.roots, r)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -62,7 +63,7 @@ func (h *Handler) addObjects(q *request, c *collection) {
 	p := newProgress(Status{ID: h.newID(), RequestTimestamp: FormatTime(now)}, raws, h.maxDetails)
 	if !h.async {
 		for _, raw := range raws {
-			p.record(h.addOne(ctx, c, raw))
+			p.record(h.addOne(ctx, c, q.sees, raw))
 		}
 		rec.Status = p.status()
 		if err := h.statuses.PutStatus(ctx, rec); err != nil {
@@ -85,7 +86,7 @@ func (h *Handler) addObjects(q *request, c *collection) {
 	}
 	// The writes outlive the request but not their own work: the goroutine ends when every
 	// object is written.
-	go h.addInBackground(context.WithoutCancel(ctx), c, rec, p)
+	go h.addInBackground(context.WithoutCancel(ctx), c, q.sees, rec, p)
 }
 
 // statusFlushEvery and statusFlushAfter bound how stale a pending status may be while
@@ -95,10 +96,10 @@ const (
 	statusFlushAfter = 250 * time.Millisecond
 )
 
-func (h *Handler) addInBackground(ctx context.Context, c *collection, rec StatusRecord, p *progress) {
+func (h *Handler) addInBackground(ctx context.Context, c *collection, writer *access.Principal, rec StatusRecord, p *progress) {
 	last := time.Now()
 	for i, raw := range p.raws {
-		p.record(h.addOne(ctx, c, raw))
+		p.record(h.addOne(ctx, c, writer, raw))
 		if i == len(p.raws)-1 || (i+1)%statusFlushEvery == 0 || time.Since(last) >= statusFlushAfter {
 			rec.Status = p.status()
 			if err := h.statuses.PutStatus(ctx, rec); err != nil {
@@ -119,9 +120,10 @@ func countObjects(body []byte) int {
 	return int(gjson.GetBytes(body, "objects.#").Int())
 }
 
-// addOne parses, validates and stores one object. Objects the collection's filter does
-// not select are refused: a collection only ever gains what it would serve.
-func (h *Handler) addOne(ctx context.Context, c *collection, raw json.RawMessage) (StatusDetail, bool) {
+// addOne parses, validates and stores one object as the writer w. Objects the
+// collection's filter does not select are refused: a collection only ever gains what it
+// would serve. So is what the access rule for writes refuses (see checkedPut).
+func (h *Handler) addOne(ctx context.Context, c *collection, w *access.Principal, raw json.RawMessage) (StatusDetail, bool) {
 	d := StatusDetail{ID: gjson.GetBytes(raw, "id").String()}
 	o, err := stix.Parse(raw)
 	if err != nil {
@@ -140,8 +142,14 @@ func (h *Handler) addOne(ctx context.Context, c *collection, raw json.RawMessage
 		d.Message = "the object does not match the collection's filters"
 		return d, false
 	}
-	_, changed, err := h.store.Put(ctx, o)
+	_, changed, err := h.checkedPut(ctx, w, o)
+	var refused *access.WriteError
 	switch {
+	case errors.As(err, &refused):
+		// One message for "hidden from you" and "beyond your clearance", and no version:
+		// the status must not confirm anything about an object the writer may not see.
+		d.Message, d.Version = access.RefusedMessage, ""
+		return d, false
 	case errors.Is(err, store.ErrConflict):
 		d.Message = "a different object with this id and version is stored"
 		return d, false
@@ -201,4 +209,25 @@ func decodeEnvelope(body []byte) ([]json.RawMessage, error) {
 		}
 	}
 	return env.Objects, nil
+}
+
+// checkedPut stores o for the writer w if the access rule for writes allows it
+// (access.Visibility.CheckWrite): o within w's clearance, and the id's current version, if
+// any, one w may see, whether o is newer, older or the same. The check and the write are
+// one step for this handler's writers. A refusal is an *access.WriteError.
+func (h *Handler) checkedPut(ctx context.Context, w *access.Principal, o *stix.Object) (store.Event, bool, error) {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	wr := access.Write{Object: o}
+	cur, err := h.store.Get(ctx, o.ID())
+	switch {
+	case err == nil:
+		wr.Current = cur.Object
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Event{}, false, err
+	}
+	if err := h.vis.CheckWrite(ctx, w, wr, storeLookup(h.store)); err != nil {
+		return store.Event{}, false, err
+	}
+	return h.store.Put(ctx, o)
 }

@@ -32,7 +32,7 @@ type platform struct {
 	auth    *access.Static
 	vis     *access.Visibility
 	mux     *http.ServeMux
-	// audience are the demo principals; see everyoneSees.
+	// audience are the demo principals, the IoC stream's readers; see iocAudience.
 	audience []*access.Principal
 	// feeds describe what is mounted, for the banner.
 	feeds []feedInfo
@@ -129,7 +129,9 @@ func (p *platform) mount(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// resume takes up a kept store of n objects: the simulation changes its indicators.
+// resume takes up a kept store of n objects: the simulation changes its indicators. If
+// the IoC stream is empty (a seed cut short between the objects and their notifications),
+// the indicators' notifications are added again; those already expired are never seen.
 func (p *platform) resume(ctx context.Context, n int) error {
 	p.objects = n
 	for r, err := range store.All(ctx, p.store, store.ScanOptions{Types: []string{"indicator"}}) {
@@ -137,6 +139,23 @@ func (p *platform) resume(ctx context.Context, n int) error {
 			return err
 		}
 		p.indicators = append(p.indicators, r.Object.ID())
+	}
+	all, err := iocstream.ParseFilter("")
+	if err != nil {
+		return err
+	}
+	kept, err := p.ioc.Scan(ctx, all, &iocstream.ScanOptions{Order: iocstream.OrderNewest, Limit: 1})
+	if err != nil || len(kept) > 0 {
+		return err
+	}
+	recs, err := p.store.GetMany(ctx, p.indicators)
+	if err != nil {
+		return err
+	}
+	for _, id := range p.indicators {
+		if err := p.notify(ctx, recs[id].Object); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -151,16 +170,9 @@ func (p *platform) seed(ctx context.Context, indicators int) error {
 	if err != nil {
 		return err
 	}
-	// Notifications first, objects last in one batch (one transaction on a durable store):
-	// a seed cut short leaves the store empty, so the next start seeds again.
-	for _, o := range objs {
-		if err := p.notify(ctx, o); err != nil {
-			return err
-		}
-		if o.Type() == "indicator" {
-			p.indicators = append(p.indicators, o.ID())
-		}
-	}
+	// The objects in one batch (one transaction on a durable store), then their
+	// notifications, whose access check looks objects up in the store; see resume for a
+	// seed cut short between the two.
 	res, err := store.PutMany(ctx, p.store, objs)
 	if err != nil {
 		return err
@@ -171,6 +183,14 @@ func (p *platform) seed(ctx context.Context, indicators int) error {
 		}
 	}
 	p.objects = len(objs)
+	for _, o := range objs {
+		if err := p.notify(ctx, o); err != nil {
+			return err
+		}
+		if o.Type() == "indicator" {
+			p.indicators = append(p.indicators, o.ID())
+		}
+	}
 	return nil
 }
 
@@ -182,17 +202,18 @@ func (p *platform) put(ctx context.Context, o *stix.Object) error {
 	return p.notify(ctx, o)
 }
 
-// notify adds the IoC notifications of an indicator everyone may see (a notification
-// already kept is not an error: a seed may be repeated).
+// notify adds the IoC notifications of an indicator (one already kept is not an error: a
+// seed may be repeated).
 func (p *platform) notify(ctx context.Context, o *stix.Object) error {
-	if o.Type() != "indicator" || !p.everyoneSees(o) {
-		return nil // the IoC stream has one audience: it carries only what all may see
+	if o.Type() != "indicator" {
+		return nil
 	}
 	tmpl := &iocstream.Notification{Origin: iocstream.OriginSubscriptions, Date: o.Created(),
 		Sources: []iocstream.Source{{Type: iocstream.SourceCollection, ID: "demo-indicators", Label: "Demo indicators"}},
 		Tags:    o.Labels()}
-	ns, err := iocstream.FromSTIX(o, tmpl)
-	if errors.Is(err, iocstream.ErrUnsupported) {
+	// The IoC stream has one audience: it carries only what every demo principal may see.
+	ns, err := iocstream.FromSTIXFor(ctx, p.iocAudience(), o, tmpl)
+	if errors.Is(err, iocstream.ErrUnsupported) || errors.Is(err, iocstream.ErrHidden) {
 		return nil
 	}
 	if err != nil {
@@ -213,13 +234,22 @@ func (p *platform) mountIoCStream() {
 		Curl: "curl -s -H 'x-apikey: " + AnalystToken + "' '{base}/api/v3/ioc_stream?limit=5&filter=entity_type:file'"})
 }
 
-// everyoneSees reports whether every demo principal may see o. Notifications in the IoC
-// stream are shared by all its callers, so only such objects may become notifications.
-func (p *platform) everyoneSees(o *stix.Object) bool {
-	for _, a := range p.audience {
-		if !p.vis.CanSee(a, o) {
-			return false
+// iocAudience is who reads the IoC stream: the demo principals, whose boundary decides
+// what becomes a notification.
+func (p *platform) iocAudience() *iocstream.Audience {
+	return &iocstream.Audience{Visibility: p.vis, Principals: p.audience, Lookup: storeLookup(p.store)}
+}
+
+// storeLookup answers the access boundary's look-ups from the store's current records.
+func storeLookup(st store.Reader) access.Lookup {
+	return access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
+		recs, err := st.GetMany(ctx, ids)
+		if err != nil {
+			return err
 		}
-	}
-	return true
+		for _, r := range recs {
+			found(r.Object)
+		}
+		return nil
+	})
 }
