@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/internal/demoserver"
+	"github.com/ctifeed/ctifeed/iocstream"
+	"github.com/ctifeed/ctifeed/store/boltstore"
 	"github.com/ctifeed/ctifeed/stream"
 	"github.com/ctifeed/ctifeed/taxii"
 )
@@ -215,3 +217,29 @@ func csvFile(t *testing.T, base string, hdr map[string]string) string {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// A seed cut short after its objects and before their IoC notifications (the two are
+// separate writes) is completed on the next start: a kept store whose IoC stream is empty
+// gets its indicators' notifications again.
+func TestRestartRenotifiesAnEmptyIoCStream(t *testing.T) {
+	dir := t.TempDir()
+	cfg := demoserver.Config{Addr: "127.0.0.1:0", Indicators: 20, Data: dir}
+	_, stop := runUntilStopped(t, cfg)
+	stop()
+	s, err := boltstore.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := iocstream.ParseFilter("")
+	n, err := s.Notifications(nil).DeleteMatching(context.Background(), all)
+	s.Close()
+	if err != nil || n == 0 {
+		t.Fatalf("emptying the IoC stream: %d, %v", n, err)
+	}
+	base, _ := runUntilStopped(t, cfg)
+	code, b := body(t, "GET", base+"/api/v3/ioc_stream?limit=40", map[string]string{"x-apikey": demoserver.AnalystToken}, "")
+	var page struct{ Data []struct{ ID string } }
+	if err := jsonUnmarshal(b, &page); err != nil || code != 200 || len(page.Data) == 0 {
+		t.Errorf("after restarting on a store whose IoC stream was emptied: %d %v %s", code, err, b)
+	}
+}
