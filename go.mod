@@ -1,6 +1,6 @@
 module github.com/ctifeed/ctifeed
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/google/btree v1.1.3
@@ -10,7 +10,9 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/tidwall/gjson v1.20.1
 	github.com/wI2L/jsondiff v0.7.1
+	go.etcd.io/bbolt v1.5.0
 	go.uber.org/goleak v1.3.0
+	golang.org/x/sys v0.45.0
 )
 
 require (
