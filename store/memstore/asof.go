@@ -2,20 +2,59 @@ package memstore
 
 import (
 	"context"
+	"slices"
+	"sort"
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
 
-// GetManyAt implements [store.History].
-// TEMPORARY (issue "Time-correct history"): answers with the current state; the as-of
-// bookkeeping replaces it.
+// GetManyAt implements [store.History]: O(log k) per id, k being the number of the id's
+// states still retained.
 func (s *Store) GetManyAt(ctx context.Context, at store.Position, ids []stix.ID) (map[stix.ID]store.Record, error) {
-	return s.GetMany(ctx, ids)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.boundsLocked().Check(at); err != nil {
+		return nil, err
+	}
+	out := make(map[stix.ID]store.Record, len(ids))
+	for _, id := range ids {
+		if r, ok := s.stateAt(id, at); ok {
+			out[id] = r
+		}
+	}
+	return out, nil
 }
 
-// RelationsOfAt implements [store.History].
-// TEMPORARY (issue "Time-correct history"): answers with the current state.
+// RelationsOfAt implements [store.History]. The candidates are the relations that have id as
+// an end now or had it in a retained past state; each is then taken as of at.
 func (s *Store) RelationsOfAt(ctx context.Context, at store.Position, id stix.ID) ([]store.Record, error) {
-	return s.RelationsOf(ctx, id)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.boundsLocked().Check(at); err != nil {
+		return nil, err
+	}
+	cur, old := s.relations[id], s.hist.ends[id]
+	out := make([]store.Record, 0, len(cur)+len(old))
+	add := func(rid stix.ID) {
+		if r, ok := s.stateAt(rid, at); ok && slices.Contains(relationEnds(r.Object), id) {
+			out = append(out, r)
+		}
+	}
+	for rid := range cur {
+		add(rid)
+	}
+	for rid := range old {
+		if _, dup := cur[rid]; !dup {
+			add(rid)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Object.ID() < out[j].Object.ID() })
+	return out, nil
 }

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -13,6 +14,7 @@ import (
 // eventLog is the retained tail of the change log. Guarded by Store.mu.
 type eventLog struct {
 	events  []store.Event
+	origin  store.Position // just before the first event this store appended
 	last    store.Position // the newest position ever appended
 	dropped store.Position // the newest position retention dropped (zero if none)
 	// wake is closed and replaced on each append, waking every Wait without polling.
@@ -33,6 +35,15 @@ func (s *Store) appendEvent(ev store.Event) store.Event {
 	pos := store.Position{Millis: uint64(ms)}
 	if pos.Compare(l.last) <= 0 { // same millisecond, or the clock went backwards
 		pos = store.Position{Millis: l.last.Millis, Seq: l.last.Seq + 1}
+		if pos.Seq >= store.MaxSeq { // the millisecond is full: borrow the next one
+			pos = store.Position{Millis: l.last.Millis + 1}
+		}
+	}
+	if l.last.IsZero() {
+		// The origin is fixed by the first event, not at New: the clock is read only when
+		// something happens, and a store made earlier than its first write still begins
+		// where its log does.
+		l.origin = store.PositionAt(pos.Time())
 	}
 	ev.Pos, ev.Time = pos, pos.Time()
 	l.events = append(l.events, ev)
@@ -60,6 +71,7 @@ func (s *Store) trim(now time.Time) {
 		return
 	}
 	l.dropped = l.events[n-1].Pos
+	s.hist.prune(l.dropped, s.objects)
 	clear(l.events[:n]) // let dropped objects be collected
 	l.events = l.events[n:]
 	if cap(l.events) > 2*len(l.events)+1024 { // reclaim the dropped head's array
@@ -67,7 +79,8 @@ func (s *Store) trim(now time.Time) {
 	}
 }
 
-// Read implements [store.Log].
+// Read implements [store.Log]: [store.LogBounds.Check] decides a gap; after beyond the last
+// position reads nothing, without error, as the contract says.
 func (s *Store) Read(ctx context.Context, after store.Position, limit int) ([]store.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -78,12 +91,11 @@ func (s *Store) Read(ctx context.Context, after store.Position, limit int) ([]st
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	l := &s.log
-	if after.Compare(l.dropped) < 0 {
-		first := store.Position{}
-		if len(l.events) > 0 {
-			first = l.events[0].Pos
+	if err := s.boundsLocked().Check(after); err != nil {
+		if errors.Is(err, store.ErrGap) {
+			return nil, err
 		}
-		return nil, fmt.Errorf("%w: reading after %s, but the oldest retained event is %s", store.ErrGap, after, first)
+		return nil, nil // beyond the end: nothing yet
 	}
 	i := sort.Search(len(l.events), func(i int) bool { return l.events[i].Pos.Compare(after) > 0 })
 	j := min(len(l.events), i+min(limit, len(l.events)))
@@ -118,11 +130,17 @@ func (s *Store) Bounds(ctx context.Context) (store.LogBounds, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	evs := s.log.events
-	if len(evs) == 0 {
-		return store.LogBounds{}, nil
+	return s.boundsLocked(), nil
+}
+
+// boundsLocked returns the log's bounds; s.mu is held. Retention always keeps the newest
+// event, so a log that ever held one is never empty.
+func (s *Store) boundsLocked() store.LogBounds {
+	l := &s.log
+	if len(l.events) == 0 {
+		return store.LogBounds{}
 	}
-	first, last := evs[0], evs[len(evs)-1]
+	first, last := l.events[0], l.events[len(l.events)-1]
 	return store.LogBounds{First: first.Pos, Last: last.Pos, FirstTime: first.Time,
-		LastTime: last.Time, Count: len(evs)}, nil
+		LastTime: last.Time, Count: len(l.events), Origin: l.origin, Dropped: l.dropped}
 }

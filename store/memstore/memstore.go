@@ -28,7 +28,8 @@ type Options struct {
 // DefaultMaxEvents is the log retention when Options.MaxEvents is zero.
 const DefaultMaxEvents = 100_000
 
-// Store is an in-memory [store.Store]. It also implements [store.Counter].
+// Store is an in-memory [store.Store]. It also implements [store.Counter] and
+// [store.BatchWriter].
 type Store struct {
 	clock     func() time.Time
 	maxEvents int
@@ -39,8 +40,9 @@ type Store struct {
 	byAdded   *btree.BTreeG[*entry]
 	byUpdated *btree.BTreeG[*entry]
 	types     map[string]*typeIndex
-	relations map[stix.ID]map[stix.ID]struct{} // end id → relation ids
+	relations map[stix.ID]map[stix.ID]struct{} // end id → current relation ids
 	log       eventLog
+	hist      history
 }
 
 // entry is one stored id. Its keys (added, updated, id) change only while it is out of the
@@ -49,7 +51,8 @@ type entry struct {
 	id       stix.ID
 	added    time.Time
 	updated  time.Time
-	versions []version // ascending by version; the current one last
+	since    store.Position // the event that made the current record what it is
+	versions []version      // ascending by version; the current one last
 }
 
 type version struct {
@@ -101,12 +104,14 @@ func New(opts *Options) *Store {
 		relations: make(map[stix.ID]map[stix.ID]struct{}),
 	}
 	s.log.init()
+	s.hist.init()
 	return s
 }
 
 var (
-	_ store.Store   = (*Store)(nil)
-	_ store.Counter = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Counter     = (*Store)(nil)
+	_ store.BatchWriter = (*Store)(nil)
 )
 
 func (e *entry) current() *stix.Object { return e.versions[len(e.versions)-1].obj }

@@ -12,8 +12,25 @@ import (
 	"github.com/ctifeed/ctifeed/store/storetest"
 )
 
+// The whole suite, retention obligations included: MaxEvents is the small retention.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return memstore.New(nil) })
+	storetest.RunWith(t, harness(nil))
+}
+
+func harness(clock func() func() time.Time) storetest.Harness {
+	opts := func(maxEvents int) *memstore.Options {
+		o := &memstore.Options{MaxEvents: maxEvents}
+		if clock != nil {
+			o.Clock = clock()
+		}
+		return o
+	}
+	return storetest.Harness{
+		New: func(t *testing.T) store.Store { return memstore.New(opts(0)) },
+		NewWithRetention: func(t *testing.T, maxEvents int) store.Store {
+			return memstore.New(opts(maxEvents))
+		},
+	}
 }
 
 // The contract must hold whatever the clock does: many events in one millisecond, or a clock
@@ -41,9 +58,7 @@ func TestConformanceOddClocks(t *testing.T) {
 	}
 	for name, clock := range clocks {
 		t.Run(name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T) store.Store {
-				return memstore.New(&memstore.Options{Clock: clock()})
-			})
+			storetest.RunWith(t, harness(clock))
 		})
 	}
 }

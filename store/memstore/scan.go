@@ -38,12 +38,19 @@ func (s *Store) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, e
 	if opts.Match == nil { // one batch of limit+1 says both the page and whether more exist
 		out = s.candidates(opts, after, batch)
 	}
+	// Each batch is read under its own lock hold, so a record that matched in one batch may
+	// have moved beyond it (updated, or deleted and stored again) before the next: seen keeps
+	// it from coming back in the same page. One batch needs no such set.
+	var seen map[stix.ID]struct{}
 	for opts.Match != nil && len(out) <= opts.Limit {
 		if err := ctx.Err(); err != nil {
 			return store.Page{}, err
 		}
 		cands := s.candidates(opts, after, batch)
 		for _, r := range cands {
+			if _, dup := seen[r.Object.ID()]; dup {
+				continue
+			}
 			if opts.Match(r.Object) {
 				if out = append(out, r); len(out) > opts.Limit {
 					break
@@ -52,6 +59,12 @@ func (s *Store) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, e
 		}
 		if len(cands) < batch {
 			break // the range is exhausted
+		}
+		if seen == nil {
+			seen = make(map[stix.ID]struct{}, len(out))
+		}
+		for _, r := range out[len(seen):] { // out only grows, and seen holds its prefix
+			seen[r.Object.ID()] = struct{}{}
 		}
 		c := store.CursorOf(cands[len(cands)-1], opts.Order, opts.Descending)
 		after = &c

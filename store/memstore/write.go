@@ -24,10 +24,15 @@ func (s *Store) Put(ctx context.Context, obj *stix.Object) (store.Event, bool, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.putLocked(obj)
+}
+
+// putLocked is Put on a checked object with s.mu held for writing.
+func (s *Store) putLocked(obj *stix.Object) (store.Event, bool, error) {
 	e, ok := s.objects[obj.ID()]
 	if !ok {
 		ev := s.appendEvent(store.Event{Kind: store.EventCreate, ID: obj.ID(), Cur: obj})
-		e = &entry{id: obj.ID(), added: ev.Time, updated: ev.Time,
+		e = &entry{id: obj.ID(), added: ev.Time, updated: ev.Time, since: ev.Pos,
 			versions: []version{{obj: obj, stored: ev.Time}}}
 		s.insert(e)
 		return ev, true, nil
@@ -46,14 +51,14 @@ func (s *Store) Put(ctx context.Context, obj *stix.Object) (store.Event, bool, e
 }
 
 // place finds where obj goes among e's versions: the index to insert it at (len = it becomes
-// current), or same = true for a duplicate of a stored version, or ErrConflict.
+// current), or same = true and the index of the stored version it duplicates, or ErrConflict.
 func place(e *entry, obj *stix.Object) (i int, same bool, err error) {
 	cur := e.current()
 	v := obj.Version()
 	if v.IsZero() || cur.Version().IsZero() {
 		// Unversioned objects (SCOs, marking definitions): content decides.
 		if sameJSON(cur, obj) {
-			return 0, true, nil
+			return len(e.versions) - 1, true, nil
 		}
 		return len(e.versions), false, nil
 	}
@@ -62,7 +67,7 @@ func place(e *entry, obj *stix.Object) (i int, same bool, err error) {
 	})
 	if found {
 		if sameJSON(e.versions[i].obj, obj) {
-			return 0, true, nil
+			return i, true, nil
 		}
 		return 0, false, fmt.Errorf("%w: %s version %s is stored with different content",
 			store.ErrConflict, obj.ID(), stix.FormatTime(v))
@@ -90,10 +95,13 @@ func checkObject(obj *stix.Object) error {
 	return nil
 }
 
-// setCurrent makes obj e's current version at ev's time. Unversioned objects keep only
-// their current content: there is no version to tell older ones apart by.
+// setCurrent makes obj e's current version at ev's time, keeping the state it replaces for
+// reads as of earlier positions. Unversioned objects keep only their current content: there
+// is no version to tell older ones apart by.
 func (s *Store) setCurrent(e *entry, obj *stix.Object, ev store.Event) {
 	prev := e.current()
+	s.hist.supersede(e, ev.Pos)
+	e.since = ev.Pos
 	s.unindexRelation(prev)
 	s.byUpdated.Delete(e)
 	s.typeIndex(e.id.Type()).byUpdated.Delete(e)
@@ -144,8 +152,19 @@ func (s *Store) Merge(ctx context.Context, target *stix.Object, sources []stix.I
 	if err != nil {
 		return store.Event{}, err
 	}
-	if !same && i < len(e.versions) {
-		return store.Event{}, fmt.Errorf("%w: merge target %s is older than the current version", store.ErrConflict, target.ID())
+	if i < len(e.versions)-1 || !same && i < len(e.versions) {
+		return store.Event{}, fmt.Errorf("%w: merge target %s version %s is older than the current version %s", store.ErrConflict,
+			target.ID(), stix.FormatTime(target.Version()), stix.FormatTime(e.current().Version()))
+	}
+	// The sources' relations go first, each with its own event, as a delete of each source
+	// would remove them; the target and the sources themselves are merged, not deleted.
+	busy := make(map[stix.ID]bool, len(sources)+1)
+	busy[target.ID()] = true
+	for _, src := range sources {
+		busy[src] = true
+	}
+	for _, src := range sources {
+		s.cascadeRelations(src, busy)
 	}
 	prev := e.current()
 	cur := target
@@ -155,6 +174,8 @@ func (s *Store) Merge(ctx context.Context, target *stix.Object, sources []stix.I
 	ev := s.appendEvent(store.Event{Kind: store.EventMerge, ID: target.ID(), Prev: prev, Cur: cur,
 		Sources: slices.Clone(sources), SourceObjects: srcObjs})
 	if same {
+		s.hist.supersede(e, ev.Pos)
+		e.since = ev.Pos
 		s.byUpdated.Delete(e)
 		s.typeIndex(e.id.Type()).byUpdated.Delete(e)
 		e.updated = ev.Time
@@ -164,25 +185,65 @@ func (s *Store) Merge(ctx context.Context, target *stix.Object, sources []stix.I
 		s.setCurrent(e, cur, ev)
 	}
 	for _, src := range sources {
-		s.remove(s.objects[src])
+		se := s.objects[src]
+		s.hist.removed(se, ev.Pos)
+		s.remove(se)
 	}
 	return ev, nil
 }
 
-// Delete implements [store.Writer].
+// Delete implements [store.Writer]: the relations of id are deleted first (see
+// cascadeRelations), then id, all under one hold of the write lock.
 func (s *Store) Delete(ctx context.Context, id stix.ID) (store.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Event{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.objects[id]
-	if !ok {
+	if _, ok := s.objects[id]; !ok {
 		return store.Event{}, notFound(id)
 	}
+	var busy map[stix.ID]bool
+	if len(s.relations[id]) > 0 { // most deletes have no relations: no map for them
+		busy = map[stix.ID]bool{id: true}
+		s.cascadeRelations(id, busy)
+	}
+	return s.deleteOne(id), nil
+}
+
+// cascadeRelations deletes every current relation of id, ordered by id, each after its own
+// relations (recursively). busy holds the ids being deleted or merged in this step: they are
+// not visited again, so a cycle of relations ends.
+func (s *Store) cascadeRelations(id stix.ID, busy map[stix.ID]bool) {
+	rels := s.relations[id]
+	if len(rels) == 0 {
+		return
+	}
+	ids := make([]stix.ID, 0, len(rels))
+	for rid := range rels {
+		if !busy[rid] {
+			ids = append(ids, rid)
+		}
+	}
+	slices.Sort(ids)
+	for _, rid := range ids {
+		if _, ok := s.objects[rid]; !ok || busy[rid] {
+			continue // deleted meanwhile by a deeper cascade
+		}
+		busy[rid] = true
+		s.cascadeRelations(rid, busy)
+		s.deleteOne(rid)
+	}
+}
+
+// deleteOne appends id's delete event and removes it, keeping its last state for reads as
+// of earlier positions.
+func (s *Store) deleteOne(id stix.ID) store.Event {
+	e := s.objects[id]
 	ev := s.appendEvent(store.Event{Kind: store.EventDelete, ID: id, Prev: e.current()})
+	s.hist.removed(e, ev.Pos)
 	s.remove(e)
-	return ev, nil
+	return ev
 }
 
 func (s *Store) insert(e *entry) {
