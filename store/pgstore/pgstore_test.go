@@ -2,7 +2,9 @@ package pgstore_test
 
 import (
 	"os"
+	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -38,9 +40,46 @@ func open(t testing.TB, opts *pgstore.Options) (*pgstore.Store, string) {
 	return s, dsn
 }
 
+// The whole suite, retention obligations included: MaxEvents is the small retention.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, _ := open(t, nil)
-		return s
-	})
+	storetest.RunWith(t, harness(nil))
+}
+
+func harness(clock func() time.Time) storetest.Harness {
+	return storetest.Harness{
+		New: func(t *testing.T) store.Store {
+			s, _ := open(t, &pgstore.Options{Clock: clock})
+			return s
+		},
+		NewWithRetention: func(t *testing.T, maxEvents int) store.Store {
+			s, _ := open(t, &pgstore.Options{Clock: clock, MaxEvents: maxEvents})
+			return s
+		},
+	}
+}
+
+// Positions stay increasing and unique when every write reads the same millisecond (the
+// sequence numbers them) and when the clock goes back (the last position wins).
+func TestConformanceOddClocks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the default clock's run covers the contract; -short skips the clock variants")
+	}
+	t0 := time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	n := 0
+	clocks := map[string]func() time.Time{
+		"frozen": func() time.Time { return t0 },
+		"backwards": func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			n++
+			if n%3 == 0 { // every third reading jumps a second back
+				return t0.Add(time.Duration(n)*time.Millisecond - time.Second)
+			}
+			return t0.Add(time.Duration(n) * time.Millisecond)
+		},
+	}
+	for name, clock := range clocks {
+		t.Run(name, func(t *testing.T) { storetest.RunWith(t, harness(clock)) })
+	}
 }

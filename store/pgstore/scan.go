@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
 
@@ -42,13 +43,21 @@ func (s *Store) scan(ctx context.Context, opts store.ScanOptions, where string, 
 		batch = max(batch, matchBatch)
 	}
 	var out []store.Record
+	// Each batch is its own query, so a record that matched in one batch may have moved
+	// beyond it (updated, or deleted and stored again) before the next: seen keeps it from
+	// coming back in the same page.
+	seen := map[stix.ID]bool{}
 	for {
 		cands, err := s.candidates(ctx, opts, after, batch, where, whereArgs)
 		if err != nil {
 			return store.Page{}, err
 		}
 		for _, r := range cands {
+			if seen[r.Object.ID()] {
+				continue
+			}
 			if opts.Match == nil || opts.Match(r.Object) {
+				seen[r.Object.ID()] = true
 				if out = append(out, r); len(out) > opts.Limit {
 					break
 				}

@@ -362,13 +362,14 @@ func (w *wtx) setCurrent(id stix.ID, r *rec, obj *stix.Object, ev store.Event) {
 }
 
 // place finds where obj goes among r's versions: the index to insert it at (len = it
-// becomes current), or same = true for a duplicate of a stored version, or ErrConflict.
+// becomes current), or same = true and the index of the stored version it duplicates, or
+// ErrConflict.
 func place(r *rec, obj *stix.Object) (i int, same bool, err error) {
 	cur := r.current()
 	v := obj.Version()
 	if v.IsZero() || cur.Version().IsZero() {
 		if sameJSON(cur, obj) {
-			return 0, true, nil
+			return len(r.versions) - 1, true, nil
 		}
 		return len(r.versions), false, nil
 	}
@@ -377,7 +378,7 @@ func place(r *rec, obj *stix.Object) (i int, same bool, err error) {
 	})
 	if found {
 		if sameJSON(r.versions[i].obj, obj) {
-			return 0, true, nil
+			return i, true, nil
 		}
 		return 0, false, fmt.Errorf("%w: %s version %s is stored with different content",
 			store.ErrConflict, obj.ID(), stix.FormatTime(v))
@@ -483,8 +484,9 @@ func (w *wtx) merge(ctx context.Context, target *stix.Object, sources []stix.ID)
 	if err != nil {
 		return store.Event{}, err
 	}
-	if !same && i < len(r.versions) {
-		return store.Event{}, fmt.Errorf("%w: merge target %s is older than the current version", store.ErrConflict, target.ID())
+	if i < len(r.versions)-1 || !same && i < len(r.versions) {
+		return store.Event{}, fmt.Errorf("%w: merge target %s version %s is older than the current version %s", store.ErrConflict,
+			target.ID(), stix.FormatTime(target.Version()), stix.FormatTime(r.current().Version()))
 	}
 	keep := map[stix.ID]bool{target.ID(): true}
 	for _, src := range sources {
