@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/ctifeed/ctifeed/iocstream"
@@ -13,3 +14,5 @@ func TestIoCConformance(t *testing.T) {
 		return s.IoC("test", opts)
 	})
 }
+
+func isNotFound(err error) bool { return errors.Is(err, iocstream.ErrNotFound) }
