@@ -15,6 +15,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(crashEnv) != "" { // the writer process of TestCrashSafety: its parent's server
+		os.Exit(m.Run())
+	}
 	os.Exit(pgtest.MainFunc(func() int {
 		code := m.Run()
 		if code == 0 {
