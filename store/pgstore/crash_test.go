@@ -108,11 +108,13 @@ func TestCrashSafety(t *testing.T) {
 
 	checks := []struct{ what, sql string }{
 		{"events without their record state", `SELECT count(*) FROM ctifeed_log l
-			WHERE l.kind IN (1, 2) AND NOT EXISTS (SELECT 1 FROM ctifeed_records r WHERE r.id = l.id AND r.from_lsn = l.lsn AND r.raw = l.cur)`},
+			WHERE l.kind IN (1, 2) AND NOT EXISTS (SELECT 1 FROM ctifeed_records r WHERE r.id = l.id AND r.from_lsn = l.lsn)
+			OR l.kind = 2 AND NOT EXISTS (SELECT 1 FROM ctifeed_records r WHERE r.id = l.id AND r.to_lsn = l.lsn)`},
 		{"record states without their event", `SELECT count(*) FROM ctifeed_records r
 			WHERE NOT EXISTS (SELECT 1 FROM ctifeed_log l WHERE l.lsn = r.from_lsn AND l.id = r.id)`},
-		{"current records without their versions", `SELECT count(*) FROM ctifeed_records r WHERE r.to_lsn IS NULL
-			AND NOT EXISTS (SELECT 1 FROM ctifeed_versions v WHERE v.id = r.id AND v.raw = r.raw)`},
+		{"updated records without their older version", `SELECT count(*) FROM ctifeed_records r WHERE r.to_lsn IS NULL
+			AND EXISTS (SELECT 1 FROM ctifeed_log l WHERE l.id = r.id AND l.kind = 2)
+			AND NOT EXISTS (SELECT 1 FROM ctifeed_versions v WHERE v.id = r.id)`},
 		{"versions without a current record", `SELECT count(*) FROM ctifeed_versions v
 			WHERE NOT EXISTS (SELECT 1 FROM ctifeed_records r WHERE r.id = v.id AND r.to_lsn IS NULL)`},
 		{"head and log disagreeing", `SELECT count(*) FROM ctifeed_head h

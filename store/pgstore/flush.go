@@ -14,7 +14,7 @@ import (
 // per row in the pipelined batch.
 const copyThreshold = 64
 
-var recordColumns = []string{"id", "type", "raw", "added", "updated", "from_lsn", "to_lsn",
+var recordColumns = []string{"id", "type", "raw", "added", "updated", "stored", "from_lsn", "to_lsn",
 	"ends", "labels", "markings", "created_by", "ids", "confidence", "scores"}
 
 // flush writes what the transaction did: the head, the superseded rows, the new rows, the
@@ -38,13 +38,16 @@ func (w *wtx) flush(ctx context.Context) error {
 		b.Queue(`UPDATE ctifeed_records r SET to_lsn = c.lsn FROM unnest($1::text[], $2::bigint[]) AS c(id, lsn)
 			WHERE r.id = c.id AND r.to_lsn IS NULL`, ids, lsns)
 	}
-	var dirty []string
+	var dirty, stale []string
 	for id := range w.dirtyVersions {
 		dirty = append(dirty, string(id))
+		if r := w.state[id]; r == nil || r.olderDB {
+			stale = append(stale, string(id)) // only these can have rows to replace
+		}
 	}
 	slices.Sort(dirty)
-	if len(dirty) > 0 {
-		b.Queue("DELETE FROM ctifeed_versions WHERE id = ANY($1)", dirty)
+	if len(stale) > 0 {
+		b.Queue("DELETE FROM ctifeed_versions WHERE id = ANY($1)", stale)
 	}
 
 	records := w.recordRows()
@@ -57,7 +60,7 @@ func (w *wtx) flush(ctx context.Context) error {
 	}{
 		{"ctifeed_records", recordColumns, records},
 		{"ctifeed_versions", []string{"id", "n", "raw", "stored"}, versions},
-		{"ctifeed_log", []string{"lsn", "ms", "seq", "kind", "id", "prev", "cur", "sources", "source_objs"}, logs},
+		{"ctifeed_log", []string{"lsn", "ms", "seq", "kind", "id", "sources"}, logs},
 	}
 	if len(records)+len(versions)+len(logs) < copyThreshold {
 		for _, t := range tables {
@@ -105,7 +108,7 @@ func (w *wtx) recordRows() [][]any {
 	out := make([][]any, 0, len(w.rows))
 	for _, r := range w.rows {
 		c := candidatesOf(r.obj)
-		out = append(out, []any{string(r.id), r.obj.Type(), r.obj.Raw(), r.added, r.updated, r.from, r.to,
+		out = append(out, []any{string(r.id), r.obj.Type(), r.obj.Raw(), r.added, r.updated, r.stored, r.from, r.to,
 			relationEnds(r.obj), c.labels, c.markings, c.createdBy, c.ids, c.confidence, c.scores})
 	}
 	return out
@@ -118,7 +121,7 @@ func (w *wtx) versionRows(dirty []string) [][]any {
 		if r == nil {
 			continue
 		}
-		for n, v := range r.versions {
+		for n, v := range r.versions[:len(r.versions)-1] { // the current one is the record row
 			out = append(out, []any{id, int32(n), v.obj.Raw(), v.stored})
 		}
 	}
@@ -130,22 +133,13 @@ func (w *wtx) logRows() [][]any {
 	for _, l := range w.events {
 		ev := l.ev
 		var sources []string
-		var srcObjs [][]byte
-		for i, s := range ev.Sources {
+		for _, s := range ev.Sources {
 			sources = append(sources, string(s))
-			srcObjs = append(srcObjs, raw(ev.SourceObjects[i]))
 		}
 		ms, seq := sqlPos(ev.Pos)
-		out = append(out, []any{l.lsn, ms, seq, int16(ev.Kind), string(ev.ID), raw(ev.Prev), raw(ev.Cur), sources, srcObjs})
+		out = append(out, []any{l.lsn, ms, seq, int16(ev.Kind), string(ev.ID), sources})
 	}
 	return out
-}
-
-func raw(o *stix.Object) []byte {
-	if o == nil {
-		return nil
-	}
-	return o.Raw()
 }
 
 // queueRetention drops the events beyond MaxEvents and older than MaxAge (always keeping

@@ -69,7 +69,15 @@ func next(last store.Position, now time.Time) store.Position {
 	return p
 }
 
-const logColumns = "ms, seq, kind, id, prev, cur, sources, source_objs"
+// logSelect reads events with their objects: Cur is the record row that starts at the
+// event's lsn, Prev the row of the same id that ends there, a merge's sources the rows of
+// its sources that end there (in the order of the event's sources).
+const logSelect = `SELECT l.ms, l.seq, l.kind, l.id, p.raw, c.raw, l.sources,
+	(SELECT array_agg(s.raw ORDER BY array_position(l.sources, s.id)) FROM ctifeed_records s
+		WHERE s.to_lsn = l.lsn AND s.id = ANY(l.sources))
+	FROM ctifeed_log l
+	LEFT JOIN ctifeed_records c ON c.id = l.id AND c.from_lsn = l.lsn
+	LEFT JOIN ctifeed_records p ON p.id = l.id AND p.to_lsn = l.lsn`
 
 // Read implements [store.Log]. The log is read before the head: retention only ever moves
 // Dropped forward, so if after is not before the Dropped read afterwards, nothing after it
@@ -84,7 +92,7 @@ func (s *Store) Read(ctx context.Context, after store.Position, limit int) ([]st
 	ms, seq := sqlPos(after)
 	b := &pgx.Batch{}
 	var evs []store.Event
-	b.Queue("SELECT "+logColumns+" FROM ctifeed_log WHERE (ms, seq) > ($1, $2) ORDER BY ms, seq LIMIT $3",
+	b.Queue(logSelect+" WHERE (l.ms, l.seq) > ($1, $2) ORDER BY l.ms, l.seq LIMIT $3",
 		ms, seq, limit).Query(func(rows pgx.Rows) error {
 		var err error
 		evs, err = scanEvents(rows)
@@ -127,6 +135,9 @@ func scanEvents(rows pgx.Rows) ([]store.Event, error) {
 		}
 		if ev.Cur, err = parseNullable(cur); err != nil {
 			return nil, err
+		}
+		if len(srcObjs) != len(sources) {
+			return nil, fmt.Errorf("pgstore: merge event %s has %d sources but %d source objects", ev.Pos, len(sources), len(srcObjs))
 		}
 		for i, src := range sources {
 			ev.Sources = append(ev.Sources, stix.ID(src))

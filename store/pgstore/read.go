@@ -88,12 +88,13 @@ func (s *Store) Versions(ctx context.Context, id stix.ID) ([]store.Record, error
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// One statement: the versions and the current record's times from the same snapshot.
-	rows, err := s.pool.Query(ctx, `SELECT v.id, v.raw, r.added, CASE WHEN v.n = m.n THEN r.updated ELSE v.stored END
-		FROM ctifeed_versions v
-		JOIN ctifeed_records r ON r.id = v.id AND r.to_lsn IS NULL
-		JOIN (SELECT max(n) AS n FROM ctifeed_versions WHERE id = $1) m ON true
-		WHERE v.id = $1 ORDER BY v.n`, string(id))
+	// One statement: the older versions and the current record from the same snapshot.
+	rows, err := s.pool.Query(ctx, `SELECT id, raw, added, updated FROM (
+			SELECT v.id, v.raw, r.added, v.stored AS updated, v.n FROM ctifeed_versions v
+				JOIN ctifeed_records r ON r.id = v.id AND r.to_lsn IS NULL WHERE v.id = $1
+			UNION ALL
+			SELECT id, raw, added, updated, 2147483647 FROM ctifeed_records WHERE id = $1 AND to_lsn IS NULL
+		) x ORDER BY n`, string(id))
 	if err != nil {
 		return nil, s.wrap(ctx, "reading versions", err)
 	}

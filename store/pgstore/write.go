@@ -178,11 +178,12 @@ func (s *Store) wrap(ctx context.Context, what string, err error) error {
 
 // rec is an id's current state as a write transaction sees it.
 type rec struct {
-	obj      *stix.Object
 	added    int64 // Unix ns
 	updated  int64
 	inDB     bool // its current row is in the database (not written by this transaction)
+	olderDB  bool // it may have older versions in the database
 	versions []version
+	raw      []byte // the current row's object, while loading
 }
 
 type version struct {
@@ -213,11 +214,11 @@ type closeRow struct {
 }
 
 type recordRow struct {
-	r       *rec
 	id      stix.ID
 	obj     *stix.Object
 	added   int64
 	updated int64
+	stored  int64
 	from    int64
 	to      *int64
 }
@@ -240,15 +241,16 @@ func (w *wtx) load(ctx context.Context, ids []stix.ID) error {
 		return nil
 	}
 	b := &pgx.Batch{}
-	b.Queue("SELECT id, raw, added, updated FROM ctifeed_records WHERE id = ANY($1) AND to_lsn IS NULL", want).
+	b.Queue("SELECT id, raw, added, updated, stored FROM ctifeed_records WHERE id = ANY($1) AND to_lsn IS NULL", want).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id string
-				var raw []byte
 				r := &rec{inDB: true}
-				if err := rows.Scan(&id, &raw, &r.added, &r.updated); err != nil {
+				var stored int64
+				if err := rows.Scan(&id, &r.raw, &r.added, &r.updated, &stored); err != nil {
 					return err
 				}
+				r.versions = []version{{stored: stored}} // the current one; its object below
 				w.state[stix.ID(id)] = r
 			}
 			return rows.Err()
@@ -271,7 +273,8 @@ func (w *wtx) load(ctx context.Context, ids []stix.ID) error {
 					return fmt.Errorf("stored version of %s does not parse: %w", id, err)
 				}
 				v.obj = o
-				r.versions = append(r.versions, v)
+				r.olderDB = true
+				r.versions = slices.Insert(r.versions, len(r.versions)-1, v)
 			}
 			return rows.Err()
 		})
@@ -279,8 +282,13 @@ func (w *wtx) load(ctx context.Context, ids []stix.ID) error {
 		return err
 	}
 	for _, id := range want {
-		if r := w.state[stix.ID(id)]; r != nil && len(r.versions) == 0 {
-			return fmt.Errorf("current record of %s without versions", id)
+		if r := w.state[stix.ID(id)]; r != nil {
+			o, err := stix.Parse(r.raw)
+			if err != nil {
+				return fmt.Errorf("stored object %s does not parse: %w", id, err)
+			}
+			r.versions[len(r.versions)-1].obj = o
+			r.raw = nil
 		}
 	}
 	return nil
@@ -310,7 +318,8 @@ func (w *wtx) supersede(id stix.ID, r *rec) {
 
 // newRow records r as id's current row from the lsn of the event just appended.
 func (w *wtx) newRow(id stix.ID, r *rec) {
-	row := &recordRow{r: r, id: id, obj: r.current(), added: r.added, updated: r.updated, from: w.h.lsn}
+	cur := r.versions[len(r.versions)-1]
+	row := &recordRow{id: id, obj: cur.obj, added: r.added, updated: r.updated, stored: cur.stored, from: w.h.lsn}
 	w.rows = append(w.rows, row)
 	w.open[id] = row
 }

@@ -18,16 +18,16 @@ CREATE TABLE ctifeed_head (
 );
 INSERT INTO ctifeed_head DEFAULT VALUES;
 
+-- An event holds no object: its Cur is the record row that starts at its lsn, its Prev
+-- (and a merge's sources) the rows that end there. Retention drops an event together with
+-- the rows that end at or before it, so a retained event always finds its objects.
 CREATE TABLE ctifeed_log (
-	lsn         bigint PRIMARY KEY,
-	ms          bigint NOT NULL,
-	seq         bigint NOT NULL,
-	kind        smallint NOT NULL,
-	id          text COLLATE "C" NOT NULL,
-	prev        bytea,
-	cur         bytea,
-	sources     text[] COLLATE "C",
-	source_objs bytea[]
+	lsn     bigint PRIMARY KEY,
+	ms      bigint NOT NULL,
+	seq     bigint NOT NULL,
+	kind    smallint NOT NULL,
+	id      text COLLATE "C" NOT NULL,
+	sources text[] COLLATE "C"
 );
 CREATE UNIQUE INDEX ctifeed_log_pos ON ctifeed_log (ms, seq);
 
@@ -40,6 +40,7 @@ CREATE TABLE ctifeed_records (
 	raw        bytea NOT NULL,
 	added      bigint NOT NULL,
 	updated    bigint NOT NULL,
+	stored     bigint NOT NULL, -- when this version was stored (a merge may keep it current)
 	from_lsn   bigint NOT NULL,
 	to_lsn     bigint,
 	ends       text[] COLLATE "C", -- a relationship's or sighting's ends, else null
@@ -58,11 +59,12 @@ CREATE INDEX ctifeed_records_type_added ON ctifeed_records (type, added, id) WHE
 CREATE INDEX ctifeed_records_type_updated ON ctifeed_records (type, updated, id) WHERE to_lsn IS NULL;
 CREATE INDEX ctifeed_records_ends ON ctifeed_records USING gin (ends) WHERE ends IS NOT NULL;
 CREATE INDEX ctifeed_records_closed ON ctifeed_records (to_lsn) WHERE to_lsn IS NOT NULL;
-CREATE INDEX ctifeed_records_labels ON ctifeed_records USING gin (labels) WHERE to_lsn IS NULL;
-CREATE INDEX ctifeed_records_markings ON ctifeed_records USING gin (markings) WHERE to_lsn IS NULL;
-CREATE INDEX ctifeed_records_created_by ON ctifeed_records USING gin (created_by) WHERE to_lsn IS NULL;
+-- The candidate columns have no index of their own: a scan's order makes the database walk
+-- an ordered index anyway, and testing them on each row it meets is what saves the work
+-- (rows that fail never leave the server); GIN indexes on them cost ingestion more.
 
--- Every stored version of each current id, n ascending by version (the current one last).
+-- The older versions of each current id (the current one is its record row), n ascending
+-- by version.
 CREATE TABLE ctifeed_versions (
 	id     text COLLATE "C" NOT NULL,
 	n      integer NOT NULL,
