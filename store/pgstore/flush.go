@@ -85,7 +85,7 @@ func (w *wtx) flush(ctx context.Context) error {
 	}
 	if len(w.events) > 0 {
 		w.queueRetention(b)
-		b.Queue("SELECT pg_notify($1, '')", channel)
+		b.Queue("SELECT pg_notify($1, $2)", channel, w.h.last.String())
 	}
 	return w.tx.SendBatch(ctx, b).Close()
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/ctifeed/ctifeed/store"
 )
 
 // channel is the NOTIFY channel every writing transaction signals on commit.
@@ -27,6 +29,12 @@ type listener struct {
 	wake    chan struct{}
 	healthy bool
 	stopped bool
+	// last is the newest position a notification or a local commit announced: a woken
+	// waiter that is behind it returns without reading the head.
+	last store.Position
+	// gen counts the connections made: notifications before the current one may be
+	// lost, so a waiter reads the head again when it changes.
+	gen int
 }
 
 func startListener(cfg *pgx.ConnConfig) *listener {
@@ -36,17 +44,21 @@ func startListener(cfg *pgx.ConnConfig) *listener {
 	return l
 }
 
-// waitChan returns the channel the next wake-up closes, and whether the listening
-// connection is up (if not, the caller re-checks every fallbackRecheck).
-func (l *listener) waitChan() (<-chan struct{}, bool) {
+// waitChan returns the channel the next wake-up closes, whether the listening connection
+// is up (if not, the caller re-checks every fallbackRecheck), the newest position
+// announced so far, and the connection's generation.
+func (l *listener) waitChan() (wake <-chan struct{}, healthy bool, last store.Position, gen int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.wake, l.healthy && !l.stopped
+	return l.wake, l.healthy && !l.stopped, l.last, l.gen
 }
 
-// broadcast wakes every waiter.
-func (l *listener) broadcast() {
+// broadcast records an announced position (zero: none) and wakes every waiter.
+func (l *listener) broadcast(p store.Position) {
 	l.mu.Lock()
+	if p.Compare(l.last) > 0 {
+		l.last = p
+	}
 	close(l.wake)
 	l.wake = make(chan struct{})
 	l.mu.Unlock()
@@ -55,6 +67,9 @@ func (l *listener) broadcast() {
 func (l *listener) setHealthy(h bool) {
 	l.mu.Lock()
 	l.healthy = h
+	if h {
+		l.gen++
+	}
 	l.mu.Unlock()
 }
 
@@ -65,7 +80,7 @@ func (l *listener) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		l.listen(ctx)
 		l.setHealthy(false)
-		l.broadcast()
+		l.broadcast(store.Position{})
 		select {
 		case <-ctx.Done():
 		case <-time.After(fallbackRecheck):
@@ -83,12 +98,14 @@ func (l *listener) listen(ctx context.Context) {
 		return
 	}
 	l.setHealthy(true)
-	l.broadcast()
+	l.broadcast(store.Position{})
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return
 		}
-		l.broadcast()
+		p, _ := store.ParsePosition(n.Payload) // the writer's last position; a hint only
+		l.broadcast(p)
 	}
 }
 

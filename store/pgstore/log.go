@@ -89,6 +89,15 @@ func (s *Store) Read(ctx context.Context, after store.Position, limit int) ([]st
 	if limit < 1 {
 		return nil, fmt.Errorf("%w: limit %d < 1", store.ErrInvalid, limit)
 	}
+	evs, err := s.reads.do(readKey{after, limit}, func() ([]store.Event, error) { return s.read(ctx, after, limit) })
+	if err != nil && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return s.read(ctx, after, limit) // the shared call's context ended, not ours
+	}
+	return evs, err
+}
+
+// read is one Read query.
+func (s *Store) read(ctx context.Context, after store.Position, limit int) ([]store.Event, error) {
 	ms, seq := sqlPos(after)
 	b := &pgx.Batch{}
 	var evs []store.Event
@@ -172,24 +181,33 @@ func (s *Store) readHead(ctx context.Context) (head, error) {
 	return h, nil
 }
 
-// Wait implements [store.Log]. It reads the log head, then blocks until the listening
-// connection relays a NOTIFY from a writing transaction (of any node) or this store
-// commits, and reads again. While the listening connection is down it re-reads every
-// 250 ms instead, so a notification lost with the connection cannot stall a reader.
+// Wait implements [store.Log]. It reads the log head once, then blocks until the
+// listening connection relays a NOTIFY from a writing transaction (of any node; its
+// payload is the writer's last position) or this store commits, and returns without
+// another query when that position is after after. While the listening connection is down
+// it re-reads the head every 250 ms instead, so a notification lost with the connection
+// cannot stall a reader.
 func (s *Store) Wait(ctx context.Context, after store.Position) error {
+	readGen := -1 // the listener generation of the last head read
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		// Take the wake channel before reading, so a commit between the read and the
 		// select still wakes this waiter.
-		wake, healthy := s.lis.waitChan()
-		h, err := s.readHead(ctx)
-		if err != nil {
-			return err
-		}
-		if h.last.Compare(after) > 0 {
+		wake, healthy, announced, gen := s.lis.waitChan()
+		if announced.Compare(after) > 0 {
 			return nil
+		}
+		if gen != readGen || !healthy { // notifications may have been lost: read
+			readGen = gen
+			h, err := s.readHead(ctx)
+			if err != nil {
+				return err
+			}
+			if h.last.Compare(after) > 0 {
+				return nil
+			}
 		}
 		var recheck <-chan time.Time
 		if !healthy {

@@ -39,7 +39,8 @@ type Store struct {
 	maxEvents int
 	maxAge    time.Duration
 
-	lis *listener
+	lis   *listener
+	reads coalescer
 }
 
 var (

@@ -138,6 +138,7 @@ func notFound(id stix.ID) error { return fmt.Errorf("%w: %s", store.ErrNotFound,
 // cannot take the head until the one before it has committed (or rolled back).
 func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 	var events bool
+	var last store.Position
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		h, err := scanHead(tx.QueryRow(ctx, "SELECT "+headColumns+" FROM ctifeed_head FOR UPDATE"))
 		if err != nil {
@@ -148,7 +149,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		if err := fn(w); err != nil {
 			return err
 		}
-		events = len(w.events) > 0
+		events, last = len(w.events) > 0, w.h.last
 		return w.flush(ctx)
 	})
 	if err != nil {
@@ -158,7 +159,7 @@ func (s *Store) write(ctx context.Context, fn func(w *wtx) error) error {
 		return s.wrap(ctx, "writing", err)
 	}
 	if events {
-		s.lis.broadcast() // local waiters need not wait for the NOTIFY round trip
+		s.lis.broadcast(last) // local waiters need not wait for the NOTIFY round trip
 	}
 	return nil
 }
