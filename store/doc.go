@@ -7,8 +7,9 @@
 // each object, and an append-only change log of [Event]s addressed by [Position]s.
 // It is the union of small interfaces: [Reader] (objects by id, versions, relations),
 // [Scanner] (keyset-paged scans), [Writer] (put, merge, delete) and [Log] (read, wait,
-// bounds). Optional capabilities are separate interfaces found by type assertion, each
-// with a documented fallback: [FilterPushdown] and [Counter].
+// bounds) and [History] (reads as of a log position). Optional capabilities are separate
+// interfaces found by type assertion, each with a documented fallback: [FilterPushdown],
+// [Counter] and [BatchWriter] (through [PutMany]).
 //
 // Callers page through scans with [Scan] or [All] rather than calling [Scanner.Scan]
 // directly: they validate the options once, so an implementation may rely on them, and
@@ -31,6 +32,34 @@
 // content" means equal after RFC 8785 canonicalization, so reformatted bytes are a
 // duplicate. A different object with the same id and version as a stored one is rejected
 // with [ErrConflict].
+//
+// Deleting an object cascades, as in OpenCTI's platform: every current relationship and
+// sighting that has it as an end is deleted first, each with its own delete event, ordered
+// by id and recursively, then the object; a merge removes its sources the same way. The
+// whole cascade is one atomic step: no reader observes the object gone while one of its
+// relations is still current, nor part of the cascade's events in the log.
+//
+// # Time
+//
+// A feed that is behind the log (a replay from the start, a reconnect, a slow consumer)
+// must decide each event exactly as a caught-up feed did, so it reads the store as it was
+// right after that event, not as it is now: [History] answers [Reader.GetMany] and
+// [Reader.RelationsOf] as of any retained log position, and [At] wraps it as a [Snapshot]
+// with the same methods. A position between two events reads as the earlier one; 0-0 on a
+// log complete from its origin is the empty store. Stores keep superseded versions, deleted
+// objects and past relations exactly as long as the log retains the events that produced
+// them.
+//
+// # Bounds of the log
+//
+// [LogBounds] says what the log holds (First, Last, Count) and since when it is complete:
+// Origin is just before the first event the log ever held (a position before it belongs to
+// another log: an in-memory store that restarted, a restored backup, an emptied log), and
+// Dropped is the newest event retention removed. [LogBounds.Check] is the one rule every
+// reader of a position follows: reading after, or as of, a position before Origin or
+// Dropped is [ErrGap] (recover, never skip silently); beyond the last position, [Log.Read]
+// returns nothing yet while the as-of reads refuse it with [ErrInvalidPosition]. Positions
+// assigned by stores have Seq < [MaxSeq], leaving the positions above to readers.
 //
 // # Errors
 //

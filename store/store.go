@@ -84,7 +84,9 @@ type Writer interface {
 	// puts their new versions (each its own event) if it wants them rewired. Each source is
 	// removed as [Writer.Delete] removes an object: its relationships and sightings (other
 	// than the target and the other sources themselves) are deleted first, each with its
-	// own [EventDelete] before the merge event, in the same atomic step.
+	// own [EventDelete] before the merge event, in the same atomic step; the sources are
+	// taken in the order given, each one's relations in Delete's order (a relation of two
+	// sources goes with the first).
 	Merge(ctx context.Context, target *stix.Object, sources []stix.ID) (Event, error)
 
 	// Delete removes every version of id and appends an [EventDelete] whose Prev is the
@@ -94,7 +96,8 @@ type Writer interface {
 	// that has id as an end (source_ref, target_ref; sighting_of_ref, where_sighted_refs,
 	// observed_data_refs) is deleted first, each with its own [EventDelete], ordered by id
 	// ascending, each cascading in turn (a relationship of a relationship goes before
-	// it); then id's own event is appended last. The whole cascade is one atomic step:
+	// it; a relation already deleted in this cascade is not visited again, so a cycle of
+	// relations ends); then id's own event is appended last. The whole cascade is one atomic step:
 	// no reader (Get, Scan, Read, an as-of read) observes part of it. Delete returns id's
 	// own event.
 	Delete(ctx context.Context, id stix.ID) (Event, error)

@@ -16,6 +16,7 @@ func main() {
 	flag.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	flag.DurationVar(&cfg.Simulate, "simulate", 0, "if positive, change the demo data at this interval (e.g. 2s)")
 	flag.IntVar(&cfg.Indicators, "indicators", 300, "how many demo indicators to generate")
+	flag.StringVar(&cfg.Data, "data", "", "keep everything in this directory (a bbolt file) across restarts; default: memory only")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -11,7 +11,7 @@ import (
 	"github.com/ctifeed/ctifeed/internal/demodata"
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/stix"
-	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/store"
 )
 
 // The demo credentials the banner prints. They exist only in this example.
@@ -25,11 +25,13 @@ const (
 
 // platform is everything the server serves: one store, one access policy, every feed.
 type platform struct {
-	store *memstore.Store
-	ioc   *iocstream.MemStore
-	auth  *access.Static
-	vis   *access.Visibility
-	mux   *http.ServeMux
+	store store.Store
+	ioc   iocstream.Store
+	// storage is where store and ioc come from, with the rest of the durable state.
+	storage *storage
+	auth    *access.Static
+	vis     *access.Visibility
+	mux     *http.ServeMux
 	// audience are the demo principals; see everyoneSees.
 	audience []*access.Principal
 	// feeds describe what is mounted, for the banner.
@@ -85,24 +87,58 @@ func newPlatform(ctx context.Context, cfg Config) (*platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &platform{store: memstore.New(nil), ioc: iocstream.NewMemStore(nil), auth: auth, vis: vis,
-		mux: http.NewServeMux(), audience: []*access.Principal{analyst, partner}}
-	if err := p.seed(ctx, cfg.Indicators); err != nil {
-		return nil, err
-	}
-	if err := p.mountStream(cfg.Heartbeat); err != nil {
-		return nil, err
-	}
-	if err := p.mountTAXII(); err != nil {
-		return nil, err
-	}
-	sched, err := p.mountCSV()
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	p := &platform{store: st.store, ioc: st.ioc, storage: st, auth: auth, vis: vis,
+		mux: http.NewServeMux(), audience: []*access.Principal{analyst, partner}}
+	if err := p.mount(ctx, cfg); err != nil {
+		st.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// mount seeds an empty store (or finds what a kept one holds) and mounts every feed.
+func (p *platform) mount(ctx context.Context, cfg Config) error {
+	n, err := store.Count(ctx, p.store)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		err = p.seed(ctx, cfg.Indicators)
+	} else {
+		err = p.resume(ctx, n)
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.mountStream(cfg.Heartbeat); err != nil {
+		return err
+	}
+	if err := p.mountTAXII(); err != nil {
+		return err
+	}
+	sched, err := p.mountCSV()
+	if err != nil {
+		return err
+	}
 	p.background = append(p.background, func(ctx context.Context) { _ = sched.Run(ctx) }) // returns ctx.Err()
 	p.mountIoCStream()
-	return p, nil
+	return nil
+}
+
+// resume takes up a kept store of n objects: the simulation changes its indicators.
+func (p *platform) resume(ctx context.Context, n int) error {
+	p.objects = n
+	for r, err := range store.All(ctx, p.store, store.ScanOptions{Types: []string{"indicator"}}) {
+		if err != nil {
+			return err
+		}
+		p.indicators = append(p.indicators, r.Object.ID())
+	}
+	return nil
 }
 
 // seed puts the demo objects into the store and one IoC notification per indicator into
@@ -115,15 +151,26 @@ func (p *platform) seed(ctx context.Context, indicators int) error {
 	if err != nil {
 		return err
 	}
+	// Notifications first, objects last in one batch (one transaction on a durable store):
+	// a seed cut short leaves the store empty, so the next start seeds again.
 	for _, o := range objs {
-		if err := p.put(ctx, o); err != nil {
+		if err := p.notify(ctx, o); err != nil {
 			return err
 		}
-		p.objects++
 		if o.Type() == "indicator" {
 			p.indicators = append(p.indicators, o.ID())
 		}
 	}
+	res, err := store.PutMany(ctx, p.store, objs)
+	if err != nil {
+		return err
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("storing %s: %w", objs[i].ID(), r.Err)
+		}
+	}
+	p.objects = len(objs)
 	return nil
 }
 
@@ -132,6 +179,12 @@ func (p *platform) put(ctx context.Context, o *stix.Object) error {
 	if _, _, err := p.store.Put(ctx, o); err != nil {
 		return fmt.Errorf("storing %s: %w", o.ID(), err)
 	}
+	return p.notify(ctx, o)
+}
+
+// notify adds the IoC notifications of an indicator everyone may see (a notification
+// already kept is not an error: a seed may be repeated).
+func (p *platform) notify(ctx context.Context, o *stix.Object) error {
 	if o.Type() != "indicator" || !p.everyoneSees(o) {
 		return nil // the IoC stream has one audience: it carries only what all may see
 	}

@@ -42,8 +42,9 @@ func (s *Store) RelationsOfAt(ctx context.Context, at store.Position, id stix.ID
 	}
 	cur, old := s.relations[id], s.hist.ends[id]
 	out := make([]store.Record, 0, len(cur)+len(old))
+	var buf endsBuf
 	add := func(rid stix.ID) {
-		if r, ok := s.stateAt(rid, at); ok && slices.Contains(relationEnds(r.Object), id) {
+		if r, ok := s.stateAt(rid, at); ok && slices.Contains(relationEnds(r.Object, buf[:0]), id) {
 			out = append(out, r)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ctifeed/ctifeed/internal/benchcpu"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
@@ -122,32 +123,28 @@ func BenchmarkPut(b *testing.B) {
 	ctx := context.Background()
 	b.Run("memstore", func(b *testing.B) {
 		s := memstore.New(&memstore.Options{MaxEvents: 10_000})
-		i := 0
-		for b.Loop() {
-			if i == pool {
-				b.StopTimer()
-				s, i = memstore.New(&memstore.Options{MaxEvents: 10_000}), 0
-				b.StartTimer()
+		benchcpu.Loop(b, func(n int) {
+			i := n % pool
+			if i == 0 && n > 0 {
+				s = memstore.New(&memstore.Options{MaxEvents: 10_000}) // the pool is used up: start afresh
 			}
 			if _, _, err := s.Put(ctx, objs[i]); err != nil {
 				b.Fatal(err)
 			}
-			i++
-		}
+		})
 	})
 	b.Run("baseline_map", func(b *testing.B) {
 		var mu sync.Mutex
 		m := map[stix.ID]*stix.Object{}
-		i := 0
-		for b.Loop() {
-			if i == pool {
-				m, i = map[stix.ID]*stix.Object{}, 0
+		benchcpu.Loop(b, func(n int) {
+			i := n % pool
+			if i == 0 {
+				m = map[stix.ID]*stix.Object{}
 			}
 			mu.Lock()
 			m[objs[i].ID()] = objs[i]
 			mu.Unlock()
-			i++
-		}
+		})
 	})
 }
 
@@ -219,18 +216,15 @@ func BenchmarkLog(b *testing.B) {
 	}
 	b.Run("append", func(b *testing.B) {
 		s := memstore.New(&memstore.Options{MaxEvents: 10_000})
-		i := 0
-		for b.Loop() {
-			if i == pool {
-				b.StopTimer()
-				s, i = memstore.New(&memstore.Options{MaxEvents: 10_000}), 0
-				b.StartTimer()
+		benchcpu.Loop(b, func(n int) {
+			i := n % pool
+			if i == 0 && n > 0 {
+				s = memstore.New(&memstore.Options{MaxEvents: 10_000}) // the versions are used up: start afresh
 			}
 			if _, _, err := s.Put(ctx, versions[i]); err != nil {
 				b.Fatal(err)
 			}
-			i++
-		}
+		})
 	})
 	s := memstore.New(&memstore.Options{MaxEvents: pool})
 	for _, v := range versions {

@@ -1,7 +1,6 @@
 package memstore
 
 import (
-	"slices"
 	"sort"
 
 	"github.com/ctifeed/ctifeed/stix"
@@ -22,12 +21,17 @@ type history struct {
 	ends map[stix.ID]map[stix.ID]int
 	// expiry lists superseded states in the order they were superseded (so by position):
 	// pruning pops it up to the newest dropped position instead of walking every id.
-	expiry []expiring
+	expiry queue[expiring]
 }
 
 // past is an id's superseded states in position order. The last one ends where the live
-// entry's since begins, or, when the id is not stored, is a tombstone (Object nil).
-type past struct{ states []state }
+// entry's since begins, or, when the id is not stored, is a tombstone (Object nil). Most ids
+// have one or two (an update; a delete and its tombstone): small holds them without a
+// second allocation.
+type past struct {
+	states queue[state]
+	small  [2]state
+}
 
 // state is what an id was from pos on: a record, or not stored (a tombstone, Object nil).
 type state struct {
@@ -50,44 +54,42 @@ func (h *history) supersede(e *entry, end store.Position) {
 	p := h.past[e.id]
 	if p == nil {
 		p = &past{}
+		p.states.buf = p.small[:0]
 		h.past[e.id] = p
 	}
 	rec := e.record()
-	p.states = append(p.states, state{pos: e.since, rec: rec})
-	for _, end := range relationEnds(rec.Object) {
-		m := h.ends[end]
+	p.states.push(state{pos: e.since, rec: rec})
+	var buf endsBuf
+	for _, other := range relationEnds(rec.Object, buf[:0]) {
+		m := h.ends[other]
 		if m == nil {
 			m = make(map[stix.ID]int, 1)
-			h.ends[end] = m
+			h.ends[other] = m
 		}
 		m[e.id]++
 	}
-	h.expiry = append(h.expiry, expiring{end: end, id: e.id})
+	h.expiry.push(expiring{end: end, id: e.id})
 }
 
 // removed records that e stopped being stored at pos (a delete, or a merge source).
 func (h *history) removed(e *entry, pos store.Position) {
 	h.supersede(e, pos)
 	p := h.past[e.id]
-	p.states = append(p.states, state{pos: pos})
+	p.states.push(state{pos: pos})
 }
 
 // prune drops the states no retained position reads any more, now that events up to
 // dropped are gone: a state that ended at or before dropped, and then a leading tombstone
 // (not stored is also what an id without history is).
 func (h *history) prune(dropped store.Position, objects map[stix.ID]*entry) {
+	exp := h.expiry.items()
 	n := 0
-	for n < len(h.expiry) && h.expiry[n].end.Compare(dropped) <= 0 {
-		h.pruneID(h.expiry[n].id, dropped, objects)
+	for n < len(exp) && exp[n].end.Compare(dropped) <= 0 {
+		h.pruneID(exp[n].id, dropped, objects)
 		n++
 	}
-	if n == 0 {
-		return
-	}
-	clear(h.expiry[:n])
-	h.expiry = h.expiry[n:]
-	if cap(h.expiry) > 2*len(h.expiry)+1024 { // reclaim the popped head's array
-		h.expiry = slices.Clone(h.expiry)
+	if n > 0 {
+		h.expiry.drop(n)
 	}
 }
 
@@ -96,42 +98,44 @@ func (h *history) pruneID(id stix.ID, dropped store.Position, objects map[stix.I
 	if p == nil {
 		return // already pruned by an earlier expiry of the same id
 	}
+	states := p.states.items()
 	i := 0
-	for ; i < len(p.states); i++ {
+	for ; i < len(states); i++ {
 		var end store.Position
 		switch {
-		case i+1 < len(p.states):
-			end = p.states[i+1].pos
-		case p.states[i].rec.Object == nil:
+		case i+1 < len(states):
+			end = states[i+1].pos
+		case states[i].rec.Object == nil:
 			// A trailing tombstone of an id not stored now: only leading ones go (below).
 		default:
-			end = objects[id].since
+			// A last state that is not a tombstone was superseded by the live entry.
+			if e, ok := objects[id]; ok {
+				end = e.since
+			}
 		}
 		if end.IsZero() || end.Compare(dropped) > 0 {
 			break
 		}
 	}
-	for i < len(p.states) && p.states[i].rec.Object == nil {
+	for i < len(states) && states[i].rec.Object == nil {
 		i++
 	}
-	for _, st := range p.states[:i] {
+	for _, st := range states[:i] {
 		if st.rec.Object != nil {
 			h.forgetEnds(id, st.rec.Object)
 		}
 	}
-	if i == len(p.states) {
+	switch {
+	case i == len(states):
 		delete(h.past, id)
-		return
-	}
-	clear(p.states[:i])
-	p.states = p.states[i:]
-	if cap(p.states) > 2*len(p.states)+16 {
-		p.states = slices.Clone(p.states)
+	case i > 0:
+		p.states.drop(i)
 	}
 }
 
 func (h *history) forgetEnds(id stix.ID, obj *stix.Object) {
-	for _, end := range relationEnds(obj) {
+	var buf endsBuf
+	for _, end := range relationEnds(obj, buf[:0]) {
 		if m := h.ends[end]; m != nil {
 			if m[id]--; m[id] <= 0 {
 				delete(m, id)
@@ -153,9 +157,10 @@ func (s *Store) stateAt(id stix.ID, at store.Position) (store.Record, bool) {
 	if p == nil {
 		return store.Record{}, false
 	}
-	i := sort.Search(len(p.states), func(i int) bool { return p.states[i].pos.Compare(at) > 0 }) - 1
-	if i < 0 || p.states[i].rec.Object == nil {
+	states := p.states.items()
+	i := sort.Search(len(states), func(i int) bool { return states[i].pos.Compare(at) > 0 }) - 1
+	if i < 0 || states[i].rec.Object == nil {
 		return store.Record{}, false
 	}
-	return p.states[i].rec, true
+	return states[i].rec, true
 }

@@ -132,3 +132,45 @@ func TestNilAndZeroOptions(t *testing.T) {
 		}
 	}
 }
+
+// The origin is fixed by the first write, never by New (which must not read the clock): a
+// consumer of a store that restarted, resuming from a position of the old process, gets
+// ErrGap instead of a silently different log; a position in the future reads nothing.
+func TestOriginAfterRestart(t *testing.T) {
+	calls := 0
+	now := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { calls++; return now }
+	old := memstore.New(&memstore.Options{Clock: clock})
+	if calls != 0 {
+		t.Errorf("New read the clock %d times, want 0", calls)
+	}
+	if b, _ := old.Bounds(t.Context()); b != (store.LogBounds{}) {
+		t.Errorf("Bounds of a new store = %+v, want zero", b)
+	}
+	evs := putN(t, old, 3)
+	b, _ := old.Bounds(t.Context())
+	if want := store.PositionAt(evs[0].Time); b.Origin != want {
+		t.Errorf("Origin = %s, want %s (just before the first event)", b.Origin, want)
+	}
+	resume := evs[2].Pos
+
+	now = now.Add(time.Minute) // the process restarts a minute later
+	restarted := memstore.New(&memstore.Options{Clock: clock})
+	if _, err := restarted.Read(t.Context(), resume, 10); !errors.Is(err, store.ErrGap) {
+		t.Errorf("Read(after %s) on a restarted store with no event yet: %v, want ErrGap", resume, err)
+	}
+	putN(t, restarted, 2)
+	if _, err := restarted.Read(t.Context(), resume, 10); !errors.Is(err, store.ErrGap) {
+		t.Errorf("Read(after %s, the old process's position) on the restarted store: %v, want ErrGap", resume, err)
+	}
+	if _, err := restarted.GetManyAt(t.Context(), resume, nil); !errors.Is(err, store.ErrGap) {
+		t.Errorf("GetManyAt(%s, the old process's position): %v, want ErrGap", resume, err)
+	}
+	future := store.Position{Millis: uint64(now.Add(time.Hour).UnixMilli())}
+	if got, err := restarted.Read(t.Context(), future, 10); err != nil || len(got) != 0 {
+		t.Errorf("Read(after %s, an hour ahead) = %d events, %v; want none, no error", future, len(got), err)
+	}
+	if _, err := restarted.GetManyAt(t.Context(), future, nil); !errors.Is(err, store.ErrInvalidPosition) {
+		t.Errorf("GetManyAt(%s, an hour ahead): %v, want ErrInvalidPosition", future, err)
+	}
+}

@@ -275,28 +275,38 @@ func (s *Store) typeIndex(typ string) *typeIndex {
 	return ti
 }
 
-// relationEnds returns the ids a relationship or sighting connects (none for other types).
-func relationEnds(obj *stix.Object) []stix.ID {
-	var props []string
+// relationEnds appends to buf the ids a relationship or sighting connects (none for other
+// types) and returns it; callers pass a small array's slice, so the common case allocates
+// nothing.
+func relationEnds(obj *stix.Object, buf []stix.ID) []stix.ID {
+	var sighting bool
 	switch obj.Type() {
 	case "relationship":
-		props = []string{"source_ref", "target_ref"}
 	case "sighting":
-		props = []string{"sighting_of_ref", "where_sighted_refs", "observed_data_refs"}
+		sighting = true
 	default:
-		return nil
+		return buf
 	}
-	var ends []stix.ID
 	for _, r := range obj.Refs() {
-		if slices.Contains(props, r.Path) {
-			ends = append(ends, r.ID)
+		var end bool
+		if sighting {
+			end = r.Path == "sighting_of_ref" || r.Path == "where_sighted_refs" || r.Path == "observed_data_refs"
+		} else {
+			end = r.Path == "source_ref" || r.Path == "target_ref"
+		}
+		if end {
+			buf = append(buf, r.ID)
 		}
 	}
-	return ends
+	return buf
 }
 
+// endsBuf is the usual room for a relation's ends: a relationship has two.
+type endsBuf [4]stix.ID
+
 func (s *Store) indexRelation(obj *stix.Object) {
-	for _, end := range relationEnds(obj) {
+	var buf endsBuf
+	for _, end := range relationEnds(obj, buf[:0]) {
 		set, ok := s.relations[end]
 		if !ok {
 			set = make(map[stix.ID]struct{}, 1)
@@ -307,7 +317,8 @@ func (s *Store) indexRelation(obj *stix.Object) {
 }
 
 func (s *Store) unindexRelation(obj *stix.Object) {
-	for _, end := range relationEnds(obj) {
+	var buf endsBuf
+	for _, end := range relationEnds(obj, buf[:0]) {
 		if set, ok := s.relations[end]; ok {
 			delete(set, obj.ID())
 			if len(set) == 0 {

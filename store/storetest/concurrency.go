@@ -28,10 +28,15 @@ func testCancelled(t *testing.T, s store.Store) {
 		"GetMany":     func() error { _, err := s.GetMany(ctx, []stix.ID{o.ID()}); return err },
 		"Versions":    func() error { _, err := s.Versions(ctx, o.ID()); return err },
 		"RelationsOf": func() error { _, err := s.RelationsOf(ctx, o.ID()); return err },
-		"Scan":        func() error { _, err := store.Scan(ctx, s, store.ScanOptions{Limit: 1}); return err },
-		"Read":        func() error { _, err := s.Read(ctx, store.Position{}, 1); return err },
-		"Wait":        func() error { return s.Wait(ctx, store.Position{}) },
-		"Bounds":      func() error { _, err := s.Bounds(ctx); return err },
+		"GetManyAt": func() error {
+			_, err := s.GetManyAt(ctx, store.Position{}, []stix.ID{o.ID()})
+			return err
+		},
+		"RelationsOfAt": func() error { _, err := s.RelationsOfAt(ctx, store.Position{}, o.ID()); return err },
+		"Scan":          func() error { _, err := store.Scan(ctx, s, store.ScanOptions{Limit: 1}); return err },
+		"Read":          func() error { _, err := s.Read(ctx, store.Position{}, 1); return err },
+		"Wait":          func() error { return s.Wait(ctx, store.Position{}) },
+		"Bounds":        func() error { _, err := s.Bounds(ctx); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, context.Canceled) {

@@ -187,13 +187,18 @@ func recString(r store.Record) string {
 	return fmt.Sprintf("%s (added %s, updated %s)", name(r.Object), r.DateAdded.Format("15:04:05.000"), r.Updated.Format("15:04:05.000"))
 }
 
+// recsString shows a few records in full, a longer list by name only.
 func recsString(rs []store.Record) string {
 	s := "["
 	for i, r := range rs {
 		if i > 0 {
 			s += ", "
 		}
-		s += recString(r)
+		if len(rs) > 4 {
+			s += name(r.Object)
+		} else {
+			s += recString(r)
+		}
 	}
 	return s + "]"
 }

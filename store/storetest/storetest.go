@@ -79,6 +79,8 @@ func suite() []subtest {
 		{name: "PutSameVersionDifferentContentConflicts", fn: testPutConflict},
 		{name: "PutUnversionedComparesContent", fn: testPutUnversioned},
 		{name: "PutRejectsInvalid", fn: testPutInvalid},
+		{name: "PutManyIsPutInOrder", fn: testPutMany},
+		{name: "PutManyIsAtomic", fn: testPutManyAtomic},
 		{name: "DeleteRemovesEveryVersion", fn: testDelete},
 		{name: "MergeRemovesSourcesInOneEvent", fn: testMerge},
 		{name: "MergeErrorsChangeNothing", fn: testMergeErrors},
@@ -116,5 +118,7 @@ func suite() []subtest {
 		// Everything
 		{name: "CancelledContext", fn: testCancelled},
 		{name: "ConcurrentWritersAndReaders", fn: testConcurrent},
+		{name: "CascadeIsAtomicToReaders", fn: testCascadeAtomic},
+		{name: "AsOfReadsRacingWrites", fn: testAsOfRacingWrites},
 	}
 }
