@@ -119,8 +119,11 @@ func body(t *testing.T, method, url string, header map[string]string, send strin
 // TAXII `next` token, an IoC stream cursor and a TAXII status id issued before the restart
 // work after it and give the same answers; the CSV feed is the same file.
 func TestRestartContinuesEveryFeed(t *testing.T) {
-	dir := t.TempDir()
-	cfg := demoserver.Config{Addr: "127.0.0.1:0", Indicators: 40, Data: dir}
+	checkRestart(t, demoserver.Config{Addr: "127.0.0.1:0", Indicators: 40, Data: t.TempDir()})
+}
+
+// checkRestart is TestRestartContinuesEveryFeed on the durable store cfg names.
+func checkRestart(t *testing.T, cfg demoserver.Config) {
 	base, stopA := runUntilStopped(t, cfg)
 	cfg.Addr = strings.TrimPrefix(base, "http://") // the restarted server answers at the same address
 
