@@ -21,7 +21,9 @@
 // state has no end. A read as of a position selects the rows valid at that position's
 // lsn. Retention deletes the events beyond [Options.MaxEvents] or older than
 // [Options.MaxAge] and, in the same transaction, the rows that ended at or before the
-// newest dropped event, which no retained position can ask for.
+// newest dropped event, which no retained position can ask for. A database's log never
+// restarts, so its [store.LogBounds.Origin] is the start ("0-0") and only retention makes
+// gaps.
 //
 // # Scans
 //
