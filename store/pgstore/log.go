@@ -76,7 +76,7 @@ const logSelect = `SELECT l.ms, l.seq, l.kind, l.id, p.raw, c.raw, l.sources,
 	(SELECT array_agg(s.raw ORDER BY array_position(l.sources, s.id)) FROM ctifeed_records s
 		WHERE s.to_lsn = l.lsn AND s.id = ANY(l.sources))
 	FROM ctifeed_log l
-	LEFT JOIN ctifeed_records c ON c.from_lsn = l.lsn
+	LEFT JOIN ctifeed_records c ON c.id = l.id AND c.from_lsn = l.lsn
 	LEFT JOIN ctifeed_records p ON p.id = l.id AND p.to_lsn = l.lsn`
 
 // Read implements [store.Log]. The log is read before the head: retention only ever moves

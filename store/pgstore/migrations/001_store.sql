@@ -50,8 +50,8 @@ CREATE TABLE ctifeed_records (
 	ids        text[] COLLATE "C",
 	confidence double precision,
 	scores     double precision[],
-	-- Each event starts at most one row (a merge's, its target's), so from_lsn is a key.
-	PRIMARY KEY (from_lsn)
+	-- Also the index of the reads by id as of a position, and of an event's Cur.
+	PRIMARY KEY (id, from_lsn)
 );
 CREATE UNIQUE INDEX ctifeed_records_current ON ctifeed_records (id) WHERE to_lsn IS NULL;
 CREATE INDEX ctifeed_records_added ON ctifeed_records (added, id) WHERE to_lsn IS NULL;
