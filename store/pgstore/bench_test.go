@@ -19,14 +19,31 @@ import (
 // The benchmarks run every measurement on pgstore (against the throwaway server) and on
 // memstore in the same run, the in-process baseline.
 
-// attackCorpus is the ATT&CK for Mobile bundle's objects (about 1.4 kB of JSON each).
-var attackCorpus = sync.OnceValues(func() ([]*stix.Object, error) {
-	var out []*stix.Object
-	f, err := os.Open(sharedPath)
+// corpusCache holds the ATT&CK for Mobile bundle's objects (about 1.4 kB of JSON each),
+// read once per benchmark binary.
+var corpusCache struct {
+	once sync.Once
+	objs []*stix.Object
+	err  error
+}
+
+func corpus(b *testing.B) []*stix.Object {
+	b.Helper()
+	path := sharedtest.AttackBundle(b) // skips, saying why, without the shared data
+	corpusCache.once.Do(func() { corpusCache.objs, corpusCache.err = readBundle(path) })
+	if corpusCache.err != nil {
+		b.Fatal(corpusCache.err)
+	}
+	return corpusCache.objs
+}
+
+func readBundle(path string) ([]*stix.Object, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	var out []*stix.Object
 	for o, err := range stix.DecodeBundle(f) {
 		if err != nil {
 			return nil, err
@@ -34,18 +51,6 @@ var attackCorpus = sync.OnceValues(func() ([]*stix.Object, error) {
 		out = append(out, o)
 	}
 	return out, nil
-})
-
-var sharedPath string
-
-func corpus(b *testing.B) []*stix.Object {
-	b.Helper()
-	sharedPath = sharedtest.AttackBundle(b)
-	objs, err := attackCorpus()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return objs
 }
 
 // fresh returns n ATT&CK objects with new ids: the corpus's content, round robin, under

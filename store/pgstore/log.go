@@ -210,16 +210,18 @@ func (s *Store) Wait(ctx context.Context, after store.Position) error {
 			}
 		}
 		var recheck <-chan time.Time
+		var timer *time.Timer
 		if !healthy {
-			t := time.NewTimer(fallbackRecheck)
-			recheck = t.C
-			defer t.Stop()
+			timer = time.NewTimer(fallbackRecheck)
+			recheck = timer.C
 		}
 		select {
 		case <-wake:
 		case <-recheck:
 		case <-ctx.Done():
-			return ctx.Err()
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 	}
 }
