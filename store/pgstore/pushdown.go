@@ -14,9 +14,15 @@ import (
 // ScanFilter implements [store.FilterPushdown]. The filter is translated into an SQL
 // condition that every matching record satisfies (entity types, labels, markings, ids and
 // authors with eq, confidence and x_opencti_score with lt/lte/gt/gte, inside groups of mode
-// "and"), so the database skips most non-matching records on its indexes; opts.Match then
-// decides each remaining record, which keeps the result exactly Scan's. Filters with
+// "and"), so the database skips most non-matching records without sending them; opts.Match
+// then decides each remaining record, which keeps the result exactly Scan's. Filters with
 // nothing to translate give errors.ErrUnsupported, and [store.Scan] falls back to Scan.
+//
+// The translation reads the keys as package filter defines them. A host that redefines
+// one of them (entity_type, objectLabel, objectMarking, ids, createdBy, confidence,
+// x_opencti_score) with filter.CompileOptions must not offer this store's push-down
+// (hide it behind a type that has only the [store.Store] methods): the SQL condition could
+// then drop records its Match would keep.
 func (s *Store) ScanFilter(ctx context.Context, opts store.ScanOptions) (store.Page, error) {
 	if err := ctx.Err(); err != nil {
 		return store.Page{}, err
