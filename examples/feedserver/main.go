@@ -17,6 +17,7 @@ func main() {
 	flag.DurationVar(&cfg.Simulate, "simulate", 0, "if positive, change the demo data at this interval (e.g. 2s)")
 	flag.IntVar(&cfg.Indicators, "indicators", 300, "how many demo indicators to generate")
 	flag.StringVar(&cfg.Data, "data", "", "keep everything in this directory (a bbolt file) across restarts; default: memory only")
+	flag.StringVar(&cfg.Store, "store", "", "keep everything in this PostgreSQL database (postgres://user:password@host/db), shared by every server started on it")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
