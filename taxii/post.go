@@ -10,10 +10,12 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/tidwall/gjson"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -52,10 +54,17 @@ func (h *Handler) addObjects(q *request, c *collection) {
 		return
 	}
 	now := h.clock()
+	// The filter check of every object of the envelope is decided as of the request's
+	// start (see bind), as a GET is.
+	bound, err := h.bind(q.r.Context(), c, now)
+	if err != nil {
+		h.storeFailed(q, err)
+		return
+	}
 	st := Status{ID: h.newID(), Status: StatusPending, RequestTimestamp: FormatTime(now), TotalCount: len(raws)}
 	if !h.async {
 		for _, raw := range raws {
-			st.record(h.addOne(q.r.Context(), c, q.sees, raw))
+			st.record(h.addOne(q.r.Context(), bound, now, q.sees, raw))
 		}
 		st.Status = StatusComplete
 		h.statuses.put(q.root.path, owner(q), st, now)
@@ -80,7 +89,7 @@ func (h *Handler) addObjects(q *request, c *collection) {
 	rootPath, id, writer := q.root.path, st.ID, q.sees
 	go func() {
 		for _, raw := range raws {
-			d, ok := h.addOne(ctx, c, writer, raw)
+			d, ok := h.addOne(ctx, bound, now, writer, raw)
 			h.statuses.update(rootPath, id, func(s *Status) {
 				s.Pendings = s.Pendings[1:]
 				s.PendingCount--
@@ -105,8 +114,10 @@ func (st *Status) record(d StatusDetail, ok bool) {
 
 // addOne parses, validates and stores one object as the writer w. Objects the
 // collection's filter does not select are refused: a collection only ever gains what it
-// would serve. So is what the access rule for writes refuses (see checkedPut).
-func (h *Handler) addOne(ctx context.Context, c *collection, w *access.Principal, raw json.RawMessage) (StatusDetail, bool) {
+// would serve, as decided by bound, the request's bound filter (nil: none), with the
+// request's time now as the record times created_at and updated_at read (the times a new
+// record gets). So is what the access rule for writes refuses (see checkedPut).
+func (h *Handler) addOne(ctx context.Context, bound *filter.Bound, now time.Time, w *access.Principal, raw json.RawMessage) (StatusDetail, bool) {
 	d := StatusDetail{ID: gjson.GetBytes(raw, "id").String()}
 	o, err := stix.Parse(raw)
 	if err != nil {
@@ -121,7 +132,7 @@ func (h *Handler) addOne(ctx context.Context, c *collection, w *access.Principal
 		d.Message = err.Error()
 		return d, false
 	}
-	if c.match != nil && !c.match.Match(o) {
+	if bound != nil && !bound.Match(o, filter.Times{CreatedAt: now, UpdatedAt: now}) {
 		d.Message = "the object does not match the collection's filters"
 		return d, false
 	}
