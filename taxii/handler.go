@@ -156,6 +156,7 @@ type root struct {
 type collection struct {
 	Collection
 	match *filter.Matcher // nil matches everything
+	bound boundCache      // the last binding of match to the store (see bind)
 }
 
 // NewHandler returns a handler for opts. It returns an error wrapping
