@@ -35,6 +35,18 @@ func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Eve
 	if ev.Kind == store.EventDelete {
 		cur = nil
 	}
+	if s.filter.static != nil { // the common case, kept free of bindings and allocations
+		d := decision{b: s.filter.static, at: v}
+		mp, err := s.member(ctx, v, d, prev)
+		if err != nil {
+			return nil, err
+		}
+		mc, err := s.member(ctx, v, d, cur)
+		if err != nil {
+			return nil, err
+		}
+		return s.decide(ctx, v, d, d, ev, prev, cur, mp, mc)
+	}
 	bp, bc, err := s.bounds(ctx, ev)
 	if err != nil {
 		return nil, err
@@ -56,6 +68,12 @@ func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Eve
 			return s.changeAffecting(ctx, v, dp, dc, ev, prev, cur, mp, mc, ids)
 		}
 	}
+	return s.decide(ctx, v, dp, dc, ev, prev, cur, mp, mc)
+}
+
+// decide sends what the event's own object entering, staying or leaving needs, mp and mc
+// being its membership before (at dp) and after (at dc).
+func (s *engineState) decide(ctx context.Context, v store.Snapshot, dp, dc decision, ev store.Event, prev, cur *stix.Object, mp, mc bool) ([]Message, error) {
 	switch {
 	case mc && !mp: // enters
 		msgs, _, err := s.send(ctx, v, dc, ev, Create, cur, nil, nil)
