@@ -47,6 +47,12 @@ func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Eve
 		}
 		return s.decide(ctx, v, d, d, ev, prev, cur, mp, mc)
 	}
+	return s.changeBound(ctx, v, ev, prev, cur)
+}
+
+// changeBound is change for a filter bound per event: relationship keys, relative dates or
+// record times. (Apart, so that change's common path stays small.)
+func (s *engineState) changeBound(ctx context.Context, v store.Snapshot, ev store.Event, prev, cur *stix.Object) ([]Message, error) {
 	bp, bc, err := s.bounds(ctx, ev)
 	if err != nil {
 		return nil, err
