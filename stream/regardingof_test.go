@@ -31,18 +31,29 @@ func TestSeedRegardingOf(t *testing.T) {
 		path := filepath.Join("testdata", tc.file)
 		for _, timing := range []seedTiming{caughtUp, afterStep, fromZero} {
 			t.Run(tc.file+"/"+timing.String(), func(t *testing.T) {
-				golden.Check(t, path, replayRegardingOf(t, tc.noDependencies, timing), false)
+				golden.Check(t, path, replayRegardingOf(t, tc.noDependencies, timing, false), false)
 			})
 		}
 		if *update {
-			golden.Check(t, path, replayRegardingOf(t, tc.noDependencies, afterStep), true)
+			golden.Check(t, path, replayRegardingOf(t, tc.noDependencies, afterStep, false), true)
 		}
 	}
 }
 
-func replayRegardingOf(t *testing.T, noDependencies bool, timing seedTiming) string {
+// Reading the relationships as they are now instead of as of each event, the replay from 0
+// goes wrong (the indicator never enters: its relationship is deleted by then): the
+// goldens' three timings check the as-of reads of the relationship keys.
+func TestSeedRegardingOfNeedsHistory(t *testing.T) {
+	for _, noDeps := range []bool{true, false} {
+		if replayRegardingOf(t, noDeps, fromZero, true) == replayRegardingOf(t, noDeps, afterStep, false) {
+			t.Errorf("avoid dependencies resolution = %t: reading the present, the replay from 0 still gives the golden", noDeps)
+		}
+	}
+}
+
+func replayRegardingOf(t *testing.T, noDependencies bool, timing seedTiming, present bool) string {
 	f := mustGroup(t, `entity_type = Indicator and regardingOf = {id = `+string(seedscenario.MalwareID)+`, relationship_type = indicates}`)
-	h := newHarness(t, harnessOptions{def: stream.Definition{ID: seedscenario.StreamID,
+	h := newHarness(t, harnessOptions{present: present, def: stream.Definition{ID: seedscenario.StreamID,
 		Name: seedscenario.StreamName, Filters: f, Live: true,
 		Defaults: stream.Options{NoDependencies: noDependencies}}, seq: true})
 	fmt.Fprintf(&h.out, "# Guards the live stream's enter/leave rules for relationship keys: the seed's table with\n"+
