@@ -73,8 +73,8 @@
 // the objects it affects (filter.Matcher.Affected), each as of both positions: one that
 // starts to match enters (create, with its group), one that stops leaves (delete, with
 // resolution after the relationships sent with it); the changed relationship itself is
-// not sent twice. So a relationship created makes its end enter and the same relationship
-// deleted makes it leave, whichever end's event comes first. Other filters are bound once.
+// not sent twice. So a relationship created makes its end enter, and the same relationship
+// deleted makes it leave. Other filters are bound once.
 //
 // # Groups and Seq
 //
