@@ -201,7 +201,7 @@ func (cw *closedWindow) scanRange() (since, until time.Time) {
 func (g *generation) currentCandidates(cw *closedWindow) ([]cand, error) {
 	since, until := cw.scanRange()
 	opts := store.ScanOptions{Order: g.f.order, Descending: true, Since: since, Until: until,
-		Types: g.f.types, Match: g.f.match.Match, Filter: g.f.filter}
+		Types: g.f.types, MatchRecord: g.matches, Filter: g.f.filter}
 	var cands []cand
 	ended := false
 	for {
@@ -249,7 +249,7 @@ func (g *generation) pastRecords(cw *closedWindow) ([]cand, error) {
 			return nil, fmt.Errorf("csvfeed: reading the window closed at %s as of then: %w", cw.w.Through, err)
 		}
 		for _, r := range got {
-			if r.Object != nil && cw.in(r.Object.ID(), g.f.order.TimeOf(r)) && g.f.match.Match(r.Object) {
+			if r.Object != nil && cw.in(r.Object.ID(), g.f.order.TimeOf(r)) && g.matches(r) {
 				recs = append(recs, r)
 			}
 		}

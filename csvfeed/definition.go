@@ -263,7 +263,7 @@ func jsonTypeName(goType string) string {
 // Validate reports every problem of d, each a *[FieldError] naming its member
 // (`feed_attributes[2].mappings[0].type: "Foo" is not in feed_types`), joined with
 // errors.Join; nil if d is usable. Filters are checked with filter.Group.Validate.
-func (d *Definition) Validate() error { return d.validate(nil) }
+func (d *Definition) Validate() error { return d.validate(withRelations(nil)) }
 
 func (d *Definition) validate(opts *filter.CompileOptions) error {
 	var errs []error

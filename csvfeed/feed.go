@@ -18,19 +18,23 @@ type FeedOptions struct {
 	// they see (see access.FeedAccess). Nil: a principal with no clearance. (OpenCTI names
 	// that user in feed_public_user_id; resolving it to a principal is the host's job.)
 	PublicPrincipal *access.Principal
-	// Filter adds host filter keys (see filter.CompileOptions).
+	// Filter adds host filter keys (see filter.CompileOptions). Its Relations is always
+	// taken as true: a generation binds the filter to the store (see [Feed.Generate]).
 	Filter *filter.CompileOptions
 }
 
 // Feed is a compiled [Definition]: its filter, columns and access rule, ready to generate
 // files. It is immutable and safe for concurrent use.
 type Feed struct {
-	def      Definition
-	access   access.FeedAccess
-	match    *filter.Matcher // filters AND feed_types
-	filter   json.RawMessage // the same as JSON, for stores that push filters down
-	types    []string        // STIX types to scan; nil = all
-	none     bool            // the feed types match no object at all
+	def    Definition
+	access access.FeedAccess
+	match  *filter.Matcher // filters AND feed_types
+	// filter is the same as JSON, for stores that push filters down; nil when the filter
+	// reads the store as of a position or resolves relative dates, which a store evaluating
+	// the JSON could not do as of the generation.
+	filter   json.RawMessage
+	types    []string // STIX types to scan; nil = all
+	none     bool     // the feed types match no object at all
 	order    store.Order
 	format   rowFormat
 	header   []string
@@ -61,6 +65,7 @@ func Compile(def Definition, opts *FeedOptions) (*Feed, error) {
 	if opts != nil {
 		o = *opts
 	}
+	o.Filter = withRelations(o.Filter)
 	if err := def.validate(o.Filter); err != nil {
 		return nil, err
 	}
@@ -97,8 +102,10 @@ func Compile(def Definition, opts *FeedOptions) (*Feed, error) {
 	if f.match, err = filter.Compile(g, o.Filter); err != nil {
 		return nil, err
 	}
-	if f.filter, err = g.MarshalJSON(); err != nil {
-		return nil, err
+	if !f.match.NeedsResolver() && !f.match.UsesNow() {
+		if f.filter, err = g.MarshalJSON(); err != nil {
+			return nil, err
+		}
 	}
 	if types, restricted := f.match.EntityTypes(); restricted {
 		f.types, f.none = types, len(types) == 0
@@ -155,4 +162,16 @@ func (d Definition) clone() Definition {
 		d.Attributes[i].Mappings = slices.Clone(d.Attributes[i].Mappings)
 	}
 	return d
+}
+
+// withRelations returns a copy of opts (nil: the defaults) with Relations set: feeds bind
+// their filter per generation with a resolver over the store, so the relationship keys are
+// available to every definition.
+func withRelations(opts *filter.CompileOptions) *filter.CompileOptions {
+	var o filter.CompileOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.Relations = true
+	return &o
 }

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
+	"github.com/ctifeed/ctifeed/store/storefilter"
 )
 
 // Source is what generation reads: scans, relationships for neighbour columns, and, for
@@ -121,6 +123,9 @@ func (f *Feed) Generate(ctx context.Context, src Source, vis *access.Visibility,
 		file.Generated = time.Now().UTC()
 	}
 	if !f.none && p != nil {
+		if err := g.bind(w, file.Generated); err != nil {
+			return nil, err
+		}
 		scan := g.scan
 		if w.Closed {
 			scan = g.scanClosed
@@ -150,11 +155,43 @@ type generation struct {
 	cells []string
 	vals  []string
 	rels  []store.Record // the current row's relationships, read once per row
+	bound *filter.Bound  // the feed's filter bound for this generation (see bind)
+}
+
+// bind fixes the feed's filter for the whole generation: relative dates resolve against
+// now (the file's Generated time), and the relationship keys read the store as of the
+// closed window's Through, or for an open window as of the log's last position when the
+// generation starts, so every row is decided at one moment.
+func (g *generation) bind(w Window, now time.Time) error {
+	opts := filter.BindOptions{Now: now}
+	if g.f.match.NeedsResolver() {
+		at := w.Through
+		if !w.Closed {
+			b, err := g.src.Bounds(g.ctx)
+			if err != nil {
+				return err
+			}
+			at = b.Last
+		}
+		opts.Resolver = storefilter.At(g.src, at)
+	}
+	b, err := g.f.match.Bind(g.ctx, opts)
+	if err != nil {
+		return fmt.Errorf("csvfeed: resolving the feed's filter: %w", err)
+	}
+	g.bound = b
+	return nil
+}
+
+// matches reports whether the bound filter selects r, with r's own times for created_at
+// and updated_at.
+func (g *generation) matches(r store.Record) bool {
+	return g.bound.Match(r.Object, storefilter.Times(r))
 }
 
 func (g *generation) scan(w Window, file *File) error {
 	opts := store.ScanOptions{Order: g.f.order, Descending: true, Since: w.Since, Until: w.Until,
-		Types: g.f.types, Match: g.f.match.Match, Filter: g.f.filter}
+		Types: g.f.types, MatchRecord: g.matches, Filter: g.f.filter}
 	for {
 		// One more than the rows still wanted, so a full page also says whether the cap cut;
 		// at least minPage, so records hidden from p cost few store calls.

@@ -59,10 +59,25 @@ type ScanOptions struct {
 	// Limit counts matching records and Next is set only if another match exists. Match
 	// must be safe for concurrent use and must not call the store.
 	Match func(*stix.Object) bool
-	// Filter is the OpenCTI FilterGroup JSON that Match was compiled from, offered to stores
-	// implementing [FilterPushdown]; Match is then required as the fallback. Scanner.Scan
-	// ignores it.
+	// MatchRecord, if non-nil, is Match for predicates that also read the record's own
+	// fields (DateAdded and Updated: a filter's created_at and updated_at keys). A record is
+	// kept when both Match and MatchRecord, those given, return true; the same exactness and
+	// concurrency rules apply. Stores test both through [ScanOptions.Keep] and
+	// [ScanOptions.Filtered]; nil keeps the behaviour of Match alone.
+	MatchRecord func(Record) bool
+	// Filter is the OpenCTI FilterGroup JSON that Match (or MatchRecord) was compiled from,
+	// offered to stores implementing [FilterPushdown]; a Match or MatchRecord is then
+	// required as the fallback. Scanner.Scan ignores it.
 	Filter json.RawMessage
+}
+
+// Filtered reports whether opts has a predicate (Match or MatchRecord), so that a store must
+// test each candidate with [ScanOptions.Keep].
+func (opts *ScanOptions) Filtered() bool { return opts.Match != nil || opts.MatchRecord != nil }
+
+// Keep reports whether r passes Match and MatchRecord (each when given).
+func (opts *ScanOptions) Keep(r Record) bool {
+	return (opts.Match == nil || opts.Match(r.Object)) && (opts.MatchRecord == nil || opts.MatchRecord(r))
 }
 
 // Validate checks opts against the documented preconditions, so that implementations may
@@ -78,7 +93,7 @@ func (opts *ScanOptions) Validate() error {
 	if !opts.Since.IsZero() && !opts.Until.IsZero() && opts.Until.Before(opts.Since) {
 		errs = append(errs, fmt.Errorf("%w: until is before since", ErrInvalid))
 	}
-	if len(opts.Filter) > 0 && opts.Match == nil {
+	if len(opts.Filter) > 0 && !opts.Filtered() {
 		errs = append(errs, fmt.Errorf("%w: Filter given without its Match fallback", ErrInvalid))
 	}
 	if opts.After != "" {

@@ -43,7 +43,8 @@ func fieldErr(field string, format string, args ...any) error {
 }
 
 // Validate checks d and returns every problem found as [FieldError]s joined with
-// errors.Join: an empty id, filters that do not compile with opts (nil: built-in keys only),
+// errors.Join: an empty id, filters that do not compile with opts (nil: built-in keys only;
+// the relationship keys are always available, as the engine binds filters to the store),
 // authorized members without kind or id, and negative cache bounds in Defaults.
 func (d Definition) Validate(opts *filter.CompileOptions) error {
 	var errs []error
@@ -51,7 +52,7 @@ func (d Definition) Validate(opts *filter.CompileOptions) error {
 		errs = append(errs, fieldErr("id", "a stream needs an id"))
 	}
 	if d.Filters != nil {
-		if _, err := filter.Compile(*d.Filters, opts); err != nil {
+		if _, err := filter.Compile(*d.Filters, withRelations(opts)); err != nil {
 			errs = append(errs, &FieldError{Field: "filters", Err: err})
 		}
 	}

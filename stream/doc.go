@@ -64,6 +64,18 @@
 // it had then. A store must retain what the as-of reads need as long as its log retains
 // the events (store.History); reading a position older than the log is [store.ErrGap].
 //
+// Filters are decided the same way. A filter with relationship keys (regardingOf,
+// connectedToId, containers, sightedBy), relative dates (now-7d) or the record times
+// (created_at, updated_at) is bound per event (filter.Matcher.Bind, through
+// store/storefilter): an event's prev as of the position just before it, its cur as of its
+// own position, "now" being the event's time. An event that changes what the relationship
+// keys read (a relationship or sighting with a named end, a named container) also decides
+// the objects it affects (filter.Matcher.Affected), each as of both positions: one that
+// starts to match enters (create, with its group), one that stops leaves (delete, with
+// resolution after the relationships sent with it); the changed relationship itself is
+// not sent twice. So a relationship created makes its end enter, and the same relationship
+// deleted makes it leave. Other filters are bound once.
+//
 // # Groups and Seq
 //
 // The messages of one event are one group. The engine plans the group in full — as if the

@@ -3,6 +3,7 @@ package stream_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ type harness struct {
 	after store.Position
 	out   strings.Builder
 	all   []stream.Message
+	seq   bool // write each message's Seq before it
 }
 
 type harnessOptions struct {
@@ -38,6 +40,7 @@ type harnessOptions struct {
 	principal *access.Principal
 	vis       *access.VisibilityOptions
 	opts      stream.Options
+	seq       bool // the transcript gives each message's Seq
 }
 
 func analyst() *access.Principal {
@@ -48,7 +51,7 @@ func analyst() *access.Principal {
 
 func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), now: time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC)}
+	h := &harness{t: t, ctx: context.Background(), now: time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC), seq: o.seq}
 	h.st = memstore.New(&memstore.Options{Clock: h.clock})
 	if o.principal == nil {
 		o.principal = analyst()
@@ -129,6 +132,9 @@ func (h *harness) drain() []stream.Message {
 
 func (h *harness) write(msgs []stream.Message) {
 	for _, m := range msgs {
+		if h.seq {
+			fmt.Fprintf(&h.out, "%d ", m.Seq)
+		}
 		h.out.WriteString(transcriptLine(m))
 	}
 }

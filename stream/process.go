@@ -26,27 +26,69 @@ func (s *Subscriber) process(ctx context.Context, ev store.Event) ([]Message, er
 	return nil, fmt.Errorf("%w: event %s has unknown kind %d", ErrInvalid, ev.Pos, int(ev.Kind))
 }
 
-// change handles create, update and delete events by the rules of REFERENCE §4.1.
+// change handles create, update and delete events by the rules of REFERENCE §4.1: prev is
+// decided as of the position just before the event, cur as of the event's (see bounds).
+// With relationship keys, the objects the change lets enter or leave the filter are
+// decided too (see affected).
 func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Event) ([]Message, error) {
 	prev, cur := ev.Prev, ev.Cur
 	if ev.Kind == store.EventDelete {
 		cur = nil
 	}
-	mp, err := s.member(ctx, v, prev)
+	if s.filter.static != nil { // the common case, kept free of bindings and allocations
+		d := decision{b: s.filter.static, at: v}
+		mp, err := s.member(ctx, v, d, prev)
+		if err != nil {
+			return nil, err
+		}
+		mc, err := s.member(ctx, v, d, cur)
+		if err != nil {
+			return nil, err
+		}
+		return s.decide(ctx, v, d, d, ev, prev, cur, mp, mc)
+	}
+	return s.changeBound(ctx, v, ev, prev, cur)
+}
+
+// changeBound is change for a filter bound per event: relationship keys, relative dates or
+// record times. (Apart, so that change's common path stays small.)
+func (s *engineState) changeBound(ctx context.Context, v store.Snapshot, ev store.Event, prev, cur *stix.Object) ([]Message, error) {
+	bp, bc, err := s.bounds(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
-	mc, err := s.member(ctx, v, cur)
+	dp, dc := decision{b: bp, at: v}, decision{b: bc, at: v}
+	if bp != bc {
+		dp.at = store.At(s.src, justBefore(ev.Pos))
+	}
+	mp, err := s.member(ctx, v, dp, prev)
 	if err != nil {
 		return nil, err
 	}
+	mc, err := s.member(ctx, v, dc, cur)
+	if err != nil {
+		return nil, err
+	}
+	if bp != bc {
+		if ids := s.affectedIDs(ev, prev, cur); len(ids) > 0 {
+			return s.changeAffecting(ctx, v, dp, dc, ev, prev, cur, mp, mc, ids)
+		}
+	}
+	return s.decide(ctx, v, dp, dc, ev, prev, cur, mp, mc)
+}
+
+// decide sends what the event's own object entering, staying or leaving needs, mp and mc
+// being its membership before (at dp) and after (at dc).
+func (s *engineState) decide(ctx context.Context, v store.Snapshot, dp, dc decision, ev store.Event, prev, cur *stix.Object, mp, mc bool) ([]Message, error) {
 	switch {
 	case mc && !mp: // enters
-		return s.send(ctx, v, ev, Create, cur, nil, nil)
+		msgs, _, err := s.send(ctx, v, dc, ev, Create, cur, nil, nil)
+		return msgs, err
 	case mc: // stays
-		return s.send(ctx, v, ev, Update, cur, prev, nil)
+		msgs, _, err := s.send(ctx, v, dc, ev, Update, cur, prev, nil)
+		return msgs, err
 	case mp: // leaves, or deleted
-		out, err := s.remove(ctx, v, ev, prev, nil)
+		out, err := s.remove(ctx, v, dp, ev, prev, nil)
 		return numbered(out), err
 	}
 	// Not for this subscriber. If it had the object as a dependency, its copy is now stale
@@ -59,8 +101,20 @@ func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Eve
 // (with the visible sources) follows the target's dependencies: consumers upsert the
 // target and delete the sources. Otherwise each source that matched, then the target if
 // it matched before, is deleted as if it had left.
+//
+// Relationship keys are decided as of the merge (prev as of the position before it), but
+// the merge lets no other object enter or leave by itself: the sources' relationships are
+// deleted by their own events first, which decide the objects they affect.
 func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Event) ([]Message, error) {
-	mc, err := s.member(ctx, v, ev.Cur)
+	bp, bc, err := s.bounds(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	dp, dc := decision{b: bp, at: v}, decision{b: bc, at: v}
+	if bp != bc {
+		dp.at = store.At(s.src, justBefore(ev.Pos))
+	}
+	mc, err := s.member(ctx, v, dc, ev.Cur)
 	if err != nil {
 		return nil, err
 	}
@@ -80,16 +134,17 @@ func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Even
 		for _, id := range ev.Sources {
 			s.cache.forget(id)
 		}
-		return s.send(ctx, v, ev, Merge, ev.Cur, nil, sources)
+		msgs, _, err := s.send(ctx, v, dc, ev, Merge, ev.Cur, nil, sources)
+		return msgs, err
 	}
 	var out []Message
 	for _, src := range ev.SourceObjects {
-		ms, err := s.member(ctx, v, src)
+		ms, err := s.member(ctx, v, dp, src)
 		if err != nil {
 			return nil, err
 		}
 		if ms {
-			if out, err = s.remove(ctx, v, ev, src, out); err != nil {
+			if out, err = s.remove(ctx, v, dp, ev, src, out); err != nil {
 				return nil, err
 			}
 		}
@@ -97,12 +152,12 @@ func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Even
 			s.cache.forget(src.ID())
 		}
 	}
-	mp, err := s.member(ctx, v, ev.Prev)
+	mp, err := s.member(ctx, v, dp, ev.Prev)
 	if err != nil {
 		return nil, err
 	}
 	if mp {
-		if out, err = s.remove(ctx, v, ev, ev.Prev, out); err != nil {
+		if out, err = s.remove(ctx, v, dp, ev, ev.Prev, out); err != nil {
 			return nil, err
 		}
 	}
@@ -110,43 +165,48 @@ func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Even
 	return numbered(out), nil
 }
 
-// send plans the full group of obj (a member) as of v: its dependencies, obj itself as typ
-// (with the patch from prev for an update, with sources for a merge) and, with resolution
-// on, its relationships; then keeps what the subscriber does not hold (see
-// [group.messages]).
-func (s *engineState) send(ctx context.Context, v store.Snapshot, ev store.Event, typ MessageType, obj, prev *stix.Object, sources []*stix.Object) ([]Message, error) {
+// send plans the full group of obj (a member at d) as of v: its dependencies, obj itself as
+// typ (with the patch from prev for an update, with sources for a merge) and, with
+// resolution on, its relationships; then keeps what the subscriber does not hold (see
+// [group.messages]). It also returns the size of the full plan, which Seq numbers.
+func (s *engineState) send(ctx context.Context, v store.Snapshot, d decision, ev store.Event, typ MessageType, obj, prev *stix.Object, sources []*stix.Object) ([]Message, int, error) {
 	red, err := s.redact(ctx, v, obj)
 	if err != nil || red == nil {
-		return nil, err
+		return nil, 0, err
 	}
-	main := Message{Type: typ, Object: red, Sources: sources, Dependency: s.viaEnd(obj)}
+	via, err := s.viaEnd(ctx, d, obj)
+	if err != nil {
+		return nil, 0, err
+	}
+	main := Message{Type: typ, Object: red, Sources: sources, Dependency: via}
 	if typ == Update {
 		// prev is screened against the same view, so the patch changes no reference to a
 		// hidden object: it can neither add nor remove one.
 		redPrev, err := s.redact(ctx, v, prev)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if redPrev == nil {
 			main.Type = Create
 		} else {
 			var err error
 			if main.Patch, main.ReversePatch, err = patches(redPrev, red); err != nil {
-				return nil, fmt.Errorf("stream: diffing %s: %w", obj.ID(), err)
+				return nil, 0, fmt.Errorf("stream: diffing %s: %w", obj.ID(), err)
 			}
 		}
 	}
 	g := newGroup(ctx, s, v)
 	g.add(main, tierMain)
 	if err := g.addRefs(red); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if s.resolving() {
 		if err := g.addRelations(red); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	return g.messages(ev.Pos, ev.Time), nil
+	msgs, plan := g.messages(ev.Pos, ev.Time)
+	return msgs, plan, nil
 }
 
 // remove appends to out the delete of obj (the last version the subscriber could see,
@@ -160,7 +220,7 @@ func (s *engineState) send(ctx context.Context, v store.Snapshot, ev store.Event
 // A deleted object has none left by then: the store deleted its relationships first, each
 // with its own event, which the subscriber decided as of that event (while obj still
 // existed). With deletions off nothing is emitted and the subscriber only forgets obj.
-func (s *engineState) remove(ctx context.Context, v store.Snapshot, ev store.Event, obj *stix.Object, out []Message) ([]Message, error) {
+func (s *engineState) remove(ctx context.Context, v store.Snapshot, d decision, ev store.Event, obj *stix.Object, out []Message) ([]Message, error) {
 	if s.opts.NoDeletions {
 		s.cache.forget(obj.ID())
 		return out, nil
@@ -191,7 +251,11 @@ func (s *engineState) remove(ctx context.Context, v store.Snapshot, ev store.Eve
 		return nil, err
 	}
 	if red != nil {
-		out = append(out, Message{Type: Delete, Object: red, Dependency: s.viaEnd(obj), Pos: ev.Pos, Time: ev.Time})
+		via, err := s.viaEnd(ctx, d, obj)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Message{Type: Delete, Object: red, Dependency: via, Pos: ev.Pos, Time: ev.Time})
 	}
 	s.cache.forget(obj.ID())
 	return out, nil
@@ -202,8 +266,13 @@ func (s *engineState) remove(ctx context.Context, v store.Snapshot, ev store.Eve
 // dependencies too, as OpenCTI marks them (origin "init-dependencies"), so that deleting
 // an object reads the same whether its relationships leave with it (the object left the
 // filters) or go first as their own events (the object was deleted, cascading).
-func (s *engineState) viaEnd(o *stix.Object) bool {
-	return stix.IsRelationshipType(o.Type()) && !s.match.Match(o)
+// It is decided at d, the moment o was found a member.
+func (s *engineState) viaEnd(ctx context.Context, d decision, o *stix.Object) (bool, error) {
+	if !stix.IsRelationshipType(o.Type()) {
+		return false, nil
+	}
+	own, err := s.matches(ctx, d, o)
+	return !own, err
 }
 
 // numbered sets each message's Seq to its index: a group of deletes does not depend on

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
+	"github.com/ctifeed/ctifeed/store/storefilter"
 )
 
 // DefaultRecoverBatch is the batch size [Subscriber.RecoverBatches] uses for batch < 1, and
@@ -31,13 +32,23 @@ func (s *Subscriber) recoverBatches(ctx context.Context, scan store.Scanner, sin
 			batch = DefaultRecoverBatch
 		}
 		r := recovery{s: s, v: store.At(s.src, at), ev: store.Event{Pos: at, Time: at.Time()}, batch: batch}
+		// The snapshot is decided as of at, "now" included, like the event at at.
+		b, err := s.bindAt(ctx, at, r.ev)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		r.d = decision{b: b, at: r.v}
 		opts := store.ScanOptions{Order: store.ByUpdated, Since: since, Until: until, Limit: min(max(batch, 100), recoverPage)}
-		if s.match != nil {
-			// Match reads only immutable state (the matcher, the visibility), as a store may call
-			// it from its own goroutines.
-			m, vis, p, inf := s.match, s.vis, s.principal, s.opts.WithInferences
-			opts.Match = func(o *stix.Object) bool {
-				return m.Match(o) && vis.CanSee(p, o) && (inf || !Inferred(o))
+		if s.filter.m != nil {
+			// MatchRecord reads only immutable state (the bound filter, the visibility), as a
+			// store may call it from its own goroutines. It sees current records: one changed
+			// after at is skipped below whatever it says, so the bound as of at is right for
+			// every record it keeps.
+			vis, p, inf := s.vis, s.principal, s.opts.WithInferences
+			opts.MatchRecord = func(rec store.Record) bool {
+				o := rec.Object
+				return b.Match(o, storefilter.Times(rec)) && vis.CanSee(p, o) && (inf || !Inferred(o))
 			}
 			opts.Filter = s.filterJSON
 		}
@@ -71,6 +82,7 @@ func (s *Subscriber) recoverBatches(ctx context.Context, scan store.Scanner, sin
 type recovery struct {
 	s     *Subscriber
 	v     store.Snapshot // the store as of the snapshot's position
+	d     decision       // the filter as of the snapshot's position
 	ev    store.Event    // the snapshot's position, stamped on every message
 	batch int
 	buf   []Message // the batch being filled
@@ -100,14 +112,14 @@ func (r *recovery) page(ctx context.Context, recs []store.Record, yield func([]M
 		if r.s.cache.fresh(o.ID()) {
 			continue // already in the snapshot, as another object's dependency
 		}
-		member, err := r.s.member(ctx, r.v, o)
+		member, err := r.s.member(ctx, r.v, r.d, o)
 		if err != nil {
 			return false, err
 		}
 		if !member {
 			continue
 		}
-		msgs, err := r.s.send(ctx, r.v, r.ev, Create, o, nil, nil)
+		msgs, _, err := r.s.send(ctx, r.v, r.d, r.ev, Create, o, nil, nil)
 		if err != nil {
 			return false, err
 		}

@@ -214,8 +214,8 @@ func (g *group) dropOrphans() {
 // its index in that order. It then leaves out the dependencies the subscriber was sent
 // within the cache lifetime (the object the event is about is always sent), stamps the
 // rest with pos and t, and records them as sent: the kept messages keep the full plan's
-// relative order, whatever the cache held.
-func (g *group) messages(pos store.Position, t time.Time) []Message {
+// relative order, whatever the cache held. plan is the full plan's size.
+func (g *group) messages(pos store.Position, t time.Time) (msgs []Message, plan int) {
 	g.dropOrphans()
 	live := g.live[:0]
 	for _, n := range g.list {
@@ -276,8 +276,11 @@ func (g *group) messages(pos store.Position, t time.Time) []Message {
 		out[i].Pos, out[i].Time = pos, t
 		g.s.cache.sentAt(n.msg.Object.ID(), now)
 	}
-	return out
+	return out, len(live)
 }
+
+// planned reports whether the group last planned holds id (until the next newGroup).
+func (g *group) planned(id stix.ID) bool { return g.nodes[id] != nil }
 
 func less(a, b *node) bool {
 	if a.tier != b.tier {

@@ -21,8 +21,8 @@ import (
 type engineState struct {
 	src        store.History // read as of each event's position, never as it is now
 	def        Definition
-	match      *filter.Matcher
-	filterJSON json.RawMessage // the filters for store push-down; nil for "every object"
+	filter     compiledFilter
+	filterJSON json.RawMessage // the filters for store push-down; nil when none or not pushable
 	filterOpts *filter.CompileOptions
 	principal  *access.Principal
 	vis        *access.Visibility
@@ -80,14 +80,20 @@ func (s *engineState) apply(def Definition) error {
 	var fj json.RawMessage
 	if def.Filters != nil && !def.Filters.IsEmpty() {
 		var err error
-		if m, err = filter.Compile(*def.Filters, s.filterOpts); err != nil {
+		if m, err = filter.Compile(*def.Filters, withRelations(s.filterOpts)); err != nil {
 			return &FieldError{Field: "filters", Err: err}
 		}
+	}
+	cf, err := compileFilter(m)
+	if err != nil {
+		return &FieldError{Field: "filters", Err: err}
+	}
+	if m != nil && cf.pushdown() {
 		if fj, err = json.Marshal(def.Filters); err != nil {
 			return &FieldError{Field: "filters", Err: err}
 		}
 	}
-	s.def, s.match, s.filterJSON = def, m, fj
+	s.def, s.filter, s.filterJSON = def, cf, fj
 	s.opts = s.own.merged(def.Defaults).switched(s.switches)
 	return nil
 }
@@ -121,22 +127,26 @@ func Inferred(o *stix.Object) bool {
 		o.Get("x_opencti_inferred").Type == gjson.True
 }
 
-// member is m(x) of REFERENCE §4.1: x passes the filters and the principal may see it. A
-// relationship or sighting is a member only with every end stored and visible in v (never
+// member is m(x) of REFERENCE §4.1: x passes the filters at d and the principal may see it.
+// A relationship or sighting is a member only with every end stored and visible in v (never
 // a relationship without both ends); with dependencies resolution on, it is also a member
-// when one of its ends passes the filters (relationship events of matching objects).
-func (s *engineState) member(ctx context.Context, v store.Snapshot, x *stix.Object) (bool, error) {
+// when one of its ends passes the filters at d (relationship events of matching objects).
+func (s *engineState) member(ctx context.Context, v store.Snapshot, d decision, x *stix.Object) (bool, error) {
 	if x == nil {
 		return false, nil
 	}
 	if !stix.IsRelationshipType(x.Type()) {
 		// The filters first: on a busy log most events fail them, and cheaply.
-		return s.match.Match(x) && s.sees(x), nil
+		ok, err := s.matches(ctx, d, x)
+		return ok && s.sees(x), err
 	}
 	if !s.sees(x) {
 		return false, nil
 	}
-	own := s.match.Match(x)
+	own, err := s.matches(ctx, d, x)
+	if err != nil {
+		return false, err
+	}
 	if !own && !s.resolving() {
 		return false, nil
 	}
@@ -148,8 +158,8 @@ func (s *engineState) member(ctx context.Context, v store.Snapshot, x *stix.Obje
 		return true, nil
 	}
 	for _, e := range ends {
-		if s.match.Match(e) {
-			return true, nil
+		if ok, err := s.matches(ctx, d, e); ok || err != nil {
+			return ok, err
 		}
 	}
 	return false, nil

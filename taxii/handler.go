@@ -173,6 +173,7 @@ type root struct {
 type collection struct {
 	Collection
 	match *filter.Matcher // nil matches everything
+	bound boundCache      // the last binding of match to the store (see bind)
 }
 
 // NewHandler returns a handler for opts. It returns an error wrapping
@@ -270,7 +271,9 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 				col.MediaTypes = []string{STIXMediaType}
 			}
 			if c.Filters != nil && !c.Filters.IsEmpty() {
-				m, err := filter.Compile(*c.Filters, nil)
+				// Relations: a request binds the filter to the store (see bind), so the
+				// relationship keys are available to collections.
+				m, err := filter.Compile(*c.Filters, &filter.CompileOptions{Relations: true})
 				if err != nil {
 					return nil, fmt.Errorf("%w: collection %q: %w", ErrInvalidOptions, c.ID, err)
 				}

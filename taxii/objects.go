@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -43,12 +44,18 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 	// The horizon: objects stored in the current millisecond (or within SettleDelay) are
 	// held back, because an object stored later in that millisecond could sort before them
 	// and would then fall behind a position already handed out.
-	horizon := h.clock().Add(-h.settle).Truncate(time.Millisecond)
+	now := h.clock()
+	horizon := now.Add(-h.settle).Truncate(time.Millisecond)
+	bound, err := h.bind(ctx, c, now)
+	if err != nil {
+		h.storeFailed(q, err)
+		return
+	}
 	pg := &pager{st: h.store, vis: h.vis, p: q.sees, q: qu, single: objectID != "", unscreened: h.unscreened}
 	var src source
 	switch {
 	case objectID != "":
-		r, ok := h.findObject(q, c, objectID)
+		r, ok := h.findObject(q, bound, objectID)
 		if !ok {
 			return
 		}
@@ -62,17 +69,17 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 			h.storeFailed(q, err)
 			return
 		}
-		match := h.matcher(q, c, qu)
+		match := h.matcher(q, bound, qu)
 		var list listSource
 		for _, r := range recs {
-			if match(r.Object) && listed(r, horizon, qu) {
+			if match(r) && listed(r, horizon, qu) {
 				list = append(list, r)
 			}
 		}
 		sortByKey(list)
 		src = list
 	default:
-		base := store.ScanOptions{Order: store.ByUpdated, Types: qu.types, Match: h.matcher(q, c, qu), Until: horizon}
+		base := store.ScanOptions{Order: store.ByUpdated, Types: qu.types, MatchRecord: h.matcher(q, bound, qu), Until: horizon}
 		if !qu.addedAfter.IsZero() {
 			base.Since = qu.addedAfter.Add(time.Microsecond) // strictly after, at TAXII's precision
 		}
@@ -148,23 +155,24 @@ func (h *Handler) writeEnvelope(w http.ResponseWriter, items []item, more bool, 
 	w.Write(b)
 }
 
-// matcher is what a scan keeps: the collection's objects (by their current version) of
-// match[type] that the caller may see.
-func (h *Handler) matcher(q *request, c *collection, qu *query) func(*stix.Object) bool {
+// matcher is what a scan keeps: the collection's objects (by their current version and its
+// record's times, through the request's bound filter) of match[type] that the caller may see.
+func (h *Handler) matcher(q *request, bound *filter.Bound, qu *query) func(store.Record) bool {
 	p := q.sees
-	return func(o *stix.Object) bool {
+	return func(r store.Record) bool {
 		if len(qu.types) > 0 {
-			if _, ok := slices.BinarySearch(qu.types, o.Type()); !ok {
+			if _, ok := slices.BinarySearch(qu.types, r.Object.Type()); !ok {
 				return false
 			}
 		}
-		return (c.match == nil || c.match.Match(o)) && h.vis.CanSee(p, o)
+		return selects(bound, r) && h.vis.CanSee(p, r.Object)
 	}
 }
 
 // findObject returns the current record of objectID if it is in the collection and the
-// caller may see it, answering 404 (or 400 for a malformed id) itself otherwise.
-func (h *Handler) findObject(q *request, c *collection, objectID string) (store.Record, bool) {
+// caller may see it, answering 404 (or 400 for a malformed id) itself otherwise. bound is
+// the request's bound collection filter (see bind).
+func (h *Handler) findObject(q *request, bound *filter.Bound, objectID string) (store.Record, bool) {
 	id := stix.ID(objectID)
 	if id.Validate() != nil {
 		h.fail(q.w, &Error{Status: http.StatusBadRequest, Title: "Bad request", Description: "object-id: not a STIX identifier"})
@@ -179,7 +187,7 @@ func (h *Handler) findObject(q *request, c *collection, objectID string) (store.
 		h.storeFailed(q, err)
 		return store.Record{}, false
 	}
-	if !(c.match == nil || c.match.Match(r.Object)) || !h.vis.CanSee(q.sees, r.Object) {
+	if !selects(bound, r) || !h.vis.CanSee(q.sees, r.Object) {
 		h.fail(q.w, errNotFound("no such object in this collection"))
 		return store.Record{}, false
 	}
@@ -213,11 +221,16 @@ func (h *Handler) deleteObject(q *request, c *collection, objectID string) {
 	if _, given := q.r.URL.Query()["match[version]"]; !given {
 		qu.versions = versionMatch{all: true}
 	}
-	r, ok := h.findObject(q, c, objectID)
+	ctx := q.r.Context()
+	bound, err := h.bind(ctx, c, h.clock())
+	if err != nil {
+		h.storeFailed(q, err)
+		return
+	}
+	r, ok := h.findObject(q, bound, objectID)
 	if !ok {
 		return
 	}
-	ctx := q.r.Context()
 	vs, err := h.store.Versions(ctx, r.Object.ID())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.storeFailed(q, err)

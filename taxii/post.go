@@ -15,6 +15,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -59,11 +60,18 @@ func (h *Handler) addObjects(q *request, c *collection) {
 	}
 	ctx := q.r.Context()
 	now := h.clock()
+	// The filter check of every object of the envelope is decided as of the request's
+	// start (see bind), as a GET is.
+	bound, err := h.bind(ctx, c, now)
+	if err != nil {
+		h.storeFailed(q, err)
+		return
+	}
 	rec := StatusRecord{Root: q.root.path, Owner: owner(q), Expires: now.Add(h.statusTTL)}
 	p := newProgress(Status{ID: h.newID(), RequestTimestamp: FormatTime(now)}, raws, h.maxDetails)
 	if !h.async {
 		for _, raw := range raws {
-			p.record(h.addOne(ctx, c, q.sees, raw))
+			p.record(h.addOne(ctx, bound, now, q.sees, raw))
 		}
 		rec.Status = p.status()
 		if err := h.statuses.PutStatus(ctx, rec); err != nil {
@@ -86,7 +94,7 @@ func (h *Handler) addObjects(q *request, c *collection) {
 	}
 	// The writes outlive the request but not their own work: the goroutine ends when every
 	// object is written.
-	go h.addInBackground(context.WithoutCancel(ctx), c, q.sees, rec, p)
+	go h.addInBackground(context.WithoutCancel(ctx), bound, now, q.sees, rec, p)
 }
 
 // statusFlushEvery and statusFlushAfter bound how stale a pending status may be while
@@ -96,10 +104,10 @@ const (
 	statusFlushAfter = 250 * time.Millisecond
 )
 
-func (h *Handler) addInBackground(ctx context.Context, c *collection, writer *access.Principal, rec StatusRecord, p *progress) {
+func (h *Handler) addInBackground(ctx context.Context, bound *filter.Bound, now time.Time, writer *access.Principal, rec StatusRecord, p *progress) {
 	last := time.Now()
 	for i, raw := range p.raws {
-		p.record(h.addOne(ctx, c, writer, raw))
+		p.record(h.addOne(ctx, bound, now, writer, raw))
 		if i == len(p.raws)-1 || (i+1)%statusFlushEvery == 0 || time.Since(last) >= statusFlushAfter {
 			rec.Status = p.status()
 			if err := h.statuses.PutStatus(ctx, rec); err != nil {
@@ -122,8 +130,10 @@ func countObjects(body []byte) int {
 
 // addOne parses, validates and stores one object as the writer w. Objects the
 // collection's filter does not select are refused: a collection only ever gains what it
-// would serve. So is what the access rule for writes refuses (see checkedPut).
-func (h *Handler) addOne(ctx context.Context, c *collection, w *access.Principal, raw json.RawMessage) (StatusDetail, bool) {
+// would serve, as decided by bound, the request's bound filter (nil: none), with the
+// request's time now as the record times created_at and updated_at read (the times a new
+// record gets). So is what the access rule for writes refuses (see checkedPut).
+func (h *Handler) addOne(ctx context.Context, bound *filter.Bound, now time.Time, w *access.Principal, raw json.RawMessage) (StatusDetail, bool) {
 	d := StatusDetail{ID: gjson.GetBytes(raw, "id").String()}
 	o, err := stix.Parse(raw)
 	if err != nil {
@@ -138,7 +148,7 @@ func (h *Handler) addOne(ctx context.Context, c *collection, w *access.Principal
 		d.Message = err.Error()
 		return d, false
 	}
-	if c.match != nil && !c.match.Match(o) {
+	if bound != nil && !bound.Match(o, filter.Times{CreatedAt: now, UpdatedAt: now}) {
 		d.Message = "the object does not match the collection's filters"
 		return d, false
 	}

@@ -158,7 +158,8 @@ func scanTx(ctx context.Context, tx *bolt.Tx, opts store.ScanOptions) (store.Pag
 		if err != nil {
 			return store.Page{}, err
 		}
-		if opts.Match != nil && !opts.Match(o) {
+		rec := store.Record{Object: o, DateAdded: unixNano(h.added), Updated: unixNano(h.updated)}
+		if !opts.Keep(rec) {
 			continue
 		}
 		if len(page.Records) == opts.Limit {
@@ -166,7 +167,7 @@ func scanTx(ctx context.Context, tx *bolt.Tx, opts store.ScanOptions) (store.Pag
 			page.Next = store.CursorOf(last, opts.Order, opts.Descending).String()
 			break
 		}
-		page.Records = append(page.Records, store.Record{Object: o, DateAdded: unixNano(h.added), Updated: unixNano(h.updated)})
+		page.Records = append(page.Records, rec)
 	}
 	return page, nil
 }

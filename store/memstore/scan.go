@@ -16,7 +16,7 @@ import (
 // outside the lock, so a slow predicate never blocks writers for a whole scan.
 const matchBatch = 256
 
-// Scan implements [store.Scanner]. A page costs O(log n + limit) without Match (times the
+// Scan implements [store.Scanner]. A page costs O(log n + limit) without Match or MatchRecord (times the
 // number of Types); with Match, add the non-matching records skipped.
 func (s *Store) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, error) {
 	if err := ctx.Err(); err != nil {
@@ -31,18 +31,18 @@ func (s *Store) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, e
 		after = &c
 	}
 	batch := opts.Limit + 1
-	if opts.Match != nil {
+	if opts.Filtered() {
 		batch = max(batch, matchBatch)
 	}
 	var out []store.Record
-	if opts.Match == nil { // one batch of limit+1 says both the page and whether more exist
+	if !opts.Filtered() { // one batch of limit+1 says both the page and whether more exist
 		out = s.candidates(opts, after, batch)
 	}
 	// Each batch is read under its own lock hold, so a record that matched in one batch may
 	// have moved beyond it (updated, or deleted and stored again) before the next: seen keeps
 	// it from coming back in the same page. One batch needs no such set.
 	var seen map[stix.ID]struct{}
-	for opts.Match != nil && len(out) <= opts.Limit {
+	for opts.Filtered() && len(out) <= opts.Limit {
 		if err := ctx.Err(); err != nil {
 			return store.Page{}, err
 		}
@@ -51,7 +51,7 @@ func (s *Store) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, e
 			if _, dup := seen[r.Object.ID()]; dup {
 				continue
 			}
-			if opts.Match(r.Object) {
+			if opts.Keep(r) {
 				if out = append(out, r); len(out) > opts.Limit {
 					break
 				}

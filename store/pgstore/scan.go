@@ -39,7 +39,7 @@ func (s *Store) scan(ctx context.Context, opts store.ScanOptions, where string, 
 		after = &c
 	}
 	batch := opts.Limit + 1
-	if opts.Match != nil {
+	if opts.Filtered() {
 		batch = max(batch, matchBatch)
 	}
 	var out []store.Record
@@ -56,7 +56,7 @@ func (s *Store) scan(ctx context.Context, opts store.ScanOptions, where string, 
 			if seen[r.Object.ID()] {
 				continue
 			}
-			if opts.Match == nil || opts.Match(r.Object) {
+			if opts.Keep(r) {
 				seen[r.Object.ID()] = true
 				if out = append(out, r); len(out) > opts.Limit {
 					break

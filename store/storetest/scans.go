@@ -199,39 +199,61 @@ func testScanSinceUntil(t *testing.T, s store.Store) {
 	}
 }
 
-// Match filters while pages stay full and Next stays exact; Filter falls back to Match.
+// Match and MatchRecord filter while pages stay full and Next stays exact; given both, a
+// record must pass both; Filter falls back to them.
 func testScanMatch(t *testing.T, s store.Store) {
 	ids := populate(t, s, 40, "malware", "indicator")
-	chosen := map[stix.ID]bool{}
+	chosen, second := map[stix.ID]bool{}, map[stix.ID]bool{}
 	for i, id := range ids {
 		if i%3 == 1 && i < 30 { // the last ten records never match: Next must not promise them
 			chosen[id] = true
 		}
+		if i%2 == 0 {
+			second[id] = true
+		}
 	}
 	match := func(o *stix.Object) bool { return chosen[o.ID()] }
-	for _, d := range directions() {
-		want := expected(t, s, ids, d, func(r store.Record) bool { return chosen[r.Object.ID()] })
-		for _, filter := range []json.RawMessage{nil, json.RawMessage(`{"mode":"and","filters":[],"filterGroups":[]}`)} {
-			opts := store.ScanOptions{Order: d.order, Descending: d.desc, Limit: 3, Match: match, Filter: filter}
-			var got []stix.ID
-			for {
-				p, err := store.Scan(t.Context(), s, opts)
-				if err != nil {
-					t.Fatal(err)
+	// MatchRecord reads the record, as created_at/updated_at filters do: it is handed the
+	// record's DateAdded, which must be the one the store reports.
+	byRecord := func(set map[stix.ID]bool) func(store.Record) bool {
+		return func(r store.Record) bool { return set[r.Object.ID()] && !r.DateAdded.IsZero() }
+	}
+	variants := []struct {
+		name  string
+		opts  store.ScanOptions
+		keeps func(stix.ID) bool
+	}{
+		{"Match", store.ScanOptions{Match: match}, func(id stix.ID) bool { return chosen[id] }},
+		{"MatchRecord", store.ScanOptions{MatchRecord: byRecord(chosen)}, func(id stix.ID) bool { return chosen[id] }},
+		{"Match and MatchRecord", store.ScanOptions{Match: match, MatchRecord: byRecord(second)},
+			func(id stix.ID) bool { return chosen[id] && second[id] }},
+	}
+	for _, v := range variants {
+		for _, d := range directions() {
+			want := expected(t, s, ids, d, func(r store.Record) bool { return v.keeps(r.Object.ID()) })
+			for _, filter := range []json.RawMessage{nil, json.RawMessage(`{"mode":"and","filters":[],"filterGroups":[]}`)} {
+				opts := v.opts
+				opts.Order, opts.Descending, opts.Limit, opts.Filter = d.order, d.desc, 3, filter
+				var got []stix.ID
+				for {
+					p, err := store.Scan(t.Context(), s, opts)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, r := range p.Records {
+						got = append(got, r.Object.ID())
+					}
+					if p.Next == "" {
+						break
+					}
+					if len(p.Records) != opts.Limit {
+						t.Errorf("%s %v: a page with more to come holds %d matches, want %d", v.name, d, len(p.Records), opts.Limit)
+					}
+					opts.After = p.Next
 				}
-				for _, r := range p.Records {
-					got = append(got, r.Object.ID())
+				if !slices.Equal(got, want) {
+					t.Errorf("%s %v (filter %s):\n got %v\nwant %v", v.name, d, filter, got, want)
 				}
-				if p.Next == "" {
-					break
-				}
-				if len(p.Records) != opts.Limit {
-					t.Errorf("%v: a page with more to come holds %d matches, want %d", d, len(p.Records), opts.Limit)
-				}
-				opts.After = p.Next
-			}
-			if !slices.Equal(got, want) {
-				t.Errorf("%v Match (filter %s):\n got %v\nwant %v", d, filter, got, want)
 			}
 		}
 	}
