@@ -172,13 +172,21 @@ func parseNullable(raw []byte) (*stix.Object, error) {
 	return o, nil
 }
 
-// readHead returns the committed log head.
+// readHead returns the committed log head. The query only reads, so it is tried again
+// (at most twice) when it fails for another reason than ctx: a pooled connection the
+// server terminated fails its next query once, and the pool then replaces it.
 func (s *Store) readHead(ctx context.Context) (head, error) {
-	h, err := scanHead(s.pool.QueryRow(ctx, "SELECT "+headColumns+" FROM ctifeed_head"))
-	if err != nil {
-		return head{}, s.wrap(ctx, "reading the log head", err)
+	var err error
+	for try := 0; try < 3; try++ {
+		var h head
+		if h, err = scanHead(s.pool.QueryRow(ctx, "SELECT "+headColumns+" FROM ctifeed_head")); err == nil {
+			return h, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	return h, nil
+	return head{}, s.wrap(ctx, "reading the log head", err)
 }
 
 // Wait implements [store.Log]. It reads the log head once, then blocks until the
