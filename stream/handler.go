@@ -64,6 +64,8 @@ type HandlerOptions struct {
 	Logger *slog.Logger
 	// Clock drives the subscribers' sent-objects caches (default time.Now).
 	Clock func() time.Time
+	// Observer, if set, watches connections (see [Observer]); nil costs nothing.
+	Observer Observer
 }
 
 // Handler serves live streams as OpenCTI does (REFERENCE §4.2):
@@ -148,6 +150,7 @@ type Handler struct {
 	batch     int
 	log       *slog.Logger
 	clock     func() time.Time
+	obs       Observer
 
 	// newProcessor makes a connection's processor; tests replace it.
 	newProcessor func(src store.Reader, def Definition, opts SubscriberOptions) (processor, error)
@@ -183,7 +186,7 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 	h := &Handler{
 		src: o.Store, streams: o.Streams, auth: o.Authenticator, vis: o.Visibility, public: o.PublicPrincipal,
 		filterOpt: o.FilterOptions, heartbeat: o.Heartbeat, wtimeout: o.WriteTimeout, batch: o.BatchSize,
-		log: o.Logger, clock: o.Clock, newProcessor: newEngineProcessor, done: make(chan struct{}),
+		log: o.Logger, clock: o.Clock, obs: o.Observer, newProcessor: newEngineProcessor, done: make(chan struct{}),
 	}
 	if h.streams == nil {
 		h.streams = &Registry{}
@@ -410,7 +413,10 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 	}()
 
 	c := &conn{h: h, r: r, id: id, def: def, principal: p, runAs: runAs, proc: proc}
-	if err := c.run(ctx, w, prm); err != nil && ctx.Err() == nil {
+	c.observeStart(ctx)
+	err = c.run(ctx, w, prm)
+	c.observeEnd(err)
+	if err != nil && ctx.Err() == nil {
 		h.log.Info("stream: connection ended", "stream", id, "err", err)
 	}
 }

@@ -36,6 +36,7 @@ type conn struct {
 	nextCheck time.Time
 	wrote     bool   // a change frame was written since the last heartbeat tick
 	buf       []byte // one frame's data, reused
+	o         observation
 }
 
 // run writes the stream until ctx ends, a write fails or the stream or access changes.
@@ -94,9 +95,11 @@ func (c *conn) recoverUntil(ctx context.Context, until time.Time, last store.Pos
 	if err != nil {
 		return err
 	}
+	c.o.recovery = true // the group below is a recovery snapshot
 	if err := c.writeGroup(msgs, at); err != nil {
 		return err
 	}
+	c.o.recovery = false
 	return c.flush()
 }
 
@@ -178,6 +181,7 @@ func (c *conn) gap(ctx context.Context) error {
 	if err := c.w.WriteEvent(sse.Event{Event: "gap", Data: data}); err != nil {
 		return err
 	}
+	c.observeGap(newGap(c.pos, b))
 	var since time.Time
 	if !c.pos.IsZero() {
 		since = c.pos.Time()
@@ -187,9 +191,11 @@ func (c *conn) gap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	c.o.recovery = true // the group below is a recovery snapshot
 	if err := c.writeGroup(msgs, resume); err != nil {
 		return err
 	}
+	c.o.recovery = false
 	return c.flush()
 }
 
@@ -210,10 +216,11 @@ func before(p store.Position) store.Position {
 func (c *conn) writeGroup(msgs []Message, end store.Position) error {
 	if len(msgs) == 0 {
 		c.pos = end
+		c.observeGroup(0, 0)
 		return nil
 	}
 	c.deadline()
-	prev, last := c.pos.String(), end.String()
+	prev, last, bytes := c.pos.String(), end.String(), 0
 	for i, m := range msgs {
 		var err error
 		if c.buf, err = appendData(c.buf[:0], m); err != nil {
@@ -226,8 +233,10 @@ func (c *conn) writeGroup(msgs []Message, end store.Position) error {
 		if err := c.w.WriteEvent(sse.Event{ID: id, Event: string(m.Type), Data: c.buf}); err != nil {
 			return err
 		}
+		bytes += len(c.buf)
 	}
 	c.pos, c.wrote = end, true
+	c.observeGroup(len(msgs), bytes)
 	return nil
 }
 

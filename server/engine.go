@@ -1,0 +1,44 @@
+package server
+
+import (
+	"context"
+
+	"github.com/ctifeed/ctifeed/store"
+	"github.com/ctifeed/ctifeed/store/memstore"
+)
+
+// Engine opens the store a configuration names. It returns the store and a function that
+// closes it (called once, after everything using the store has stopped). Durable engines
+// keep ingestion positions with their data; see [Checkpoints].
+type Engine func(ctx context.Context, cfg StoreConfig) (Opened, error)
+
+// Opened is an open store engine.
+type Opened struct {
+	// Store is the platform's store.
+	Store store.Store
+	// Checkpoints keeps ingestion positions; nil keeps them in memory (right for an
+	// engine whose data does not survive a restart either: a restarted source then
+	// re-reads from the start, and the idempotent writes store nothing twice).
+	Checkpoints Checkpoints
+	// Durable says whether the data survives a restart (the banner says so).
+	Durable bool
+	// Close releases the engine; nil for nothing to release.
+	Close func() error
+}
+
+// BuiltinEngines returns the engines this package knows by name, in a new map a host may
+// extend before passing it in [Options.Engines].
+func BuiltinEngines() map[string]Engine {
+	return map[string]Engine{"memory": openMemory}
+}
+
+func openMemory(_ context.Context, cfg StoreConfig) (Opened, error) {
+	return Opened{Store: memstore.New(&memstore.Options{MaxEvents: cfg.MaxEvents})}, nil
+}
+
+func (c *Config) engine() string {
+	if c.Store.Engine == "" {
+		return "memory"
+	}
+	return c.Store.Engine
+}
