@@ -63,7 +63,7 @@ func (s *Server) Describe() string {
 
 // warnHidden counts, for each configured user, the stored objects it may not see, by the
 // markings that hide them, into the objects_hidden metric, and warns in the log about a
-// user who can see nothing at all although objects are stored: the usual cause is a
+// user who can see less than 1% of what is stored: the usual cause is a
 // statement marking (such as MITRE's on ATT&CK) missing from the user's clearance.
 func (s *Server) warnHidden(ctx context.Context) {
 	type count struct{ total, seen int }
@@ -102,9 +102,17 @@ func (s *Server) warnHidden(ctx context.Context) {
 		s.m.hidden.WithLabelValues(k[0], k[1]).Set(float64(n))
 	}
 	for _, u := range s.plan.users {
-		if c := counts[u.name]; c != nil && c.total > 0 && c.seen == 0 {
-			s.log.Warn("a configured user can see none of the stored objects: check its clearance (statement markings must be listed by id)",
-				"user", u.name, "stored", c.total)
+		c := counts[u.name]
+		if c == nil || c.total == 0 || c.seen*100 >= c.total {
+			continue
 		}
+		top, most := "", 0
+		for k, n := range hidden {
+			if k[0] == u.name && (n > most || n == most && k[1] < top) {
+				top, most = k[1], n
+			}
+		}
+		s.log.Warn("a configured user can see almost none of the stored objects: check its clearance (a statement marking is allowed only when listed)",
+			"user", u.name, "visible", c.seen, "stored", c.total, "hidden_most_by", top, "hidden_by_it", most)
 	}
 }

@@ -131,14 +131,15 @@ func (s *Server) mirrorOnce(ctx context.Context, name string, rc *RemoteStreamCo
 	if err != nil {
 		return err
 	}
-	m := stream.NewMirror(s.store, &stream.MirrorOptions{OnGap: func(g stream.Gap) error {
-		s.log.Warn("the remote stream lost events to retention; its recovery snapshot follows (deletions in the window are missed)",
-			"source", name)
-		return nil
-	}})
+	m := stream.NewMirror(s.store, nil)
 	for f, err := range c.Frames(ctx) {
 		if err != nil {
 			return err
+		}
+		if f.Event == "gap" {
+			s.m.ingestErrors.WithLabelValues(name).Inc()
+			s.log.Warn("the remote stream lost events to retention; its recovery snapshot follows (deletions in the window are missed)",
+				"source", name)
 		}
 		if f.Message.Object != nil {
 			if err := m.Apply(ctx, f.Message); err != nil {

@@ -338,8 +338,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	wg.Go(func() {
 		first.Wait()
-		if bg.Err() == nil {
-			s.warnHidden(bg)
+		if bg.Err() != nil {
+			return
+		}
+		s.warnHidden(bg)
+		for _, d := range s.plan.csvDefs { // files that predate the ingested data
+			if err := s.csv.Regenerate(bg, d.ID); err != nil && bg.Err() == nil {
+				s.log.Warn("regenerating a CSV feed failed", "feed", d.ID, "err", err)
+			}
 		}
 	})
 	errc := make(chan error, 1)
