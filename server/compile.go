@@ -70,6 +70,8 @@ func (c *Config) validate() error {
 	return err
 }
 
+// compile validates c and turns it into the SDK's types; engines nil leaves the engine
+// name unchecked (a file may name an engine its host adds; New checks it).
 func (c *Config) compile(engines map[string]Engine) (*plan, error) {
 	var e errs
 	c.checkBasics(&e, engines)
@@ -87,7 +89,7 @@ func (c *Config) checkBasics(e *errs, engines map[string]Engine) {
 	if c.Listen == "" {
 		e.add("listen", "required (host:port)")
 	}
-	if _, ok := engines[c.engine()]; !ok {
+	if _, ok := engines[c.engine()]; engines != nil && !ok {
 		e.add("store.engine", "unknown engine %q (known: %s)", c.Store.Engine, strings.Join(slices.Sorted(maps.Keys(engines)), ", "))
 	}
 	if c.Store.MaxEvents < 0 {

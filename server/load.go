@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -42,6 +43,7 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 
 // LoadConfig reads a YAML configuration. Unknown fields, wrong types and invalid values
 // are errors naming the file, line and field; all of them are reported (errors.Join).
+// The store engine's name is checked by [New], which knows the host's engines.
 // Relative paths in the file (bundle files, TLS files, the store path) are relative to
 // the file's directory.
 func LoadConfig(path string) (*Config, error) {
@@ -67,10 +69,10 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, errEOF) && err.Error() != "EOF" {
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlErrors(file, err)
 	}
-	if err := cfg.validate(); err != nil {
+	if _, err := cfg.compile(nil); err != nil {
 		var out []error
 		for _, fe := range unjoin(err) {
 			var ce *ConfigError
@@ -86,8 +88,6 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	}
 	return &cfg, nil
 }
-
-var errEOF = errors.New("EOF")
 
 var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 
