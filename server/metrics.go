@@ -37,6 +37,7 @@ type metrics struct {
 	auth            *prometheus.CounterVec
 	rejected        *prometheus.CounterVec
 
+	lag *lagCollector
 	// subs are the open live-stream connections, for the lag collector.
 	mu   sync.Mutex
 	subs map[*subscriberState]struct{}
@@ -81,9 +82,10 @@ func newMetrics() *metrics {
 	m.hidden = gauge("objects_hidden", "Stored objects a configured user may not see, by user and the marking that hides them (\"organization\" when segregation does).", "user", "marking")
 	m.auth = counter("auth_attempts_total", "Authentication attempts by scheme and result.", "scheme", "result")
 	m.rejected = counter("rejected_total", "Requests refused by a limit: connections (503), streams (429), auth_throttle (429), body_timeout.", "limit")
-	f(&lagCollector{m: m,
+	m.lag = &lagCollector{m: m,
 		events:  prometheus.NewDesc("ctifeed_stream_subscriber_lag_events", "Events in the log after a subscriber's position (capped at 10,000).", []string{"stream", "subscriber", "user"}, nil),
-		seconds: prometheus.NewDesc("ctifeed_stream_subscriber_lag_seconds", "Time between a subscriber's position and the log's end.", []string{"stream", "subscriber", "user"}, nil)})
+		seconds: prometheus.NewDesc("ctifeed_stream_subscriber_lag_seconds", "Time between a subscriber's position and the log's end.", []string{"stream", "subscriber", "user"}, nil)}
+	f(m.lag)
 	return m
 }
 
@@ -174,6 +176,7 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	log := c.log
 	c.m.mu.Unlock()
+	// log is set once, before serving, under the same lock (see setLog).
 	if log == nil {
 		return
 	}
@@ -204,4 +207,11 @@ func (c *lagCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.events, prometheus.GaugeValue, float64(n), s.stream, s.id, s.user)
 		ch <- prometheus.MustNewConstMetric(c.seconds, prometheus.GaugeValue, secs, s.stream, s.id, s.user)
 	}
+}
+
+// setLog gives the lag collector the log it measures against.
+func (m *metrics) setLog(l store.Log) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lag.log = l
 }

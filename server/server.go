@@ -94,6 +94,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*Server, error) {
 		return nil, fmt.Errorf("store engine %s: %w", cfg.engine(), err)
 	}
 	s.store = instrument(s.opened.Store, s.m)
+	s.m.setLog(s.opened.Store) // uninstrumented: scrapes are not store traffic
 	s.cps = s.opened.Checkpoints
 	if s.cps == nil {
 		s.cps = newMemCheckpoints()
