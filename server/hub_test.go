@@ -1,7 +1,7 @@
 package server
 
 import (
-		"context"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
