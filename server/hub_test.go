@@ -101,7 +101,7 @@ func (r *remote) put(t *testing.T, objs ...*stix.Object) {
 
 // hubConfig is a test hub's configuration file; limits are small so the tests are quick.
 type hubConfig struct {
-	dir, filesDir, remoteURL string
+	dir, remoteURL string
 	maxEvents, maxConns      int
 }
 
