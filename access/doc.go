@@ -13,6 +13,15 @@
 //     segregation (OpenCTI's granted_refs), and bypass. [Visibility.Redact] then strips
 //     what the caller may not read in an emitted object.
 //
+// What a feed sends depends on more than each object alone: a relationship or sighting
+// leaves only if every stored end is visible too, and a container's object_refs lose the
+// references to hidden objects. [Visibility.Screen] is that whole boundary for a batch
+// (a page, a stream group), with the other objects found through a [Lookup] the feed
+// implements from its store, one call per batch. Every feed applies it to everything it
+// sends. Writes have their rule too: [Visibility.CheckWrite] refuses a write of an object
+// beyond the writer's clearance or over an object the writer may not see, with one
+// message whatever the reason ([ErrWriteRefused]).
+//
 // The package knows STIX objects only through package stix; it knows nothing of filters,
 // stores or feeds, which combine it with them.
 //
@@ -20,7 +29,8 @@
 //
 // [NewVisibility] and [NewStatic] return errors wrapping [ErrInvalidOptions] for a
 // configuration they refuse. Authenticators return errors wrapping [ErrInvalidCredentials]
-// for wrong or malformed credentials; handlers answer those with 401.
+// for wrong or malformed credentials; handlers answer those with 401. CheckWrite returns a
+// [*WriteError] wrapping [ErrWriteRefused]; Screen returns its Lookup's errors.
 //
 // # Concurrency
 //

@@ -1,8 +1,10 @@
 package access_test
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/stix"
@@ -81,4 +83,46 @@ func ExampleVisibility_CanSee() {
 	// 1 false
 	// 1 false
 	// 1 false
+}
+
+// A feed screens a page before sending it: a relationship whose stored end the caller may
+// not see is held back, and a report loses the references to hidden objects. The feed
+// answers the look-ups from its store (here a map), once per page.
+func ExampleVisibility_Screen() {
+	vis, err := access.NewVisibility(nil)
+	if err != nil {
+		panic(err)
+	}
+	red := stix.MustParse(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","object_marking_refs":["` + string(stix.TLP2Red) + `"]}`)
+	malware := stix.MustParse(`{"type":"malware","spec_version":"2.1","id":"malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"Emotet","is_family":true}`)
+	rel := stix.MustParse(`{"type":"relationship","spec_version":"2.1","id":"relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"` + string(red.ID()) + `","target_ref":"` + string(malware.ID()) + `"}`)
+	report := stix.MustParse(`{"type":"report","spec_version":"2.1","id":"report--84e4d88f-44ea-4bcd-bbf3-b2c1c320bcb3","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"Weekly","published":"2024-01-01T00:00:00Z","object_refs":["` + string(red.ID()) + `","` + string(malware.ID()) + `"]}`)
+	stored := map[stix.ID]*stix.Object{red.ID(): red, malware.ID(): malware, rel.ID(): rel, report.ID(): report}
+	look := access.LookupFunc(func(_ context.Context, ids []stix.ID, found func(*stix.Object)) error {
+		for _, id := range ids {
+			if o, ok := stored[id]; ok {
+				found(o)
+			}
+		}
+		return nil
+	})
+
+	partner := &access.Principal{Markings: access.Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	page := []*stix.Object{malware, red, rel, report}
+	out, err := vis.Screen(context.Background(), partner, page, look)
+	if err != nil {
+		panic(err)
+	}
+	for i, o := range out {
+		if o == nil {
+			fmt.Printf("%s: held back\n", page[i].Type())
+			continue
+		}
+		fmt.Println(strings.TrimSpace(o.Type() + ": sent " + o.Get("object_refs").Raw))
+	}
+	// Output:
+	// malware: sent
+	// indicator: held back
+	// relationship: held back
+	// report: sent ["malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b"]
 }

@@ -49,6 +49,7 @@ type oraclePrincipal struct {
 
 type oracleObject struct {
 	typ      string
+	class    string // identity_class of an identity; "" for none
 	markings []string
 	// grant describes granted organizations in each place: nil absent, else the JSON.
 	extGrant, topGrant *string
@@ -92,7 +93,8 @@ func oracleCanSee(w oracleWorld, p *oraclePrincipal, o oracleObject) bool {
 	if !w.enforce && w.platform == "" {
 		return true
 	}
-	if has([]string{"identity", "location", "marking-definition", "relationship"}, o.typ) {
+	// REFERENCE §3.2: OpenCTI's STIX_ORGANIZATIONS_UNRESTRICTED.
+	if has([]string{"location", "marking-definition"}, o.typ) || o.typ == "identity" && has([]string{"organization", "class"}, o.class) {
 		return true
 	}
 	if w.platform != "" && has(p.orgs, w.platform) {
@@ -152,6 +154,9 @@ func randomGrant(r *rand.Rand, orgs []string) *string {
 func (o oracleObject) json() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `{"type":%q,"spec_version":"2.1","id":"%s--11111111-1111-4111-8111-111111111111"`, o.typ, o.typ)
+	if o.class != "" {
+		fmt.Fprintf(&b, `,"identity_class":%q`, o.class)
+	}
 	if o.markings != nil {
 		fmt.Fprintf(&b, `,"object_marking_refs":["%s"]`, strings.Join(o.markings, `","`))
 	}
@@ -202,6 +207,9 @@ func TestCanSeeAgainstOracle(t *testing.T) {
 			}
 		}
 		o := oracleObject{typ: types[r.IntN(len(types))], extGrant: randomGrant(r, orgs), topGrant: randomGrant(r, orgs)}
+		if o.typ == "identity" {
+			o.class = []string{"", "organization", "class", "individual", "system"}[r.IntN(5)]
+		}
 		if r.IntN(4) != 0 {
 			o.markings = pick(r, oracleMarkingPool, 3)
 			if len(o.markings) == 0 {

@@ -116,3 +116,41 @@ func removeMember(s string, obj gjson.Result, name string) (string, bool) {
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// removeRefs returns o with the string entries of its top-level list property name for
+// which drop reports true removed, or nil if o could not be rewritten.
+func removeRefs(o *stix.Object, name string, drop func(stix.ID) bool) *stix.Object {
+	s := o.String()
+	list, ok := member(gjson.Result{Type: gjson.JSON, Raw: s}, name)
+	if !ok || !list.IsArray() || list.Index <= 0 || list.Index+len(list.Raw) > len(s) {
+		return nil
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:list.Index])
+	b.WriteByte('[')
+	n := 0
+	list.ForEach(func(_, e gjson.Result) bool {
+		if e.Type == gjson.String && drop(stix.ID(e.Str)) {
+			return true
+		}
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(e.Raw)
+		n++
+		return true
+	})
+	b.WriteByte(']')
+	b.WriteString(s[list.Index+len(list.Raw):])
+	r, err := stix.Parse([]byte(b.String()))
+	if err != nil || r.ID() != o.ID() {
+		return nil // fail closed: never emit what could not be cleaned
+	}
+	for _, ref := range r.Refs() {
+		if ref.Path == name && drop(ref.ID) {
+			return nil
+		}
+	}
+	return r
+}

@@ -20,9 +20,18 @@ const (
 )
 
 // DefaultExemptTypes are the object types that organization segregation never hides:
-// identities, locations, marking definitions and relationships (REFERENCE §3).
+// locations and marking definitions, as in OpenCTI (its STIX_ORGANIZATIONS_UNRESTRICTED).
+// Identities are exempt only by class (see [DefaultExemptIdentityClasses]); relationships,
+// sightings and every other type are segregated.
 func DefaultExemptTypes() []string {
-	return []string{"identity", "location", "marking-definition", "relationship"}
+	return []string{"location", "marking-definition"}
+}
+
+// DefaultExemptIdentityClasses are the identity_class values of the identities that
+// organization segregation never hides: organizations and sectors (class "class"), as in
+// OpenCTI. Individuals, systems and identities of other classes are segregated.
+func DefaultExemptIdentityClasses() []string {
+	return []string{"class", "organization"}
 }
 
 // VisibilityOptions configures a [Visibility]. The zero value (or nil) gives the TLP
@@ -48,6 +57,9 @@ type VisibilityOptions struct {
 	// ExemptTypes replaces [DefaultExemptTypes] when non-nil; an empty non-nil slice exempts
 	// nothing.
 	ExemptTypes []string
+	// ExemptIdentityClasses replaces [DefaultExemptIdentityClasses] when non-nil; an empty
+	// non-nil slice exempts no identity by its class.
+	ExemptIdentityClasses []string
 }
 
 // Visibility decides which objects a principal may see. Build one with [NewVisibility];
@@ -58,6 +70,7 @@ type Visibility struct {
 	platformOrg      string
 	ungrantedVisible bool
 	exempt           []string
+	exemptClasses    []string
 }
 
 // NewVisibility returns a Visibility configured by opts (nil means the defaults). It
@@ -74,9 +87,13 @@ func NewVisibility(opts *VisibilityOptions) (*Visibility, error) {
 		platformOrg:      opts.PlatformOrganization,
 		ungrantedVisible: opts.UngrantedVisible,
 		exempt:           DefaultExemptTypes(),
+		exemptClasses:    DefaultExemptIdentityClasses(),
 	}
 	if opts.ExemptTypes != nil {
 		v.exempt = slices.Clone(opts.ExemptTypes)
+	}
+	if opts.ExemptIdentityClasses != nil {
+		v.exemptClasses = slices.Clone(opts.ExemptIdentityClasses)
 	}
 	families := map[string]int{"": 0} // family names interned as small integers
 	for _, d := range append(tlp, opts.Markings...) {
@@ -100,8 +117,9 @@ func NewVisibility(opts *VisibilityOptions) (*Visibility, error) {
 //   - a principal holding [CapBypass]: yes;
 //   - every id in o's object_marking_refs must be allowed by p.Markings (see [Clearance]);
 //     a marking the Visibility does not know is allowed only if listed explicitly;
-//   - with organization segregation on (see [VisibilityOptions]), an object not of an
-//     exempt type must be granted (OpenCTI's granted_refs in the extension
+//   - with organization segregation on (see [VisibilityOptions]), an object that is not
+//     exempt (a location, a marking definition, an identity of class organization or
+//     class, by default) must be granted (OpenCTI's granted_refs in the extension
 //     [OpenCTIExtension], or a top-level x_opencti_granted_refs) to one of p's
 //     organizations, unless p belongs to the platform organization.
 //
@@ -150,7 +168,7 @@ func (v *Visibility) markingAllowed(c *Clearance, m stix.ID) bool {
 }
 
 func (v *Visibility) organizationAllowed(p *Principal, o *stix.Object) bool {
-	if slices.Contains(v.exempt, o.Type()) {
+	if v.exemptFromOrganizations(o) {
 		return true
 	}
 	granted := false
@@ -169,6 +187,20 @@ func (v *Visibility) organizationAllowed(p *Principal, o *stix.Object) bool {
 	// A granted_refs that is present but not a list of strings yields no reference; it
 	// still says the object is restricted, so it must not count as ungranted.
 	return !granted && v.ungrantedVisible && !hasGrantedProperty(o)
+}
+
+// exemptFromOrganizations reports whether segregation never hides o: an exempt type, or an
+// identity of an exempt class.
+func (v *Visibility) exemptFromOrganizations(o *stix.Object) bool {
+	t := o.Type()
+	if slices.Contains(v.exempt, t) {
+		return true
+	}
+	if t != "identity" || len(v.exemptClasses) == 0 {
+		return false
+	}
+	c := o.Get("identity_class")
+	return c.Type == gjson.String && slices.Contains(v.exemptClasses, c.Str)
 }
 
 // hasGrantedProperty reports whether o carries a granted organizations property other than

@@ -163,6 +163,7 @@ func TestCanSeeOrganizations(t *testing.T) {
 	relaxed := mustVisibility(t, &VisibilityOptions{EnforceOrganizations: true, UngrantedVisible: true})
 	off := mustVisibility(t, nil)
 	noExempt := mustVisibility(t, &VisibilityOptions{EnforceOrganizations: true, ExemptTypes: []string{}})
+	individuals := mustVisibility(t, &VisibilityOptions{EnforceOrganizations: true, ExemptIdentityClasses: []string{"individual"}})
 
 	inA := &Principal{Organizations: []string{orgA}}
 	inB := &Principal{Organizations: []string{orgB}}
@@ -195,14 +196,20 @@ func TestCanSeeOrganizations(t *testing.T) {
 		{"grants from both places combine", enforced, inB, obj("indicator", nil, granted(orgA)+top(`["`+orgB+`"]`)), true},
 		{"granted_refs in another extension does not grant", enforced, inA, obj("indicator", nil, `,"extensions":{"extension-definition--00000000-0000-4000-8000-000000000000":{"granted_refs":["`+orgA+`"]}}`), false},
 		{"granted_refs nested deeper does not grant", enforced, inA, obj("indicator", nil, `,"extensions":{"`+OpenCTIExtension+`":{"x":{"granted_refs":["`+orgA+`"]}}}`), false},
-		{"identity is exempt", enforced, inB, obj("identity", nil, granted(orgA)), true},
+		{"an organization identity is exempt", enforced, inB, obj("identity", nil, `,"identity_class":"organization"`+granted(orgA)), true},
+		{"a sector identity (class) is exempt", enforced, inB, obj("identity", nil, `,"identity_class":"class"`+granted(orgA)), true},
+		{"an individual is not exempt", enforced, inB, obj("identity", nil, `,"identity_class":"individual"`+granted(orgA)), false},
+		{"a system is not exempt", enforced, inB, obj("identity", nil, `,"identity_class":"system"`+granted(orgA)), false},
+		{"an identity without a class is not exempt", enforced, inB, obj("identity", nil, granted(orgA)), false},
+		{"ExemptIdentityClasses replaces the classes", individuals, inB, obj("identity", nil, `,"identity_class":"individual"`+granted(orgA)), true},
+		{"ExemptIdentityClasses replaced: organizations no longer exempt", individuals, inB, obj("identity", nil, `,"identity_class":"organization"`+granted(orgA)), false},
 		{"location is exempt", enforced, inB, obj("location", nil, granted(orgA)), true},
 		{"marking-definition is exempt", enforced, inB, obj("marking-definition", nil, granted(orgA)), true},
-		{"relationship is exempt", enforced, inB, obj("relationship", nil, granted(orgA)), true},
+		{"relationship is not exempt", enforced, inB, obj("relationship", nil, granted(orgA)), false},
 		{"sighting is not exempt", enforced, inB, obj("sighting", nil, granted(orgA)), false},
-		{"exempt types still obey markings", enforced, inB, obj("identity", []stix.ID{stix.TLP2Red}, ""), false},
+		{"exempt types still obey markings", enforced, inB, obj("location", []stix.ID{stix.TLP2Red}, ""), false},
 		{"markings apply before organizations", enforced, inA, obj("indicator", []stix.ID{stix.TLP2Green}, granted(orgA)), false},
-		{"ExemptTypes empty exempts nothing", noExempt, inB, obj("identity", nil, granted(orgA)), false},
+		{"ExemptTypes empty exempts no type", noExempt, inB, obj("location", nil, granted(orgA)), false},
 		{"UngrantedVisible shows ungranted objects", relaxed, inB, obj("indicator", nil, ""), true},
 		{"UngrantedVisible keeps granted objects restricted", relaxed, inB, obj("indicator", nil, granted(orgA)), false},
 		{"UngrantedVisible: an empty grant list is ungranted", relaxed, inB, obj("indicator", nil, granted()), true},

@@ -13,6 +13,7 @@ import (
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/csvfeed"
 	"github.com/ctifeed/ctifeed/filter"
+	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
 )
@@ -97,6 +98,25 @@ func BenchmarkGenerate(b *testing.B) {
 			b.Fatal("the baseline's file differs from Generate's")
 		}
 	})
+	b.Run("closed_window", func(b *testing.B) {
+		// The same window closed at the log's last position, as the scheduler makes it:
+		// the same file, read as of the close (no change since).
+		bounds, err := bs.s.Bounds(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := csvfeed.Window{Since: bs.window.Since, Until: bs.window.Until, Closed: true,
+			After: store.PositionAt(bs.window.Since), Through: bounds.Last}
+		for b.Loop() {
+			file, err := f.Generate(ctx, bs.s, vis, p, w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !bytes.Equal(file.Bytes(), want) {
+				b.Fatal("the closed window's file differs from the open one's")
+			}
+		}
+	})
 	b.Run("capped_scan_window_1M", func(b *testing.B) {
 		for b.Loop() {
 			file, err := f.Generate(ctx, bs.s, vis, p, csvfeed.Window{})
@@ -136,4 +156,59 @@ func baselineGenerate(b *testing.B, bs benchStore, m *filter.Matcher, vis *acces
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// BenchmarkGenerateClosedAfterChanges: a closed window of 20,000 objects whose file is
+// asked for after 1,000 of them changed again; the changed ones are read as of the close.
+// The baseline generates the same window open, from the current store (what the lazy
+// file cost before windows were read as of their close, and which loses those 1,000).
+func BenchmarkGenerateClosedAfterChanges(b *testing.B) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	at := t0
+	s := memstore.New(&memstore.Options{MaxEvents: -1, Clock: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		at = at.Add(time.Millisecond)
+		return at
+	}})
+	const n, changed = 20_000, 1_000
+	for i := range n {
+		if _, _, err := s.Put(ctx, ip(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	bounds, err := s.Bounds(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := csvfeed.Window{Closed: true, Through: bounds.Last}
+	for i := range changed { // a new value: an update of an unversioned object
+		o := ip(i * (n / changed))
+		o2 := must[*stix.Object](b)(stix.Parse([]byte(strings.Replace(string(o.Raw()), `"value":"10.`, `"value":"11.`, 1))))
+		if _, _, err := s.Put(ctx, o2); err != nil {
+			b.Fatal(err)
+		}
+	}
+	vis, _ := access.NewVisibility(nil)
+	f := compile(b, ipFeed)
+	p := &access.Principal{Name: "public"}
+	b.Run("closed_as_of_close", func(b *testing.B) {
+		for b.Loop() {
+			file, err := f.Generate(ctx, s, vis, p, w)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if file.Rows != csvfeed.DefaultMaxRows || strings.Contains(file.String(), "11.") {
+				b.Fatalf("%d rows; changed values present: %t", file.Rows, strings.Contains(file.String(), "11."))
+			}
+		}
+	})
+	b.Run("baseline_open_current", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := f.Generate(ctx, s, vis, p, csvfeed.Window{Until: bounds.LastTime.Add(time.Millisecond)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -16,10 +16,16 @@
 //
 // A window is half-open, [Since, Until), over the platform's time of each record: its last
 // change (updated_at, the default, "created or modified in the platform") or when it was
-// first stored (created_at). With since-previous windows consecutive generations tile
-// time: every change falls in exactly one file. Generation scans the store newest first
-// within the window and stops after the cap, so a window holding a million objects costs
-// no more than one holding the cap: nothing is collected or sorted.
+// first stored (created_at). The [Scheduler] closes each window at a log position, the
+// store's own order, not at a clock reading: since-previous windows start where the
+// previous one closed, so every change falls in exactly one file whatever the clocks'
+// precision, and every file of a window is the store as it was when the window closed,
+// whenever it is first asked for (see [Window]; a file asked for after the log's
+// retention dropped the changes since the close fails with store.ErrGap). Generation
+// scans the store newest first within the window and stops after the cap; the ids
+// changed since the close are read as of the close and merged in, so a window holding a
+// million objects costs no more than one holding the cap plus the changes since it
+// closed.
 //
 // # Columns
 //

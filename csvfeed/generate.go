@@ -15,19 +15,37 @@ import (
 	"github.com/ctifeed/ctifeed/store"
 )
 
-// Source is what generation reads: scans, and relationships for neighbour columns.
-// Every store.Store is one.
+// Source is what generation reads: scans, relationships for neighbour columns, and, for
+// closed windows, the change log and reads as of a log position. Every store.Store is one.
 type Source interface {
 	store.Scanner
 	store.Reader
+	store.History
+	store.Log
 }
 
-// Window is the half-open time range [Since, Until) of the platform time a feed selects
-// by ([store.Record.Updated] or [store.Record.DateAdded], per the definition's date
-// attribute): an object changed exactly at Until belongs to the next window. A zero
-// bound leaves that side open.
+// Window is what one file covers.
+//
+// An open window (Closed false) is the half-open time range [Since, Until) of the
+// platform time a feed selects by ([store.Record.Updated] or [store.Record.DateAdded],
+// per the definition's date attribute), read from the store as it is when the file is
+// generated: an object changed exactly at Until belongs to the next window, and one
+// changed again after the window lies outside it. A zero bound leaves that side open.
+//
+// A closed window (Closed true, as the [Scheduler] makes them) is bounded in the store's
+// own order: it holds the changes at log positions in (After, Through], and its file is
+// the store as it was right after Through, whenever it is generated. Since and Until then
+// only describe it (the scheduler's clock at the previous and at this generation; Until
+// is the file's Last-Modified). Consecutive closed windows that share a bound (one's
+// Through is the next one's After) give every change to exactly one of them, whatever
+// the clocks' precision, because positions are unique.
 type Window struct {
 	Since, Until time.Time
+	// Closed selects the log positions below as the window's bounds.
+	Closed bool
+	// After (exclusive) and Through (inclusive) bound a closed window. After == Through
+	// is an empty window; a zero After is the start of the log.
+	After, Through store.Position
 }
 
 // File is one generated CSV file. It is immutable: readers may share it freely.
@@ -67,20 +85,34 @@ func (f *File) Reader() *bytes.Reader { return bytes.NewReader(f.content) }
 // match the filters and feed types, whose date attribute lies in w, and that p may see
 // (vis.CanSee, then vis.Redact), newest first (ties by id, descending), at most the
 // feed's cap. It scans the store in that order and stops at the cap, so its cost grows
-// with the cap, not with the window. Columns read only visible objects: a neighbour
-// reached through a relationship counts only if both the relationship and the neighbour
-// are visible to p.
+// with the cap, not with the window. Rows and columns pass the whole access boundary
+// (access.Visibility.Screen, one look-up per scanned page): a relationship row with a
+// stored end p may not see is left out, a container's object_refs lose hidden ids, and a
+// neighbour reached through a relationship counts only if the relationship leaves (the
+// neighbour and every other stored end visible to p).
 //
-// A nil p sees nothing; a nil vis or src, or a window whose Until is before its Since,
-// gives an error wrapping [ErrInvalid]. Store errors are returned as they are.
+// A closed window is generated as of its Through position (see [Window]): the objects
+// whose last change (or, for created_at, creation) lies in (After, Through], as they were
+// then. That needs the log after Through: when the store no longer retains it (the file
+// is asked for later than the log's retention), Generate returns an error wrapping
+// [store.ErrGap] rather than a file that silently differs from the window's. It also
+// reads the log after After, to split After's millisecond between this window and the
+// previous one; when that part is no longer retained, the whole millisecond is taken, so
+// its changes up to After appear in both windows rather than in none.
+//
+// A nil p sees nothing; a nil vis or src, a window whose Until is before its Since, or a
+// closed window whose Through is before its After, gives an error wrapping [ErrInvalid].
+// Store errors are returned as they are.
 func (f *Feed) Generate(ctx context.Context, src Source, vis *access.Visibility, p *access.Principal, w Window) (*File, error) {
 	switch {
 	case src == nil || vis == nil:
 		return nil, fmt.Errorf("%w: Generate needs a source and a visibility", ErrInvalid)
 	case !w.Since.IsZero() && !w.Until.IsZero() && w.Until.Before(w.Since):
 		return nil, fmt.Errorf("%w: window ends before it starts", ErrInvalid)
+	case w.Closed && w.Through.Compare(w.After) < 0:
+		return nil, fmt.Errorf("%w: window closes at %s, before its start %s", ErrInvalid, w.Through, w.After)
 	}
-	g := generation{f: f, ctx: ctx, src: src, vis: vis, p: p}
+	g := generation{f: f, ctx: ctx, src: src, rel: src, vis: vis, p: p}
 	if f.def.IncludeHeader {
 		g.buf = f.format.appendRow(g.buf, f.header)
 	}
@@ -89,7 +121,11 @@ func (f *Feed) Generate(ctx context.Context, src Source, vis *access.Visibility,
 		file.Generated = time.Now().UTC()
 	}
 	if !f.none && p != nil {
-		if err := g.scan(w, file); err != nil {
+		scan := g.scan
+		if w.Closed {
+			scan = g.scanClosed
+		}
+		if err := scan(w, file); err != nil {
 			return nil, err
 		}
 	}
@@ -107,6 +143,7 @@ type generation struct {
 	f     *Feed
 	ctx   context.Context
 	src   Source
+	rel   relReader // where neighbours are read: src, or src as of a closed window's end
 	vis   *access.Visibility
 	p     *access.Principal
 	buf   []byte
@@ -126,28 +163,40 @@ func (g *generation) scan(w Window, file *File) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range page.Records {
-			if !g.vis.CanSee(g.p, r.Object) {
-				continue
-			}
-			o := g.vis.Redact(g.p, r.Object)
-			if o == nil {
-				continue // could not be cleaned: never emitted
-			}
-			if file.Rows == g.f.maxRows {
-				file.Truncated = true
-				return nil
-			}
-			if err := g.row(o); err != nil {
+		rows, err := g.screen(page.Records)
+		if err != nil {
+			return err
+		}
+		for _, o := range rows {
+			if done, err := g.put(o, file); done || err != nil {
 				return err
 			}
-			file.Rows++
 		}
 		if page.Next == "" {
 			return nil
 		}
 		opts.After = page.Next
 	}
+}
+
+// relReader is what neighbour columns read; both a Source and a store.Snapshot are one.
+type relReader interface {
+	GetMany(ctx context.Context, ids []stix.ID) (map[stix.ID]store.Record, error)
+	RelationsOf(ctx context.Context, id stix.ID) ([]store.Record, error)
+}
+
+// put renders o's row (o as p may receive it); done reports that the cap is reached (and
+// marks the file truncated, o being one more entry).
+func (g *generation) put(o *stix.Object, file *File) (done bool, err error) {
+	if file.Rows == g.f.maxRows {
+		file.Truncated = true
+		return true, nil
+	}
+	if err := g.row(o); err != nil {
+		return true, err
+	}
+	file.Rows++
+	return false, nil
 }
 
 // row renders o's cells. A column without a mapping for o's type is empty.
@@ -187,7 +236,7 @@ func (g *generation) row(o *stix.Object) error {
 // neighbour once.
 func (g *generation) neighbourValues(o *stix.Object, m *mapping) error {
 	if g.rels == nil {
-		rels, err := g.src.RelationsOf(g.ctx, o.ID())
+		rels, err := g.rel.RelationsOf(g.ctx, o.ID())
 		if err != nil {
 			return err
 		}
@@ -199,11 +248,29 @@ func (g *generation) neighbourValues(o *stix.Object, m *mapping) error {
 		})
 		g.rels = rels
 	}
-	var ids []stix.ID
+	var rels []*stix.Object
 	for _, r := range g.rels {
 		rel := r.Object
-		if rel.Type() != "relationship" || !strings.EqualFold(rel.Get("relationship_type").Str, m.relType) ||
-			!g.vis.CanSee(g.p, rel) {
+		if rel.Type() == "relationship" && strings.EqualFold(rel.Get("relationship_type").Str, m.relType) {
+			rels = append(rels, rel)
+		}
+	}
+	if len(rels) == 0 {
+		return nil
+	}
+	// The relationships pass the whole boundary (every stored end visible, the neighbour
+	// among them); the look-up that decides it also fetches the neighbours, kept in found.
+	found := map[stix.ID]*stix.Object{}
+	look := access.LookupFunc(func(ctx context.Context, ids []stix.ID, f func(*stix.Object)) error {
+		return storeLookup(g.rel).Lookup(ctx, ids, func(x *stix.Object) { found[x.ID()] = x; f(x) })
+	})
+	rels, err := g.vis.Screen(g.ctx, g.p, rels, look)
+	if err != nil {
+		return err
+	}
+	var ids []stix.ID
+	for _, rel := range rels {
+		if rel == nil {
 			continue
 		}
 		src, dst := stix.ID(rel.Get("source_ref").Str), stix.ID(rel.Get("target_ref").Str)
@@ -215,21 +282,63 @@ func (g *generation) neighbourValues(o *stix.Object, m *mapping) error {
 			ids = append(ids, other)
 		}
 	}
-	if len(ids) == 0 {
-		return nil
+	var missing []stix.ID // not fetched by Screen (a principal with bypass needs no look-up)
+	for _, id := range ids {
+		if _, ok := found[id]; !ok {
+			missing = append(missing, id)
+		}
 	}
-	recs, err := g.src.GetMany(g.ctx, ids)
+	if len(missing) > 0 {
+		if err := look.Lookup(g.ctx, missing, func(*stix.Object) {}); err != nil {
+			return err
+		}
+	}
+	var neighbours []*stix.Object
+	for _, id := range ids {
+		if n, ok := found[id]; ok && m.target.Match(n) {
+			neighbours = append(neighbours, n)
+		}
+	}
+	// The neighbours themselves: a neighbour that is a container loses its hidden contents.
+	neighbours, err = g.vis.Screen(g.ctx, g.p, neighbours, look)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		r, ok := recs[id]
-		if !ok || !m.target.Match(r.Object) || !g.vis.CanSee(g.p, r.Object) {
-			continue
-		}
-		if n := g.vis.Redact(g.p, r.Object); n != nil {
+	for _, n := range neighbours {
+		if n != nil {
 			g.vals = appendValues(g.vals, gjsonOf(n), m.path)
 		}
 	}
 	return nil
+}
+
+// screen returns, in order, the records of a scanned page that p may receive, as p may
+// receive them (access.Visibility.Screen): one look-up for the whole page.
+func (g *generation) screen(recs []store.Record) ([]*stix.Object, error) {
+	objs := make([]*stix.Object, 0, len(recs))
+	for _, r := range recs {
+		if g.vis.CanSee(g.p, r.Object) { // most hidden records stop here, before the batch
+			objs = append(objs, r.Object)
+		}
+	}
+	out, err := g.vis.Screen(g.ctx, g.p, objs, storeLookup(g.rel))
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(out, func(o *stix.Object) bool { return o == nil }), nil
+}
+
+// storeLookup answers the access boundary's look-ups from src's records: the current ones,
+// or for a closed window those as of its close.
+func storeLookup(src relReader) access.Lookup {
+	return access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
+		recs, err := src.GetMany(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			found(r.Object)
+		}
+		return nil
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/store"
 )
 
 // Ticker delivers the ticks that trigger regenerations; *time.Ticker behind the default.
@@ -28,10 +29,10 @@ type SchedulerOptions struct {
 	Visibility *access.Visibility
 	// Feeds are the feeds to schedule; their ids must differ.
 	Feeds []*Feed
-	// Clock returns the current time (default time.Now); windows end at its readings.
-	// Give it the store's clock: since-previous windows lose no change only if every
-	// record stamped before a window's end is visible to scans once the window closes,
-	// which memstore guarantees when both read one clock.
+	// Clock returns the current time (default time.Now). It labels windows (their Since
+	// and Until, the files' Last-Modified) and places the first window's start and a
+	// rolling window's; windows close at log positions, not at its readings, so it need
+	// not be the store's clock.
 	Clock func() time.Time
 	// NewTicker returns a ticker firing every d (default: a time.Ticker).
 	NewTicker func(d time.Duration) Ticker
@@ -46,17 +47,21 @@ type SchedulerOptions struct {
 
 // Scheduler regenerates feeds at their intervals and hands out their latest files.
 //
-// Each regeneration fixes a new window (see [WindowMode]) and publishes it with one
-// atomic pointer swap. Files are immutable: a reader holds the file it got, complete,
+// Each regeneration closes a new window (see [WindowMode]) at the log's last position and
+// publishes it with one atomic pointer swap; since-previous windows start where the
+// previous one closed, so every change is in exactly one of them. Files are immutable: a reader holds the file it got, complete,
 // whatever happens after. A public feed's file for unauthenticated callers (its public
 // principal) is generated before the window is published, so those callers never wait.
 // Any other principal's file for the current window is generated on its first request
 // and kept for the next requests of principals with the same clearance, until the next
 // regeneration; visibility depends only on clearance (markings, organizations, the
 // bypass and organization-sharing capabilities), so equal clearances share one file and
-// no principal ever receives a file generated for another clearance. Such a file reflects
-// the store when it was generated: an object changed again since the window closed has
-// left that window.
+// no principal ever receives a file generated for another clearance. Every file of a
+// window is the store as it was when the window closed, whenever it is generated: an
+// object changed again since is in it as it was then (see [Window]). That needs the log's
+// events since the close; a file asked for after retention dropped them fails with an
+// error wrapping store.ErrGap (the handler's 503) until the next regeneration, so keep
+// the log's retention longer than the feeds' intervals.
 //
 // A Scheduler is safe for concurrent use.
 type Scheduler struct {
@@ -187,17 +192,9 @@ func (s *Scheduler) Regenerate(ctx context.Context, id string) error {
 func (s *Scheduler) regenerate(ctx context.Context, fs *feedState) error {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	now := s.clock().UTC()
-	w := Window{Since: now.Add(-fs.feed.interval), Until: now}
-	prev := fs.cur.Load()
-	switch {
-	case fs.feed.rolling > 0:
-		w.Since = now.Add(-fs.feed.rolling)
-	case prev != nil:
-		w.Since = prev.window.Until
-	}
-	if w.Until.Before(w.Since) { // the clock went back: an empty window, no overlap
-		w.Until = w.Since
+	w, err := s.nextWindow(ctx, fs)
+	if err != nil {
+		return err
 	}
 	snap := &snapshot{window: w, files: map[[32]byte]*pending{}}
 	if fs.feed.access.Public {
@@ -214,6 +211,35 @@ func (s *Scheduler) regenerate(ctx context.Context, fs *feedState) error {
 	}
 	fs.cur.Store(snap)
 	return nil
+}
+
+// nextWindow closes the next window at the log's last position: every change stored
+// before this call is in it or an earlier one, every later change in a later one. The
+// clock only labels the window and places the first one (and a rolling one's start).
+func (s *Scheduler) nextWindow(ctx context.Context, fs *feedState) (Window, error) {
+	now := s.clock().UTC().Truncate(time.Millisecond)
+	b, err := s.src.Bounds(ctx)
+	if err != nil {
+		return Window{}, err
+	}
+	w := Window{Since: now.Add(-fs.feed.interval), Until: now, Closed: true, Through: b.Last}
+	prev := fs.cur.Load()
+	switch {
+	case fs.feed.rolling > 0:
+		w.Since = now.Add(-fs.feed.rolling)
+		w.After = store.PositionAt(w.Since)
+	case prev != nil:
+		w.Since, w.After = prev.window.Until, prev.window.Through
+	default:
+		w.After = store.PositionAt(w.Since)
+	}
+	if w.Until.Before(w.Since) { // the clock went back: the label stays ordered
+		w.Until = w.Since
+	}
+	if w.Through.Compare(w.After) < 0 { // nothing was stored since the start
+		w.After = w.Through
+	}
+	return w, nil
 }
 
 // File returns the latest file of the feed as p sees it (p as returned by the feed's

@@ -61,13 +61,18 @@ func TestSchedulerSincePrevious(t *testing.T) {
 		windows = append(windows, f.Window)
 		seen = append(seen, rows(t, f)...)
 	}
-	want := []csvfeed.Window{
-		{Since: t0, Until: t0.Add(10 * time.Minute)},
-		{Since: t0.Add(10 * time.Minute), Until: t0.Add(20 * time.Minute)},
-		{Since: t0.Add(20 * time.Minute), Until: t0.Add(25 * time.Minute)},
+	want := [][2]time.Time{
+		{t0, t0.Add(10 * time.Minute)},
+		{t0.Add(10 * time.Minute), t0.Add(20 * time.Minute)},
+		{t0.Add(20 * time.Minute), t0.Add(25 * time.Minute)},
 	}
-	if !slices.Equal(windows, want) {
-		t.Errorf("windows %v, want %v", windows, want)
+	for i, w := range windows {
+		if got := [2]time.Time{w.Since, w.Until}; got != want[i] || !w.Closed {
+			t.Errorf("window %d is %v closed=%t, want %v closed", i, got, w.Closed, want[i])
+		}
+		if i > 0 && w.After != windows[i-1].Through {
+			t.Errorf("window %d starts after %s, the previous one closed at %s", i, w.After, windows[i-1].Through)
+		}
 	}
 	// ip(0) and ip(1) came before the first window; every later one appears exactly once.
 	slices.Sort(seen)
@@ -93,8 +98,8 @@ func TestSchedulerRolling(t *testing.T) {
 			t.Fatal(err)
 		}
 		f := must[*csvfeed.File](t)(sc.File(context.Background(), "ips", &access.Principal{Name: "public"}))
-		if want := (csvfeed.Window{Since: t0.Add(at - 30*time.Minute), Until: t0.Add(at)}); f.Window != want {
-			t.Errorf("window %v, want %v", f.Window, want)
+		if f.Window.Since != t0.Add(at-30*time.Minute) || f.Window.Until != t0.Add(at) {
+			t.Errorf("window %v, want [%v, %v)", f.Window, t0.Add(at-30*time.Minute), t0.Add(at))
 		}
 	}
 }

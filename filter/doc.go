@@ -3,8 +3,10 @@
 //
 // A [Group] is parsed from OpenCTI's JSON with [Parse] or from a compact text form with
 // [ParseText], checked with [Group.Validate], and compiled once per feed with [Compile]; the
-// resulting [Matcher] then tests objects with [Matcher.Match] without allocating. [Group.String]
-// prints the text form:
+// resulting [Matcher] then tests objects with [Matcher.Match] without allocating. A feed binds
+// it to one moment with [Matcher.Bind] ("now" for relative dates, the store's relationships
+// through a [Resolver]) and tests objects with [Bound.Match], which also takes the platform's
+// record times. [Group.String] prints the text form:
 //
 //	entity_type = Indicator and objectLabel = detection and (x_opencti_score >= 50 or confidence >= 80)
 //
@@ -16,7 +18,10 @@
 // not_starts_with, search, nil, not_nil) and a value, or a parenthesised value list joined by
 // the filter's mode: `objectLabel = (detection and c2)`. nil and not_nil take no value; `()` is
 // the empty list. Keys and values are bare words or Go-syntax double-quoted strings. Filters
-// print before subgroups, so [Group.String] gives a canonical text.
+// print before subgroups, so [Group.String] gives a canonical text. regardingOf's values, which
+// OpenCTI's JSON gives as {key, values} objects ([Filter.Subfilters]), are written in braces:
+// `regardingOf = {id = malware--…, relationship_type = (uses or targets)}`; within's two values
+// as a list: `modified within (now-1M/M or now)`.
 //
 // # Semantics
 //
@@ -66,9 +71,141 @@
 //	x_opencti_cvss_base_score (numbers), x_opencti_cvss_base_severity   the property, else the
 //	                     extension's property without the x_opencti_ prefix
 //	description          description, else the observable extension's description
+//	fromOrToId           fromId and toId together: either end of a relationship or sighting
+//	alias                aliases and x_opencti_aliases
+//	name                 name
+//
+// Date keys (see Dates below):
+//
+//	created, modified    the object's STIX created and modified
+//	valid_from, valid_until, published, first_seen, last_seen, start_time, stop_time,
+//	first_observed, last_observed   the property
+//	created_at, updated_at   the platform's record times (store date_added and last change)
+//	                     that the feed passes in [Times], else OpenCTI's extension's
+//	                     created_at / updated_at, as objects exported by OpenCTI carry them
+//
+// Relationship keys (see Relationship keys below): regardingOf, connectedToId, containers,
+// sightedBy.
 //
 // A host adds keys of its own, or replaces built-in ones, with [CompileOptions]; there is no
 // package-level registry. [BuiltinKeys] lists the built-in names.
+//
+// # Dates
+//
+// Date keys take eq, not_eq, lt, lte, gt, gte, within (exactly two values: from, to), nil and
+// not_nil. A value is an RFC 3339 date-time (any offset), a date YYYY-MM-DD (that whole UTC
+// day), or one of OpenCTI's relative dates. Candidates are RFC 3339 date-times; others are
+// dropped. Comparisons are at nanosecond precision.
+//
+// OpenCTI's facts, from its source and documentation: stored filters of feeds and TAXII
+// collections run as Elasticsearch queries, which receive the values as they are, so relative
+// values follow Elasticsearch's date math; OpenCTI's own check of within values accepts a
+// date-time, or the expression matched by ^now([-+]\d+[smhHdwMy](\/[smhHdwMy])?)?$ — now,
+// optionally one offset of N units (y years, M months, w weeks, d days, h or H hours, m
+// minutes, s seconds), optionally then rounded to a unit (now-1M/M: the previous month). Its
+// documentation gives the examples now-24h, now-1y and within [now-1y, now]. This package
+// accepts exactly that grammar for every date operator (so not Elasticsearch's wider
+// 2024-01-01||+1M or now/d, which OpenCTI's check refuses), with N at most 100,000, and
+// evaluates it as Elasticsearch does: in UTC; months and years keep the day of the month,
+// clamped to the month's end (31 March - 1M is the last day of February); weeks start on
+// Monday; a rounded value (and a bare date) stands for its whole unit, so gte and lt compare
+// with the unit's first instant, gt and lte with its last, eq and not_eq with the whole unit,
+// and within runs from the first value's first instant to the second value's last.
+//
+// "now" is read when relative values are resolved. [Matcher.Match] reads the clock
+// ([CompileOptions.Clock], default time.Now) at each match. [Matcher.Bind] reads it once
+// (or takes [BindOptions.Now]): a feed binds once per run, so a CSV generation, a TAXII
+// request or a live-stream event sees one "now" for every object it decides; the live stream
+// should bind with the event's time, so that a replay decides as the live run did.
+//
+// # Relationship keys
+//
+// These keys test what the store holds about an object, not the object itself; a [Resolver]
+// that the feed provides answers them, as of the feed's moment (see package
+// store/storefilter). Values are STIX identifiers, compared case-insensitively (the resolver
+// is asked with lower-cased ones, as STIX producers write them); the keys take eq and not_eq,
+// and a filter's mode combines its values as for every key.
+//
+//	regardingOf    objects that have a relationship of one of the given types with one of the
+//	               given ids, in either direction. Its values are OpenCTI's objects
+//	               {"key":"id","values":[…]} (required) and {"key":"relationship_type",
+//	               "values":[…]} (optional: any type); a sighting's type is
+//	               stix-sighting-relationship, its ends sighting_of_ref and where_sighted_refs.
+//	connectedToId  OpenCTI's instance-trigger key: the object with the given id itself, the
+//	               objects referencing it (any *_ref or *_refs, at any depth), and the objects
+//	               related to it by a relationship or sighting
+//	containers     objects in the object_refs (or OpenCTI's object_refs_inferred) of the
+//	               container with the given id (report, grouping, note, opinion,
+//	               observed-data, case); OpenCTI's GraphQL field of the same name
+//	sightedBy      objects sighted at the given id (sighting_of_ref of a sighting whose
+//	               where_sighted_refs holds it)
+//
+// A group using them compiles only with [CompileOptions.Relations]: without it each such
+// filter is an error wrapping [ErrNoResolver] naming the key, not a filter that matches
+// nothing. [Matcher.Bind] then needs [BindOptions.Resolver]; it asks the resolver once per
+// method for every id the filters name (one Relations and one Objects call, however many
+// filters and objects), and matching is a set look-up per object, so a page of 1,000 objects
+// costs one round of look-ups. [Matcher.Match], unbound, finds no related object
+// (connectedToId still passes the object itself and those referencing it).
+//
+// # Relationship keys in the live stream
+//
+// An object's outcome under these keys changes with events on other objects. The stream
+// engine must therefore, for each event at position p (the previous event at p'):
+//
+//   - decide the event's own object as for every filter, with prev matched by a Bound as of
+//     p' and cur by a Bound as of p (storefilter.At), never by the present;
+//   - decide again each object [Matcher.Affected] names for the event's prev and cur (the
+//     ends of a relationship or sighting touching an id the filter names; the objects added
+//     to or removed from a named container), reading its version as of p' and as of p: one
+//     that did not match and now does enters (create, with its dependencies as for any
+//     entering object); one that matched and no longer does leaves (delete, and with
+//     dependency resolution the delete of its sent relationships). The changed relationship
+//     itself is sent by the usual rules (with dependency resolution on, as the entering
+//     object's relationship).
+//
+// The seed's table with `entity_type = Indicator and regardingOf = {id = Emotet,
+// relationship_type = indicates}` in place of the label (store/storefilter's golden
+// testdata/seed-regardingof.golden holds the decisions): creating the indicator sends
+// nothing; creating the relationship lets the indicator enter (avoid dependencies resolution
+// true: TLP:GREEN, CrowdStrike, the indicator; false: also Emotet before it and the
+// relationship after it); deleting the relationship makes it leave (delete the indicator;
+// with resolution, and the relationship); creating the relationship again lets it enter
+// (the indicator; with resolution, and the relationship, the rest being cached); deleting
+// the indicator cascades: the relationship's delete makes the indicator leave (delete the
+// indicator, and with resolution the relationship), and the indicator's own delete then
+// finds it already gone. A Bound may be kept across events while no event touches
+// [Matcher.ResolverIDs] and the filter uses no relative date ([Matcher.UsesNow]).
+//
+// # Keys refused
+//
+// Every key OpenCTI's filter documentation names for feeds, TAXII collections, streams and
+// triggers (its examples, its special keys and its list of stream keys) is implemented above,
+// except these, which validation refuses as unknown keys:
+//
+//   - dynamicRegardingOf, dynamicFrom, dynamicTo: their values are whole filter groups run
+//     against the store first (OpenCTI caps that pre-query at 5,000 results); a Resolver
+//     that answers filter groups is a store-side query language this package does not ask
+//     hosts to write.
+//   - representative: OpenCTI's display name of an entity, computed per entity type (and
+//     from both ends' names for a relationship) by rules of its own; a host key
+//     ([CompileOptions.Keys]) can give the name a feed wants.
+//   - computed_reliability, source_reliability: the reliability of the object's author, an
+//     object read per match; a host key can read it from the host's data.
+//   - authorized_members (OpenCTI's restricted members): a rule about users, which package
+//     access decides.
+//   - pir_score and OpenCTI's other PIR keys: its priority intelligence requirements are no
+//     STIX data.
+//   - elementId, connections and rel_* keys: OpenCTI's older or internal spellings of
+//     relationship filters; regardingOf and connectedToId replace them.
+//
+// OpenCTI's feeds and TAXII collections also take any attribute of its schema as a key;
+// those this package does not define (kill chain phases, external references, organization
+// sharing, x_mitre_… properties) a host adds as keys with [CompileOptions.Keys].
+// regardingOf without an id (relationship types only) is refused with [ErrValue]: "has any
+// relationship of type T" needs a store look-up per object instead of one per binding. The
+// operators only_eq_to and not_only_eq_to (newer than the feed filters) and has_changed are
+// refused as unknown operators.
 //
 // # Entity types
 //
@@ -118,10 +255,13 @@
 // [Parse] and [ParseText] return a *[SyntaxError] for input that is not a FilterGroup.
 // [Group.Validate] and [Compile] return every problem found, each a *[ValidationError] naming
 // its place (`filterGroups[1].filters[0].key: unknown key "foo"`) and wrapping a sentinel such
-// as [ErrUnknownKey], joined with errors.Join.
+// as [ErrUnknownKey], joined with errors.Join. [Matcher.Bind] returns an error wrapping
+// [ErrNoResolver] when a resolver is needed and missing, and the resolver's own errors as
+// they are.
 //
 // # Concurrency
 //
-// A [Matcher] is immutable and safe for concurrent use; so are the host's KeyFuncs required to
-// be. A [Group] is a plain value: concurrent reads are safe, writes need the caller's locking.
+// A [Matcher] and a [Bound] are immutable and safe for concurrent use; so are the host's
+// KeyFuncs, Clock and Resolver required to be. A [Group] is a plain value: concurrent reads
+// are safe, writes need the caller's locking.
 package filter

@@ -20,6 +20,7 @@ const (
 	pLte
 	pGt
 	pGte
+	pWithin  // a date candidate lies in a range (within's two values)
 	pPresent // some candidate exists
 )
 
@@ -59,6 +60,8 @@ func predOf(op Operator, nvalues int) (pred, bool) {
 		return pGt, false
 	case Gte:
 		return pGte, false
+	case Within:
+		return pWithin, false
 	case Nil:
 		return pPresent, true
 	}
@@ -82,6 +85,11 @@ type cfilter struct {
 	// dynamic says which types' dynamic names (see dynamicTypeNames) can change the outcome,
 	// so that an eq filter on object types never reads a relationship's relationship_type.
 	dynamic dynamicTypes
+	// dates holds a date filter's values (within's pair as one).
+	dates []dateRange
+	// slot indexes a Bound's resolved values: the relationship filter's sets, or a date
+	// filter's relative values resolved at the bound "now"; -1 when there is none.
+	slot int
 }
 
 // dynamicTypes is a set of the types with dynamic entity type names.
@@ -121,6 +129,9 @@ func (f *cfilter) match(v *view) bool {
 		})
 		return found != f.neg
 	}
+	if f.def.kind == KindRelation {
+		return f.matchRelation(v)
+	}
 	if f.typeBits != nil {
 		if bits, ok := f.typeBits[v.typ]; ok {
 			return f.matchType(v, bits)
@@ -153,7 +164,11 @@ func (f *cfilter) chunk(v *view, lo, hi int) bool {
 	full := uint64(1)<<(hi-lo) - 1 // a shift by 64 gives 0, so full is then all ones
 	var hit uint64
 	f.def.each(v, func(c cand) bool {
-		hit |= f.test(c, lo, hi, hit)
+		if f.def.kind == KindDate {
+			hit |= f.testDate(v, c, lo, hi, hit)
+		} else {
+			hit |= f.test(c, lo, hi, hit)
+		}
 		return !f.decided(hit, full)
 	})
 	return f.result(hit, full)
@@ -189,6 +204,9 @@ func (f *cfilter) usable(c cand) bool {
 		return ok
 	case KindBool:
 		_, ok := candBool(c)
+		return ok
+	case KindDate:
+		_, ok := candDate(c)
 		return ok
 	}
 	return true

@@ -1,8 +1,10 @@
 package filter_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
@@ -122,4 +124,39 @@ func ExampleGroup_EntityTypes() {
 	// Output:
 	// [file indicator threat-actor] true
 	// [] false
+}
+
+// A feed binds its matcher once per run: "now" for relative dates and, through the store's
+// resolver, the relationships regardingOf asks about. Here a resolver over a slice of
+// objects stands in for the store (see store/storefilter for a real one).
+func ExampleMatcher_Bind() {
+	ind := stix.MustParse(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",` +
+		`"created":"2024-05-01T10:00:00.000Z","modified":"2024-05-01T10:00:00.000Z",` +
+		`"pattern":"[ipv4-addr:value = '198.51.100.3']","pattern_type":"stix","valid_from":"2024-05-01T10:00:00.000Z"}`)
+	rel := stix.MustParse(`{"type":"relationship","spec_version":"2.1","id":"relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad",` +
+		`"created":"2024-05-01T10:00:00.000Z","modified":"2024-05-01T10:00:00.000Z","relationship_type":"indicates",` +
+		`"source_ref":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","target_ref":"malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b"}`)
+
+	g, _ := filter.ParseText(`regardingOf = {id = malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b, relationship_type = indicates}` +
+		` and created >= now-7d/d`)
+	if _, err := filter.Compile(g, nil); err != nil {
+		fmt.Println(err) // the feed gives no resolver: the key is refused, by name
+	}
+	m, err := filter.Compile(g, &filter.CompileOptions{Relations: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	b, err := m.Bind(context.Background(), filter.BindOptions{
+		Now:      time.Date(2024, 5, 8, 12, 0, 0, 0, time.UTC),
+		Resolver: newSliceResolver([]*stix.Object{ind, rel}),
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(b.Match(ind, filter.Times{}), b.Match(rel, filter.Times{}))
+	// Output:
+	// filter: filters[0].key: key "regardingOf" needs the store's relationships, and this feed gives the filter no resolver
+	// true false
 }

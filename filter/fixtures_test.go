@@ -1,8 +1,11 @@
 package filter_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
+	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
 )
 
@@ -37,6 +40,7 @@ var fixtureJSON = map[string]string{
 	"ind": `{"type":"indicator","spec_version":"2.1","id":"` + idIndicator + `",` + times + `,
 		"created_by_ref":"` + idCrowd + `","name":"Emotet C2","description":"C2 server of the Emotet botnet",
 		"pattern":"[ipv4-addr:value = '198.51.100.3']","pattern_type":"stix","valid_from":"2024-05-01T10:00:00.000Z",
+		"valid_until":"2025-05-01T00:00:00Z",
 		"indicator_types":["malicious-activity","anomalous-activity"],"labels":["Detection"," c2 "],
 		"object_marking_refs":["` + string(stix.TLP2Green) + `"],"confidence":75,
 		"x_opencti_score":80,"x_opencti_detection":true,"x_opencti_main_observable_type":"IPv4-Addr",
@@ -49,6 +53,7 @@ var fixtureJSON = map[string]string{
 		"pattern":"rule x { condition: true }","pattern_type":"yara","valid_from":"2024-05-01T10:00:00.000Z",
 		"x_opencti_workflow_id":"` + workflowTop + `",
 		"extensions":{"` + octiExt + `":{"extension_type":"property-extension","score":65,"detection":true,
+			"created_at":"2024-03-01T00:00:00.000Z","updated_at":"2024-03-02T00:00:00.000Z",
 			"main_observable_type":"StixFile","workflow_id":"` + workflowExt + `"}}}`,
 	// Nothing optional.
 	"ind-bare": `{"type":"indicator","spec_version":"2.1","id":"indicator--3b5d7f9a-1c2e-4a4b-8d6f-8a0b2c4d6e8f",` + times + `,
@@ -60,6 +65,7 @@ var fixtureJSON = map[string]string{
 	// Numbers and booleans written as strings.
 	"malware": `{"type":"malware","spec_version":"2.1","id":"` + idMalware + `",` + times + `,
 		"name":"Emotet","is_family":true,"revoked":true,"labels":["detection"],"confidence":90,
+		"aliases":["Geodo","Heodo"],"first_seen":"2014-06-01T00:00:00Z","last_seen":"2024-04-30T00:00:00Z",
 		"x_opencti_score":"70","x_opencti_detection":"yes"}`,
 	"report": `{"type":"report","spec_version":"2.1","id":"report--5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",` + times + `,
 		"name":"Emotet returns","published":"2024-05-01T10:00:00.000Z","report_types":["threat-report","Internal"],
@@ -78,7 +84,7 @@ var fixtureJSON = map[string]string{
 		"name":"Breach","incident_type":"cybercrime"}`,
 	"rel": `{"type":"relationship","spec_version":"2.1","id":"` + idRel + `",` + times + `,
 		"relationship_type":"indicates","source_ref":"` + idIndicator + `","target_ref":"` + idMalware + `",
-		"x_opencti_score":null,
+		"x_opencti_score":null,"start_time":"2024-04-01T00:00:00Z","stop_time":"2024-04-30T23:59:59Z",
 		"extensions":{"` + octiExt + `":{"extension_type":"property-extension","source_type":"Indicator","target_type":"Malware"}}}`,
 	"rel-bare": `{"type":"relationship","spec_version":"2.1","id":"relationship--1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",` + times + `,
 		"relationship_type":"uses","source_ref":"intrusion-set--2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e",
@@ -106,7 +112,10 @@ var fixtureJSON = map[string]string{
 	"country": `{"type":"location","spec_version":"2.1","id":"` + idCountry + `",` + times + `,
 		"name":"France","country":"FR","x_opencti_location_type":"Country"}`,
 	"ta-ind": `{"type":"threat-actor","spec_version":"2.1","id":"threat-actor--7a8b9c0d-1e2f-4a3b-8c4d-e5f6a7b8c9d0",` + times + `,
-		"name":"Lone wolf","resource_level":"individual"}`,
+		"name":"Lone wolf","resource_level":"individual","x_opencti_aliases":["Wolf"]}`,
+	"observed": `{"type":"observed-data","spec_version":"2.1","id":"observed-data--3a4b5c6d-7e8f-4a9b-8c0d-e1f2a3b4c5d6",` + times + `,
+		"first_observed":"2024-04-28T08:00:00Z","last_observed":"2024-04-29T08:00:00.5Z","number_observed":2,
+		"object_refs":["ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"]}`,
 	// OpenCTI's extension says group, the STIX property individual: the extension wins.
 	"ta-group": `{"type":"threat-actor","spec_version":"2.1","id":"threat-actor--8b9c0d1e-2f3a-4b4c-9d5e-f6a7b8c9d0e1",` + times + `,
 		"name":"Crew","resource_level":"individual",
@@ -122,6 +131,74 @@ var fixtureJSON = map[string]string{
 	"x-sco": `{"type":"x-custom-observable","spec_version":"2.1","id":"x-custom-observable--1e2f3a4b-5c6d-4e7f-8a9b-c0d1e2f3a4b5","value":"abc"}`,
 	"unicode": `{"type":"malware","spec_version":"2.1","id":"malware--2f3a4b5c-6d7e-4f8a-9b0c-d1e2f3a4b5c6",` + times + `,
 		"name":"Ça","is_family":false,"labels":["ÉCOLE","Straße"]}`,
+}
+
+// Identifiers of fixture containers.
+const (
+	idReport = "report--5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d"
+	idNote   = "note--6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e"
+)
+
+// fixtureNow is the clock of the match tables: a Wednesday, a week after the fixtures' created.
+var fixtureNow = time.Date(2024, 5, 8, 12, 0, 0, 0, time.UTC)
+
+// fixtureTimes are the platform's record times the tables give some fixtures.
+var fixtureTimes = map[string]filter.Times{
+	"ind": {CreatedAt: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2024, 6, 2, 0, 0, 0, 0, time.UTC)},
+}
+
+// sliceResolver answers a Resolver's questions from a list of objects: the fixtures, or the
+// ATT&CK bundle.
+type sliceResolver struct {
+	byID map[stix.ID]*stix.Object
+	rels map[stix.ID][]*stix.Object // by end
+}
+
+func newSliceResolver(objs []*stix.Object) *sliceResolver {
+	r := &sliceResolver{byID: map[stix.ID]*stix.Object{}, rels: map[stix.ID][]*stix.Object{}}
+	for _, o := range objs {
+		r.byID[o.ID()] = o
+		var ends []string
+		switch o.Type() {
+		case "relationship":
+			ends = []string{o.Get("source_ref").String(), o.Get("target_ref").String()}
+		case "sighting":
+			ends = []string{o.Get("sighting_of_ref").String()}
+			for _, w := range o.Get("where_sighted_refs").Array() {
+				ends = append(ends, w.String())
+			}
+		}
+		for _, e := range ends {
+			r.rels[stix.ID(e)] = append(r.rels[stix.ID(e)], o)
+		}
+	}
+	return r
+}
+
+func (r *sliceResolver) Relations(_ context.Context, ids []stix.ID) ([]*stix.Object, error) {
+	var out []*stix.Object
+	for _, id := range ids {
+		out = append(out, r.rels[id]...)
+	}
+	return out, nil
+}
+
+func (r *sliceResolver) Objects(_ context.Context, ids []stix.ID) ([]*stix.Object, error) {
+	var out []*stix.Object
+	for _, id := range ids {
+		if o, ok := r.byID[id]; ok {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func fixtureResolver(objs map[string]*stix.Object) *sliceResolver {
+	list := make([]*stix.Object, 0, len(objs))
+	for _, o := range objs {
+		list = append(list, o)
+	}
+	return newSliceResolver(list)
 }
 
 // fixtures parses fixtureJSON.

@@ -2,8 +2,10 @@ package filter_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -14,7 +16,31 @@ import (
 // fuzzObjects are a few fixtures every fuzzed filter runs on.
 func fuzzObjects(tb testing.TB) []*stix.Object {
 	objs := fixtures(tb)
-	return []*stix.Object{objs["ind"], objs["rel"], objs["sighting"], objs["ipv4"], objs["unicode"], objs["escaped"]}
+	return []*stix.Object{objs["ind"], objs["rel"], objs["sighting"], objs["ipv4"], objs["unicode"], objs["escaped"],
+		objs["malware"], objs["report"], objs["observed"]}
+}
+
+// fuzzOpts let fuzzed groups use every key, with the tables' clock.
+func fuzzOpts() *filter.CompileOptions {
+	return &filter.CompileOptions{Relations: true, Clock: func() time.Time { return fixtureNow }}
+}
+
+// fuzzBind binds a fuzzed matcher to the fixtures' relationships.
+func fuzzBind(t *testing.T, m *filter.Matcher, r filter.Resolver) *filter.Bound {
+	t.Helper()
+	b, err := m.Bind(context.Background(), filter.BindOptions{Resolver: r})
+	if err != nil {
+		t.Fatalf("Bind of a compiled matcher: %v", err)
+	}
+	return b
+}
+
+// fuzzSeeds are groups using the date and relationship keys, in both forms.
+var fuzzSeeds = []string{
+	`regardingOf = {id = ` + idMalware + `, relationship_type = (indicates or uses)} and created >= now-7d/d`,
+	`connectedToId = (` + idMalware + ` and ` + idCrowd + `) or containers != ` + idReport + ` or sightedBy = ` + idCrowd,
+	`modified within (now-1M/M or "2024-05-02T10:00:00+02:00") and valid_until > now+1y and created_at nil`,
+	`updated_at <= 2024-05-01 or first_observed = "2024-04-28T08:00:00.5Z" or regardingOf != {id = ` + idCrowd + `}`,
 }
 
 // FuzzParse feeds arbitrary bytes to the JSON parser. Invalid input must give a *SyntaxError,
@@ -29,7 +55,17 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"filters":[{"key":["x"],"values":[null]}]}`))
 	f.Add([]byte(nested(5)))
 	f.Add([]byte(`{"mode":"or","filters":[{"key":["objectLabel"],"values":["a b","\u00e9"],"operator":"search"}],"filterGroups":[{"filters":[{"key":["confidence"],"values":["50"],"operator":"gt"}]}]}`))
+	for _, s := range fuzzSeeds {
+		g, err := filter.ParseText(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		data, _ := g.MarshalJSON()
+		f.Add(data)
+	}
+	f.Add([]byte(`{"filters":[{"key":["regardingOf"],"values":[{"key":"id","values":["x"],"mode":"and","operator":"gt","z":1},{"key":["a","b"],"values":[]}]}]}`))
 	objs := fuzzObjects(f)
+	res := fixtureResolver(fixtures(f))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		g, err := filter.Parse(data)
 		if err != nil {
@@ -51,7 +87,7 @@ func FuzzParse(f *testing.F) {
 		if !bytes.Equal(out, out2) {
 			t.Fatalf("canonical JSON is not stable:\n%s\n%s", out, out2)
 		}
-		m, err := filter.Compile(g, nil)
+		m, err := filter.Compile(g, fuzzOpts())
 		if err != nil {
 			return // invalid groups are errors, not matches
 		}
@@ -61,12 +97,13 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the text of a valid group does not parse: %v\n%s", err, text)
 		}
-		mt, err := filter.Compile(gt, nil)
+		mt, err := filter.Compile(gt, fuzzOpts())
 		if err != nil {
 			t.Fatalf("the text of a valid group does not compile: %v\n%s", err, text)
 		}
+		b, bt := fuzzBind(t, m, res), fuzzBind(t, mt, res)
 		for _, o := range objs {
-			if m.Match(o) != mt.Match(o) {
+			if m.Match(o) != mt.Match(o) || b.Match(o, filter.Times{}) != bt.Match(o, filter.Times{}) {
 				t.Fatalf("JSON and text forms disagree on %s:\n%s\n%s", o.ID(), out, text)
 			}
 		}
@@ -86,7 +123,12 @@ func FuzzParseText(f *testing.F) {
 	f.Add(`a = (x or y) and (b nil or c >= 5)`)
 	f.Add(`"k\x00" = "\u00e9\t" or x contains "a b"`)
 	f.Add(nestedText(4))
+	for _, s := range fuzzSeeds {
+		f.Add(s)
+	}
+	f.Add(`r = {} and s = {a = "x,}", b = (c and d)} and t = "{"`)
 	objs := fuzzObjects(f)
+	res := fixtureResolver(fixtures(f))
 	f.Fuzz(func(t *testing.T, s string) {
 		g, err := filter.ParseText(s)
 		if err != nil {
@@ -117,9 +159,11 @@ func FuzzParseText(f *testing.F) {
 		if _, err := filter.Parse(data); err != nil {
 			t.Fatalf("the JSON of a text group does not parse: %v", err)
 		}
-		if m, err := filter.Compile(g, nil); err == nil {
+		if m, err := filter.Compile(g, fuzzOpts()); err == nil {
+			b := fuzzBind(t, m, res)
 			for _, o := range objs {
 				m.Match(o)
+				b.Match(o, filter.Times{CreatedAt: fixtureNow})
 			}
 		}
 	})

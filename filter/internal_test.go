@@ -84,7 +84,7 @@ func TestTypeBits(t *testing.T) {
 		for _, vals := range values {
 			for _, op := range ops {
 				for _, mode := range []Mode{And, Or} {
-					cf := compileFilter(Filter{Key: []string{"entity_type"}, Values: vals, Operator: op, Mode: mode}, nil)
+					cf := (&Matcher{}).compileFilter(Filter{Key: []string{"entity_type"}, Values: vals, Operator: op, Mode: mode}, nil)
 					if cf.typeBits == nil {
 						t.Fatal("entity_type filters precompute their type names")
 					}

@@ -240,7 +240,12 @@ func addExtra(m *map[string]json.RawMessage, k string, v gjson.Result) {
 	(*m)[k] = json.RawMessage(v.Raw)
 }
 
-func decodeFilter(v gjson.Result, path string) (Filter, error) {
+// maxSubDepth bounds {key, values} objects inside values: regardingOf's are one level deep.
+const maxSubDepth = 1
+
+func decodeFilter(v gjson.Result, path string) (Filter, error) { return decodeFilterAt(v, path, 0) }
+
+func decodeFilterAt(v gjson.Result, path string, depth int) (Filter, error) {
 	if !v.IsObject() {
 		return Filter{}, jsonErr(pathOrDoc(path), "a filter must be an object, got "+jsonKind(v))
 	}
@@ -262,8 +267,25 @@ func decodeFilter(v gjson.Result, path string) (Filter, error) {
 				return nil
 			})
 		case "values":
-			f.Values = []string{}
+			f.Values, f.Subfilters = []string{}, nil
 			return array(val, p, func(i int, el gjson.Result) error {
+				if el.IsObject() { // regardingOf's {key, values}
+					if !el.Get("key").Exists() {
+						return jsonErr(index(p, i), "an object value must be {key, values}, as regardingOf's are (the pre-5.12 filter format is not supported)")
+					}
+					if len(f.Values) > 0 {
+						return jsonErr(index(p, i), "values mix plain values and {key, values} objects")
+					}
+					if depth >= maxSubDepth {
+						return jsonErr(index(p, i), "{key, values} objects nested in values of values")
+					}
+					sf, err := decodeFilterAt(el, index(p, i), depth+1)
+					f.Subfilters = append(f.Subfilters, sf)
+					return err
+				}
+				if len(f.Subfilters) > 0 {
+					return jsonErr(index(p, i), "values mix plain values and {key, values} objects")
+				}
 				s, err := valueText(el, index(p, i))
 				f.Values = append(f.Values, s)
 				return err
@@ -297,9 +319,6 @@ func valueText(v gjson.Result, path string) (string, error) {
 		return v.Raw, nil
 	case gjson.Null:
 		return "", jsonErr(path, "null is not a filter value")
-	}
-	if v.IsObject() {
-		return "", jsonErr(path, "an object is not a filter value (nested filter values and the pre-5.12 filter format are not supported)")
 	}
 	return "", jsonErr(path, "an array is not a filter value")
 }
@@ -363,7 +382,14 @@ func (f Filter) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, `{"key":`...)
 	b = appendStrings(b, f.Key)
 	b = append(b, `,"values":`...)
-	b = appendStrings(b, f.Values)
+	if len(f.Subfilters) > 0 {
+		var err error
+		if b, err = appendSubfilters(b, f.Subfilters); err != nil {
+			return nil, err
+		}
+	} else {
+		b = appendStrings(b, f.Values)
+	}
 	b = append(b, `,"operator":`...)
 	b = jsonstr.AppendStable(b, string(op))
 	b = append(b, `,"mode":`...)
@@ -403,4 +429,40 @@ func appendStrings(b []byte, ss []string) []byte {
 		b = jsonstr.AppendStable(b, s)
 	}
 	return append(b, ']')
+}
+
+// appendSubfilters writes regardingOf's values as OpenCTI does: {"key":"id","values":[…]},
+// the key a string, operator and mode only when they are not the defaults eq and or.
+func appendSubfilters(b []byte, subs []Filter) ([]byte, error) {
+	b = append(b, '[')
+	for i, sf := range subs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"key":`...)
+		if len(sf.Key) == 1 {
+			b = jsonstr.AppendStable(b, sf.Key[0])
+		} else {
+			b = appendStrings(b, sf.Key)
+		}
+		b = append(b, `,"values":`...)
+		if len(sf.Subfilters) > 0 {
+			return nil, fmt.Errorf("filter: {key, values} objects nested in values of values")
+		}
+		b = appendStrings(b, sf.Values)
+		if sf.Operator != "" && sf.Operator != Eq {
+			b = append(b, `,"operator":`...)
+			b = jsonstr.AppendStable(b, string(sf.Operator))
+		}
+		if sf.Mode != "" && sf.Mode != Or {
+			b = append(b, `,"mode":`...)
+			b = jsonstr.AppendStable(b, string(sf.Mode))
+		}
+		var err error
+		if b, err = appendExtra(b, sf.Extra); err != nil {
+			return nil, err
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']'), nil
 }

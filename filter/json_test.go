@@ -63,8 +63,14 @@ func TestParseErrors(t *testing.T) {
 		{`{"filters":[{"key":["a"],"values":"x"}]}`, `filter: filters[0].values: must be an array, got a string`, "values must be a list"},
 		{`{"filters":[{"key":["a"],"values":["x",null]}]}`, `filter: filters[0].values[1]: null is not a filter value`, "null values are refused"},
 		{`{"filters":[{"key":["a"],"values":[{"id":"x","value":"y"}]}]}`,
-			`filter: filters[0].values[0]: an object is not a filter value (nested filter values and the pre-5.12 filter format are not supported)`,
-			"object values (the old format, nested filters) are refused"},
+			`filter: filters[0].values[0]: an object value must be {key, values}, as regardingOf's are (the pre-5.12 filter format is not supported)`,
+			"object values of the old format are refused"},
+		{`{"filters":[{"key":["regardingOf"],"values":["x",{"key":"id","values":[]}]}]}`,
+			`filter: filters[0].values[1]: values mix plain values and {key, values} objects`, "plain values then objects"},
+		{`{"filters":[{"key":["regardingOf"],"values":[{"key":"id","values":[]},"x"]}]}`,
+			`filter: filters[0].values[1]: values mix plain values and {key, values} objects`, "objects then plain values"},
+		{`{"filters":[{"key":["regardingOf"],"values":[{"key":"id","values":[{"key":"id","values":[]}]}]}]}`,
+			`filter: filters[0].values[0].values[0]: {key, values} objects nested in values of values`, "one level of {key, values} only"},
 		{`{"filters":[{"key":["a"],"values":[["x"]]}]}`, `filter: filters[0].values[0]: an array is not a filter value`, "nested lists are refused"},
 		{`{"filters":[{"key":["a"],"operator":5}]}`, `filter: filters[0].operator: must be a string, got a number`, "operator must be a string"},
 		{`{"filterGroups":[{"filterGroups":[{"mode":[]}]}]}`, `filter: filterGroups[0].filterGroups[0].mode: must be a string, got an array`, "the path of a nested member"},
@@ -107,6 +113,7 @@ var canonicalJSON = []string{
 	`{"mode":"and","filters":[{"key":["pattern"],"values":["[file:name = 'a\"b\\\\c<d>&']","tab\there","nl\nx","\u0001","é ü 日本"],"operator":"contains","mode":"and"}],"filterGroups":[]}`,
 	`{"mode":"and","filters":[{"key":["ids"],"values":["a"],"operator":"eq","mode":"or","id":"8e1c","z":{"n":[1,2]}}],"filterGroups":[],"id":"root"}`,
 	`{"mode":"xor","filters":[{"key":["a","b"],"values":["1"],"operator":"like","mode":"any"}],"filterGroups":[]}`,
+	`{"mode":"and","filters":[{"key":["regardingOf"],"values":[{"key":"id","values":["malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b"]},{"key":"relationship_type","values":["uses","targets"]}],"operator":"eq","mode":"or"},{"key":["modified"],"values":["now-1M/M","now"],"operator":"within","mode":"or"}],"filterGroups":[]}`,
 }
 
 func TestJSONRoundTrip(t *testing.T) {

@@ -27,6 +27,14 @@ const (
 	// KindBool compares booleans: true, yes and 1 mean true; false, no and 0 mean false;
 	// candidates spelled otherwise are dropped. It takes eq, not_eq, nil and not_nil.
 	KindBool
+	// KindDate compares instants: values are RFC 3339 date-times, dates or OpenCTI's
+	// relative dates (see the package documentation); candidates that are no RFC 3339
+	// date-time are dropped. It takes eq, not_eq, lt, lte, gt, gte, within, nil and not_nil.
+	KindDate
+	// KindRelation marks the relationship keys (regardingOf, connectedToId, containers,
+	// sightedBy): values are STIX identifiers looked up through a [Resolver]. They take eq
+	// and not_eq. A host key cannot be of this kind.
+	KindRelation
 )
 
 func (k Kind) String() string {
@@ -35,6 +43,10 @@ func (k Kind) String() string {
 		return "number"
 	case KindBool:
 		return "boolean"
+	case KindDate:
+		return "date"
+	case KindRelation:
+		return "relationship"
 	}
 	return "string"
 }
@@ -43,11 +55,15 @@ func (k Kind) String() string {
 func (k Kind) applies(op Operator) bool {
 	switch k {
 	case KindNumber:
-		return !isTextOp(op)
+		return !isTextOp(op) && op != Within
 	case KindBool:
-		return !isTextOp(op) && !isRangeOp(op)
+		return !isTextOp(op) && !isRangeOp(op) && op != Within
+	case KindDate:
+		return !isTextOp(op)
+	case KindRelation:
+		return op == Eq || op == NotEq
 	}
-	return true
+	return op != Within
 }
 
 func isTextOp(op Operator) bool {
@@ -84,17 +100,32 @@ type KeyFunc func(o *stix.Object) []string
 type source int
 
 const (
-	srcLocs       source = iota // the locations in keyDef.locs
-	srcType                     // the object's entity type names
-	srcFromTypes                // the entity type names of a relationship's source end
-	srcToTypes                  // the entity type names of a relationship's target end(s)
-	srcLabels                   // labels, and the OpenCTI observable extension's labels
-	srcMarkings                 // object_marking_refs
-	srcCreatedBy                // created_by_ref, and the OpenCTI observable extension's
-	srcConfidence               // confidence
-	srcRevoked                  // revoked (absent means false, as STIX defines it)
-	srcIDs                      // id, and OpenCTI's internal id and other STIX ids
-	srcFunc                     // a host KeyFunc
+	srcLocs          source = iota // the locations in keyDef.locs
+	srcType                        // the object's entity type names
+	srcFromTypes                   // the entity type names of a relationship's source end
+	srcToTypes                     // the entity type names of a relationship's target end(s)
+	srcLabels                      // labels, and the OpenCTI observable extension's labels
+	srcMarkings                    // object_marking_refs
+	srcCreatedBy                   // created_by_ref, and the OpenCTI observable extension's
+	srcConfidence                  // confidence
+	srcRevoked                     // revoked (absent means false, as STIX defines it)
+	srcIDs                         // id, and OpenCTI's internal id and other STIX ids
+	srcFunc                        // a host KeyFunc
+	srcCreated                     // created (a date)
+	srcModified                    // modified (a date)
+	srcRecordCreated               // the platform's record creation time (a date)
+	srcRecordUpdated               // the platform's record update time (a date)
+	srcRelation                    // a relationship key, answered by a Bound's resolved sets
+)
+
+// relKind says which relationship key a srcRelation key is.
+type relKind int
+
+const (
+	relRegardingOf relKind = iota + 1
+	relConnectedTo
+	relContainers
+	relSightedBy
 )
 
 // gate limits a key to objects of some types: elsewhere it yields no candidate.
@@ -129,6 +160,7 @@ type keyDef struct {
 	gate  gate
 	cost  int // evaluation order within a group: cheap keys first
 	fn    KeyFunc
+	rel   relKind
 }
 
 func top(path string) loc    { return loc{path: path, needle: needleOf(path)} }
@@ -149,7 +181,11 @@ func BuiltinKeys() []string {
 		"priority", "fromId", "toId", "fromTypes", "toTypes", "relationship_type",
 		"workflow_id", "x_opencti_workflow_id", "x_opencti_cisa_kev", "x_opencti_epss_score",
 		"x_opencti_epss_percentile", "x_opencti_cvss_base_score", "x_opencti_cvss_base_severity",
-		"description",
+		"description", "fromOrToId", "alias", "name",
+		"created", "modified", "valid_from", "valid_until", "published", "first_seen",
+		"last_seen", "start_time", "stop_time", "first_observed", "last_observed",
+		"created_at", "updated_at",
+		"regardingOf", "connectedToId", "containers", "sightedBy",
 	}
 	slices.Sort(names)
 	return names
@@ -224,6 +260,36 @@ func builtin(name string) (keyDef, bool) {
 	case "description":
 		d.first = true
 		d.locs = []loc{top("description"), octiSCO("description")}
+	case "fromOrToId":
+		d.ref, d.gate = true, gateRelOrSight
+		d.locs = []loc{only(top("source_ref"), gateRelationship), only(top("target_ref"), gateRelationship),
+			only(top("sighting_of_ref"), gateSighting), only(top("where_sighted_refs"), gateSighting)}
+	case "alias":
+		d.locs = []loc{top("aliases"), top("x_opencti_aliases")}
+	case "name":
+		d.locs = []loc{top("name")}
+	case "created":
+		d.src, d.kind, d.cost = srcCreated, KindDate, 0
+	case "modified":
+		d.src, d.kind, d.cost = srcModified, KindDate, 0
+	case "valid_from", "valid_until", "published", "first_seen", "last_seen", "start_time",
+		"stop_time", "first_observed", "last_observed":
+		d.kind = KindDate
+		d.locs = []loc{top(name)}
+	case "created_at":
+		d.src, d.kind = srcRecordCreated, KindDate
+		d.locs = []loc{octi("created_at")}
+	case "updated_at":
+		d.src, d.kind = srcRecordUpdated, KindDate
+		d.locs = []loc{octi("updated_at")}
+	case "regardingOf":
+		d.src, d.kind, d.rel = srcRelation, KindRelation, relRegardingOf
+	case "connectedToId":
+		d.src, d.kind, d.rel = srcRelation, KindRelation, relConnectedTo
+	case "containers":
+		d.src, d.kind, d.rel = srcRelation, KindRelation, relContainers
+	case "sightedBy":
+		d.src, d.kind, d.rel = srcRelation, KindRelation, relSightedBy
 	default:
 		return keyDef{}, false
 	}

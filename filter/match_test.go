@@ -1,10 +1,12 @@
 package filter_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
@@ -24,7 +26,132 @@ type matchCase struct {
 }
 
 // keyCases covers every built-in key with every operator family that applies to its kind.
-var keyCases = []matchCase{
+var keyCases = append(baseKeyCases, dateRelationCases...)
+
+// dateRelationCases cover the date keys (at fixtureNow) and the relationship keys (through
+// the fixtures' relationships, sightings and containers).
+var dateRelationCases = []matchCase{ // alias
+	{`alias = geodo`, "malware", true, "aliases, case-insensitively"},
+	{`alias = wolf`, "ta-ind", true, "x_opencti_aliases too"},
+	{`alias != geodo`, "ind", true, "no aliases: not_eq passes"},
+	{`alias contains eod`, "malware", true, "text operators on aliases"},
+	{`alias < h`, "malware", true, "Geodo sorts before h"},
+	{`alias nil`, "ind", true, "no aliases"},
+	{`alias not_nil`, "malware", true, "some aliases"},
+	// name
+	{`name = emotet`, "malware", true, "the name, case-insensitively"},
+	{`name != emotet`, "ind", true, "another name"},
+	{`name starts_with "Emotet "`, "ind", true, "text operators on the name"},
+	{`name > e`, "malware", true, "Emotet sorts after e"},
+	{`name nil`, "ipv4", true, "an observable has no name"},
+	{`name not_nil`, "report", true, "a report has a name"},
+	// fromOrToId
+	{`fromOrToId = ` + idMalware, "rel", true, "the target end"},
+	{`fromOrToId = ` + idIndicator, "rel", true, "the source end"},
+	{`fromOrToId = ` + idCrowd, "sighting", true, "where a sighting was sighted"},
+	{`fromOrToId = ` + idMalware, "sighting", false, "not an end of the sighting"},
+	{`fromOrToId != ` + idMalware, "ind", true, "no ends: not_eq passes"},
+	{`fromOrToId starts_with indicator--`, "rel", true, "text operators on ends"},
+	{`fromOrToId < j`, "rel", true, "indicator-- sorts before j"},
+	{`fromOrToId nil`, "ind", true, "an indicator has no ends"},
+	{`fromOrToId not_nil`, "sighting", true, "a sighting has ends"},
+	// created, modified: the object's STIX times
+	{`created = 2024-05-01T10:00:00Z`, "ind", true, "the exact instant"},
+	{`created = "2024-05-01T12:00:00+02:00"`, "ind", true, "an offset is the same instant"},
+	{`created = 2024-05-01`, "ind", true, "a date is its whole UTC day"},
+	{`created != 2024-05-01`, "ind", false, "not_eq of the day"},
+	{`created = 2024-05-02`, "ind", false, "another day"},
+	{`created < 2024-05-01`, "ind", false, "lt a date compares with its start"},
+	{`created <= 2024-05-01`, "ind", true, "lte a date compares with its end"},
+	{`created > 2024-05-01`, "ind", false, "gt a date compares with its end"},
+	{`created >= 2024-05-01`, "ind", true, "gte a date compares with its start"},
+	{`created >= now-7d`, "ind", false, "now-7d is 2024-05-01T12:00, after created"},
+	{`created >= now-7d/d`, "ind", true, "now-7d/d rounds down for gte: the start of 2024-05-01"},
+	{`created > now-7d/d`, "ind", false, "gt rounds up: the end of 2024-05-01"},
+	{`created within (now-1M/M or now)`, "ind", true, "from the start of April to now"},
+	{`created within (now-1M/M or now-1M/M)`, "ind", false, "April only"},
+	{`created within (now-1w/w or now-1w/w)`, "ind", true, "last ISO week, Monday 2024-04-29 to Sunday 2024-05-05"},
+	{`created < now+1h`, "ind", true, "a future relative date"},
+	{`created = now`, "ind", false, "now itself"},
+	{`created = (2024-01-01 or 2024-05-01)`, "ind", true, "mode or over dates"},
+	{`created = (2024-05-01 and now-7d/d)`, "ind", true, "mode and: both are the same day"},
+	{`created nil`, "ipv4", true, "an observable has no created"},
+	{`created not_nil`, "ind", true, "an indicator has created"},
+	{`modified = 2024-05-02T10:00:00.000Z`, "ind", true, "modified, exactly"},
+	{`modified < now-6d`, "ind", true, "now-6d is 2024-05-02T12:00"},
+	{`modified within (2024-05-02 or 2024-05-02)`, "ind", true, "within one day"},
+	{`modified nil`, "tlp", true, "a marking has no modified"},
+	{`modified not_nil`, "ind", true, "an indicator has modified"},
+	// dates read from properties
+	{`valid_from = 2024-05-01T10:00:00Z`, "ind", true, "valid_from"},
+	{`valid_from >= 2024-05-02`, "ind", false, "valid_from is earlier"},
+	{`valid_from nil`, "malware", true, "a malware has no valid_from"},
+	{`valid_until > now`, "ind", true, "still valid"},
+	{`valid_until = 2025-05-01`, "ind", true, "the day of valid_until"},
+	{`valid_until nil`, "ind-bare", true, "no valid_until"},
+	{`published within (2024-05-01 or 2024-05-31)`, "report", true, "published in May"},
+	{`published = 2024-05-01T10:00:00.000Z`, "report", true, "published exactly"},
+	{`published not_nil`, "report", true, "a report is published"},
+	{`published nil`, "ind", true, "an indicator is not"},
+	{`first_seen = 2014-06-01`, "malware", true, "first_seen"},
+	{`first_seen < 2015-01-01`, "malware", true, "first seen before 2015"},
+	{`first_seen nil`, "ind", true, "no first_seen"},
+	{`last_seen >= now-1M/M`, "malware", true, "seen since the start of April"},
+	{`last_seen = 2024-04-30`, "malware", true, "last_seen's day"},
+	{`last_seen not_nil`, "malware", true, "has last_seen"},
+	{`start_time = 2024-04-01T00:00:00Z`, "rel", true, "start_time"},
+	{`start_time > now-1M/M`, "rel", false, "gt rounds up to the end of April"},
+	{`start_time nil`, "rel-bare", true, "no start_time"},
+	{`stop_time = 2024-04-30`, "rel", true, "stop_time"},
+	{`stop_time <= 2024-04-30T23:59:59Z`, "rel", true, "lte the instant"},
+	{`stop_time not_nil`, "rel", true, "has stop_time"},
+	{`first_observed = "2024-04-28T08:00:00Z"`, "observed", true, "first_observed"},
+	{`first_observed > 2024-04-28T08:00:00Z`, "observed", false, "not after itself"},
+	{`first_observed nil`, "report", true, "a report has no first_observed"},
+	{`last_observed = 2024-04-29T08:00:00.5Z`, "observed", true, "fractions of a second count"},
+	{`last_observed > 2024-04-29T08:00:00.4999Z`, "observed", true, "nanosecond order"},
+	{`last_observed not_nil`, "observed", true, "has last_observed"},
+	// created_at, updated_at: the platform's record times, else OpenCTI's extension
+	{`created_at = 2024-06-01`, "ind", true, "the record's creation time the feed gives"},
+	{`created_at >= 2024-05-01`, "ind-ext", false, "without record times, OpenCTI's extension: 2024-03-01"},
+	{`created_at < 2024-04-01`, "ind-ext", true, "the extension's created_at"},
+	{`created_at nil`, "ind-bare", true, "no record time and no extension"},
+	{`created_at not_nil`, "ind", true, "a record time"},
+	{`updated_at >= "2024-06-02T00:00:00Z"`, "ind", true, "the record's update time"},
+	{`updated_at = 2024-03-02`, "ind-ext", true, "the extension's updated_at"},
+	{`updated_at nil`, "malware", true, "no update time"},
+	// regardingOf: a relationship of the given types with the given ids, in either direction
+	{`regardingOf = {id = ` + idMalware + `, relationship_type = indicates}`, "ind", true, "the indicator indicates Emotet"},
+	{`regardingOf = {id = ` + idIndicator + `, relationship_type = indicates}`, "malware", true, "either direction"},
+	{`regardingOf = {id = ` + idMalware + `, relationship_type = indicates}`, "malware", false, "Emotet itself is not related to itself"},
+	{`regardingOf = {id = ` + idMalware + `, relationship_type = uses}`, "ind", false, "another relationship type"},
+	{`regardingOf = {id = ` + idMalware + `, relationship_type = (uses or Indicates)}`, "ind", true, "types compare case-insensitively, or-ed"},
+	{`regardingOf = {id = ` + idMalware + `}`, "ind", true, "no type: any relationship"},
+	{`regardingOf = {id = ` + idCrowd + `, relationship_type = stix-sighting-relationship}`, "ind", true, "a sighting is stix-sighting-relationship"},
+	{`regardingOf = {id = (` + idCrowd + ` or ` + idMalware + `), relationship_type = indicates}`, "ind", true, "ids are or-ed"},
+	{`regardingOf != {id = ` + idMalware + `, relationship_type = indicates}`, "ind", false, "not_eq"},
+	{`regardingOf != {id = ` + idMalware + `, relationship_type = indicates}`, "report", true, "not_eq passes the unrelated"},
+	// connectedToId: the object itself, objects referencing it, objects related to it
+	{`connectedToId = ` + idMalware, "malware", true, "the object itself"},
+	{`connectedToId = ` + idMalware, "report", true, "a report referencing it"},
+	{`connectedToId = ` + idMalware, "ind", true, "related through a relationship"},
+	{`connectedToId = ` + idMalware, "org", false, "unconnected"},
+	{`connectedToId != ` + idMalware, "org", true, "not_eq"},
+	{`connectedToId = (` + idMalware + ` and ` + idCrowd + `)`, "ind", true, "mode and: related to Emotet and sighted at CrowdStrike"},
+	// containers: contained in a container with the given id
+	{`containers = ` + idReport, "ind", true, "in the report's object_refs"},
+	{`containers = ` + idReport, "rel", true, "in the report's inferred refs"},
+	{`containers = ` + idReport, "org", false, "not in the report"},
+	{`containers = (` + idReport + ` and ` + idNote + `)`, "malware", true, "mode and: in both"},
+	{`containers = (` + idReport + ` and ` + idNote + `)`, "ind", false, "mode and: only in the report"},
+	{`containers != ` + idNote, "ind", true, "not_eq"},
+	// sightedBy: sighted at the given ids
+	{`sightedBy = ` + idCrowd, "ind", true, "sighted at CrowdStrike"},
+	{`sightedBy = ` + idCrowd, "malware", false, "never sighted"},
+	{`sightedBy != ` + idCountry, "ind", false, "not_eq of a place it was sighted"},
+}
+
+var baseKeyCases = []matchCase{
 	// entity_type
 	{`entity_type = Indicator`, "ind", true, "OpenCTI's name matches the STIX type case-insensitively"},
 	{`entity_type = indicator`, "ind", true, "the STIX type itself is a name"},
@@ -443,6 +570,11 @@ func TestMatchGroups(t *testing.T) {
 func runMatchCases(t *testing.T, cases []matchCase, opts *filter.CompileOptions) {
 	t.Helper()
 	objs := fixtures(t)
+	if opts == nil {
+		opts = &filter.CompileOptions{}
+	}
+	opts.Relations, opts.Clock = true, func() time.Time { return fixtureNow }
+	res := fixtureResolver(objs)
 	for _, c := range cases {
 		t.Run(c.filter+"/"+c.object, func(t *testing.T) {
 			o, ok := objs[c.object]
@@ -457,8 +589,16 @@ func runMatchCases(t *testing.T, cases []matchCase, opts *filter.CompileOptions)
 			if err != nil {
 				t.Fatalf("Compile: %v", err)
 			}
-			if got := m.Match(o); got != c.want {
+			b, err := m.Bind(context.Background(), filter.BindOptions{Resolver: res})
+			if err != nil {
+				t.Fatalf("Bind: %v", err)
+			}
+			if got := b.Match(o, fixtureTimes[c.object]); got != c.want {
 				t.Errorf("Match(%s) = %v, want %v: %s", c.object, got, c.want, c.rule)
+			}
+			// Unbound, without record times, the same clock: the same answer.
+			if !m.NeedsResolver() && m.Match(o) != b.Match(o, filter.Times{}) {
+				t.Errorf("Matcher.Match(%s) = %v, Bound.Match = %v", c.object, m.Match(o), !m.Match(o))
 			}
 		})
 	}
@@ -469,7 +609,7 @@ func family(op filter.Operator) string {
 	switch op {
 	case filter.Eq, filter.NotEq:
 		return "equality"
-	case filter.Lt, filter.Lte, filter.Gt, filter.Gte:
+	case filter.Lt, filter.Lte, filter.Gt, filter.Gte, filter.Within:
 		return "range"
 	case filter.Nil, filter.NotNil:
 		return "presence"
@@ -497,7 +637,17 @@ func TestKeyCasesCoverEveryKey(t *testing.T) {
 	for _, key := range filter.BuiltinKeys() {
 		kind := keyKind(key)
 		for _, fam := range families {
-			applies := kind == filter.KindString || fam != "text" && (kind == filter.KindNumber || fam != "range")
+			var applies bool
+			switch kind {
+			case filter.KindString:
+				applies = true
+			case filter.KindNumber, filter.KindDate:
+				applies = fam != "text"
+			case filter.KindBool:
+				applies = fam == "equality" || fam == "presence"
+			case filter.KindRelation:
+				applies = fam == "equality"
+			}
 			want := key + "/" + fam
 			if !applies {
 				want += "/rejected"
@@ -509,19 +659,24 @@ func TestKeyCasesCoverEveryKey(t *testing.T) {
 	}
 }
 
-// keyKind finds a built-in key's kind through validation: text operators only apply to text.
+// keyKind finds a built-in key's kind through validation: text operators only apply to text,
+// ranges to numbers and dates, presence to all but relationship keys.
 func keyKind(key string) filter.Kind {
-	try := func(op filter.Operator, v string) bool {
-		g := filter.Group{Filters: []filter.Filter{{Key: []string{key}, Operator: op, Values: []string{v}}}}
-		return g.Validate(nil) == nil
+	try := func(op filter.Operator, v ...string) bool {
+		g := filter.Group{Filters: []filter.Filter{{Key: []string{key}, Operator: op, Values: v}}}
+		return g.Validate(&filter.CompileOptions{Relations: true}) == nil
 	}
 	switch {
 	case try(filter.Contains, "x"):
 		return filter.KindString
 	case try(filter.Gt, "1"):
 		return filter.KindNumber
+	case try(filter.Gt, "2024-01-01"):
+		return filter.KindDate
+	case try(filter.NotNil):
+		return filter.KindBool
 	}
-	return filter.KindBool
+	return filter.KindRelation
 }
 
 // TestMatchHostKeys checks keys a host adds through CompileOptions.
@@ -635,16 +790,24 @@ func TestMatchAllocs(t *testing.T) {
 			}
 		}
 	}
-	// Every built-in key, on every fixture.
+	// Every built-in key, on its fixture, unbound and bound.
+	res := fixtureResolver(objs)
 	for _, c := range keyCases {
 		g, _ := filter.ParseText(c.filter)
-		m, err := filter.Compile(g, nil)
+		m, err := filter.Compile(g, &filter.CompileOptions{Relations: true, Clock: func() time.Time { return fixtureNow }})
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := objs[c.object]
+		b, err := m.Bind(context.Background(), filter.BindOptions{Resolver: res})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, times := objs[c.object], fixtureTimes[c.object]
 		if n := testing.AllocsPerRun(5, func() { m.Match(o) }); n != 0 && c.object != "escaped" {
 			t.Errorf("%s on %s: %v allocations", c.filter, c.object, n)
+		}
+		if n := testing.AllocsPerRun(5, func() { b.Match(o, times) }); n != 0 && c.object != "escaped" {
+			t.Errorf("bound %s on %s: %v allocations", c.filter, c.object, n)
 		}
 	}
 }

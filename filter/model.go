@@ -33,6 +33,7 @@ const (
 	Lte           Operator = "lte"             // a candidate is less than or equal to the value
 	Gt            Operator = "gt"              // a candidate is greater than the value
 	Gte           Operator = "gte"             // a candidate is greater than or equal to the value
+	Within        Operator = "within"          // a date candidate lies in the range of two values
 	Nil           Operator = "nil"             // the key yields no candidate (takes no values)
 	NotNil        Operator = "not_nil"         // the key yields some candidate (takes no values)
 )
@@ -40,7 +41,7 @@ const (
 // Operators returns every operator this package knows, in the order of the constants.
 func Operators() []Operator {
 	return []Operator{Eq, NotEq, Contains, NotContains, StartsWith, NotStartsWith,
-		EndsWith, NotEndsWith, Search, Lt, Lte, Gt, Gte, Nil, NotNil}
+		EndsWith, NotEndsWith, Search, Lt, Lte, Gt, Gte, Within, Nil, NotNil}
 }
 
 // known reports whether op is one of the operators this package implements.
@@ -70,6 +71,10 @@ type Filter struct {
 	Values   []string `json:"values"`
 	Operator Operator `json:"operator"`
 	Mode     Mode     `json:"mode"`
+	// Subfilters are the values of a key whose values are themselves filters: regardingOf's
+	// {"key":"id","values":[…]} and {"key":"relationship_type","values":[…]}. A filter has
+	// Values or Subfilters, not both; JSON gives a subfilter's key as one string.
+	Subfilters []Filter `json:"-"`
 
 	// Extra holds the JSON members this package does not know; see [Group.Extra].
 	Extra map[string]json.RawMessage `json:"-"`
@@ -99,8 +104,15 @@ func (g Group) Clone() Group {
 
 // Clone returns a deep copy of f.
 func (f Filter) Clone() Filter {
-	return Filter{Key: slices.Clone(f.Key), Values: slices.Clone(f.Values),
+	c := Filter{Key: slices.Clone(f.Key), Values: slices.Clone(f.Values),
 		Operator: f.Operator, Mode: f.Mode, Extra: cloneExtra(f.Extra)}
+	if f.Subfilters != nil {
+		c.Subfilters = make([]Filter, len(f.Subfilters))
+		for i, sf := range f.Subfilters {
+			c.Subfilters[i] = sf.Clone()
+		}
+	}
+	return c
 }
 
 func cloneExtra(m map[string]json.RawMessage) map[string]json.RawMessage {

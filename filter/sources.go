@@ -3,6 +3,8 @@ package filter
 // Where each key finds its candidates on an object.
 
 import (
+	"time"
+
 	"github.com/tidwall/gjson"
 
 	"github.com/ctifeed/ctifeed/stix"
@@ -12,6 +14,7 @@ import (
 type cand struct {
 	s string  // text: a string, or the literal of a number or boolean
 	n float64 // the number, when t == cNum
+	i instant // the date, when t == cDate
 	t candType
 }
 
@@ -22,7 +25,10 @@ const (
 	cNum
 	cTrue
 	cFalse
+	cDate
 )
+
+func dateCand(t time.Time) cand { return cand{i: instantOf(t), t: cDate} }
 
 func boolCand(b bool) cand {
 	if b {
@@ -135,6 +141,25 @@ func (d *keyDef) each(v *view, yield func(cand) bool) {
 				return
 			}
 		}
+	case srcCreated:
+		if t := o.Created(); !t.IsZero() {
+			yield(dateCand(t))
+		}
+	case srcModified:
+		if t := o.Modified(); !t.IsZero() {
+			yield(dateCand(t))
+		}
+	case srcRecordCreated, srcRecordUpdated:
+		t := v.times.CreatedAt
+		if d.src == srcRecordUpdated {
+			t = v.times.UpdatedAt
+		}
+		if !t.IsZero() {
+			yield(dateCand(t))
+			return
+		}
+		d.eachLoc(v, yield)
+	case srcRelation: // evaluated against a Bound's sets, see matchRelation
 	default:
 		d.eachLoc(v, yield)
 	}

@@ -226,12 +226,64 @@ func (p *textParser) filter() (Filter, error) {
 		p.i++
 		return f, p.valueList(&f)
 	}
+	if p.i < len(p.s) && p.s[p.i] == '{' {
+		p.i++
+		return f, p.subfilters(&f)
+	}
 	v, err := p.value()
 	if err != nil {
 		return f, err
 	}
 	f.Values = append(f.Values, v)
 	return f, nil
+}
+
+// subfilters reads regardingOf's values after "{": `key = value` or `key = (v1 or v2)`,
+// separated by commas, up to "}".
+func (p *textParser) subfilters(f *Filter) error {
+	f.Subfilters = []Filter{}
+	if !p.eof() && p.s[p.i] == '}' {
+		p.i++
+		return nil
+	}
+	for {
+		key, err := p.key()
+		if err != nil {
+			return err
+		}
+		p.space()
+		if p.i >= len(p.s) || p.s[p.i] != '=' {
+			return p.errf("expected \"=\" after %q in {…}, found %s", key, p.peekDesc())
+		}
+		p.i++
+		sf := Filter{Key: []string{key}, Values: []string{}, Operator: Eq, Mode: Or}
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == '(' {
+			p.i++
+			if err := p.valueList(&sf); err != nil {
+				return err
+			}
+		} else {
+			v, err := p.valueStop(",}")
+			if err != nil {
+				return err
+			}
+			sf.Values = append(sf.Values, v)
+		}
+		f.Subfilters = append(f.Subfilters, sf)
+		if p.eof() {
+			return p.errf("expected \"}\" to close the {…} values, found the end")
+		}
+		switch p.s[p.i] {
+		case '}':
+			p.i++
+			return nil
+		case ',':
+			p.i++
+		default:
+			return p.errf("expected \",\" or \"}\" in {…}, found %s", p.peekDesc())
+		}
+	}
 }
 
 func (p *textParser) valueList(f *Filter) error {
@@ -314,7 +366,10 @@ func (p *textParser) operator() (Operator, error) {
 	return op, nil
 }
 
-func (p *textParser) value() (string, error) {
+func (p *textParser) value() (string, error) { return p.valueStop("") }
+
+// valueStop reads a value; a bare one also ends at any byte of stop (",}" inside {…}).
+func (p *textParser) valueStop(stop string) (string, error) {
 	p.space()
 	if p.i >= len(p.s) {
 		return "", p.errf("expected a value, found the end")
@@ -325,7 +380,7 @@ func (p *textParser) value() (string, error) {
 	j := p.i
 	for j < len(p.s) {
 		r, n := utf8.DecodeRuneInString(p.s[j:])
-		if !isBareRune(r) {
+		if !isBareRune(r) || r < utf8.RuneSelf && strings.IndexByte(stop, byte(r)) >= 0 {
 			break
 		}
 		j += n
@@ -424,8 +479,36 @@ func (f Filter) write(b *strings.Builder) {
 		return
 	}
 	b.WriteByte(' ')
+	if f.Subfilters != nil {
+		b.WriteByte('{')
+		for i, sf := range f.Subfilters {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(quoteKey(strings.Join(sf.Key, ",")))
+			b.WriteString(" = ")
+			sf.writeValues(b, true)
+		}
+		b.WriteByte('}')
+		return
+	}
+	f.writeValues(b, false)
+}
+
+// writeValues writes the values, one bare or a parenthesised list; inside {…} (sub) a
+// value holding "," or "}" is quoted.
+func (f Filter) writeValues(b *strings.Builder, sub bool) {
+	q := quoteValue
+	if sub {
+		q = func(v string) string {
+			if strings.ContainsAny(v, ",}") {
+				return strconv.Quote(v)
+			}
+			return quoteValue(v)
+		}
+	}
 	if len(f.Values) == 1 {
-		b.WriteString(quoteValue(f.Values[0]))
+		b.WriteString(q(f.Values[0]))
 		return
 	}
 	conj := " or "
@@ -437,7 +520,7 @@ func (f Filter) write(b *strings.Builder) {
 		if i > 0 {
 			b.WriteString(conj)
 		}
-		b.WriteString(quoteValue(v))
+		b.WriteString(q(v))
 	}
 	b.WriteByte(')')
 }
@@ -457,7 +540,7 @@ func quoteKey(k string) string {
 }
 
 func quoteValue(v string) string {
-	if v == "" || isConj(v) || !utf8.ValidString(v) {
+	if v == "" || isConj(v) || !utf8.ValidString(v) || v[0] == '{' { // "{" opens regardingOf's values
 		return strconv.Quote(v)
 	}
 	for _, r := range v {

@@ -78,6 +78,9 @@ func TestParseTextErrors(t *testing.T) {
 		{`a like 1`, `filter: text offset 2: unknown operator "like"`, "unknown operator word"},
 		{`a only_eq_to 1`, `filter: text offset 2: unknown operator "only_eq_to"`, "operators outside the feed set"},
 		{`a =`, `filter: text offset 3: expected a value, found the end`, "a missing value"},
+		{`r = {id x}`, `filter: text offset 8: expected "=" after "id" in {…}, found "x}"`, "a subfilter needs ="},
+		{`r = {id = x`, `filter: text offset 11: expected "}" to close the {…} values, found the end`, "an unclosed {…}"},
+		{`r = {id = x y}`, `filter: text offset 12: expected "," or "}" in {…}, found "y}"`, "subfilters are separated by commas"},
 		{`a = 1 and`, `filter: text offset 9: expected a filter or "(", found the end`, "a dangling connective"},
 		{`a = 1 b = 2`, `filter: text offset 6: expected "and", "or", ")" or the end, found "b"`, "a missing connective"},
 		{`(a = 1`, `filter: text offset 6: expected ")", found the end`, "an unclosed group"},
@@ -130,6 +133,8 @@ var canonicalText = []string{
 	`label = école and label = "tab\there"`,
 	`()`,
 	`(()) or ((a = 1))`,
+	`regardingOf = {id = (malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b or intrusion-set--2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e), relationship_type = uses} and modified within (now-1M/M or now)`,
+	`regardingOf != {id = malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b} and x = "{a}" and y = {z = "a,b", w = "}"}`,
 }
 
 func TestTextRoundTrip(t *testing.T) {

@@ -131,13 +131,21 @@ func TestMatcherIntrospection(t *testing.T) {
 }
 
 func TestBuiltinKeysValidate(t *testing.T) {
+	opts := &filter.CompileOptions{Relations: true}
 	for _, k := range filter.BuiltinKeys() {
-		g := filter.Group{Filters: []filter.Filter{{Key: []string{k}, Operator: filter.NotNil}}}
-		if err := g.Validate(nil); err != nil {
+		f := filter.Filter{Key: []string{k}, Operator: filter.NotNil}
+		switch k {
+		case "regardingOf":
+			f = filter.Filter{Key: []string{k}, Subfilters: []filter.Filter{{Key: []string{"id"}, Values: []string{idMalware}}}}
+		case "connectedToId", "containers", "sightedBy":
+			f = filter.Filter{Key: []string{k}, Values: []string{idMalware}}
+		}
+		g := filter.Group{Filters: []filter.Filter{f}}
+		if err := g.Validate(opts); err != nil {
 			t.Errorf("%s: %v", k, err)
 		}
 	}
-	if len(filter.BuiltinKeys()) != 38 {
+	if len(filter.BuiltinKeys()) != 58 {
 		t.Errorf("BuiltinKeys: %d keys; update the documentation when adding keys", len(filter.BuiltinKeys()))
 	}
 }

@@ -65,7 +65,7 @@ func (o *CompileOptions) check() error {
 			errs = append(errs, &ValidationError{Path: fmt.Sprintf("CompileOptions.Keys[%q]", name),
 				Err: ErrKeyDefinition, Msg: "a key needs Paths or Func"})
 		}
-		if k.Kind < KindString || k.Kind > KindBool {
+		if k.Kind < KindString || k.Kind > KindDate {
 			errs = append(errs, &ValidationError{Path: fmt.Sprintf("CompileOptions.Keys[%q].Kind", name),
 				Err: ErrKeyDefinition, Msg: fmt.Sprintf("unknown kind %d", k.Kind)})
 		}
@@ -122,7 +122,26 @@ func (f Filter) validate(path string, opts *CompileOptions, add func(string, err
 		return
 	}
 	vpath := join(path, "values")
+	if def.kind == KindRelation {
+		if opts == nil || !opts.Relations {
+			add(join(path, "key"), ErrNoResolver, "key %q needs the store's relationships, and this feed gives the filter no resolver", name)
+		}
+		if def.rel == relRegardingOf {
+			validateRegardingOf(f, vpath, add)
+			return
+		}
+	}
+	if len(f.Subfilters) > 0 {
+		add(vpath, ErrValue, "key %q takes plain values; only regardingOf takes {key, values} objects", name)
+		return
+	}
 	switch {
+	case def.kind == KindRelation && len(f.Values) == 0:
+		add(vpath, ErrValue, "key %q needs at least one STIX identifier", name)
+		return
+	case op == Within && len(f.Values) != 2:
+		add(vpath, ErrValue, "within takes exactly two values (from, to), got %d", len(f.Values))
+		return
 	case op == Nil || op == NotNil:
 		if len(f.Values) > 0 {
 			add(vpath, ErrValue, "%s takes no values, got %d", op, len(f.Values))
@@ -151,6 +170,16 @@ func checkValue(def keyDef, op Operator, v string) string {
 	case KindBool:
 		if _, ok := parseBool(t); !ok {
 			return fmt.Sprintf("%q is not a boolean (true, false, yes, no, 1, 0)", v)
+		}
+		return ""
+	case KindDate:
+		if _, ok := parseDateValue(t); !ok {
+			return fmt.Sprintf("%q is not a date (RFC 3339 date-time, YYYY-MM-DD, or now, now-7d, now-1M/M)", v)
+		}
+		return ""
+	case KindRelation:
+		if !isSTIXID(t) {
+			return fmt.Sprintf("%q is not a STIX identifier", v)
 		}
 		return ""
 	}
@@ -207,4 +236,50 @@ func parseBool(s string) (value, ok bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// validateRegardingOf checks regardingOf's values: {key, values} objects for "id" (STIX
+// identifiers, required) and "relationship_type" (optional), each at most once, eq and or.
+func validateRegardingOf(f Filter, vpath string, add func(string, error, string, ...any)) {
+	if len(f.Values) > 0 {
+		add(vpath, ErrValue, `regardingOf takes {"key":"id"|"relationship_type","values":[…]} objects, not plain values`)
+		return
+	}
+	seen := map[string]bool{}
+	for i, sf := range f.Subfilters {
+		p := index(vpath, i)
+		if sf.Operator != "" && sf.Operator != Eq {
+			add(join(p, "operator"), ErrUnknownOperator, "regardingOf's %s takes eq only, got %q", strings.Join(sf.Key, ","), sf.Operator)
+		}
+		if sf.Mode != "" && sf.Mode != Or {
+			add(join(p, "mode"), ErrUnknownMode, "regardingOf's values combine with or only, got %q", sf.Mode)
+		}
+		if len(sf.Subfilters) > 0 {
+			add(join(p, "values"), ErrValue, "regardingOf's values take plain values")
+		}
+		key, ok := sf.singleKey()
+		if !ok || key != "id" && key != "relationship_type" {
+			add(join(p, "key"), ErrUnknownKey, `regardingOf takes the keys "id" and "relationship_type", got %q`, strings.Join(sf.Key, ","))
+			continue
+		}
+		if seen[key] {
+			add(join(p, "key"), ErrValue, "regardingOf's %q given twice", key)
+		}
+		seen[key] = true
+		for j, v := range sf.Values {
+			t := strings.TrimSpace(v)
+			switch {
+			case key == "id" && !isSTIXID(t):
+				add(index(join(p, "values"), j), ErrValue, "%q is not a STIX identifier", v)
+			case key == "relationship_type" && t == "":
+				add(index(join(p, "values"), j), ErrValue, "an empty relationship type")
+			}
+		}
+		if key == "id" && len(sf.Values) == 0 {
+			add(join(p, "values"), ErrValue, "regardingOf's id needs at least one STIX identifier")
+		}
+	}
+	if !seen["id"] {
+		add(vpath, ErrValue, "regardingOf needs an id: \"any object with a relationship of this type\" would cost a store look-up per object")
+	}
 }

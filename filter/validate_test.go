@@ -30,6 +30,24 @@ var operatorKindCases = func() []struct {
 			}{k, op})
 		}
 	}
+	dates := []string{"created", "modified", "valid_from", "valid_until", "published", "first_seen",
+		"last_seen", "start_time", "stop_time", "first_observed", "last_observed", "created_at", "updated_at"}
+	for _, k := range dates {
+		for _, op := range []filter.Operator{filter.Contains, filter.NotContains, filter.StartsWith, filter.NotStartsWith, filter.EndsWith, filter.NotEndsWith, filter.Search} {
+			out = append(out, struct {
+				key string
+				op  filter.Operator
+			}{k, op})
+		}
+	}
+	for _, k := range []string{"regardingOf", "connectedToId", "containers", "sightedBy"} {
+		for _, op := range []filter.Operator{filter.Contains, filter.NotContains, filter.StartsWith, filter.NotStartsWith, filter.EndsWith, filter.NotEndsWith, filter.Search, filter.Lt, filter.Lte, filter.Gt, filter.Gte, filter.Within, filter.Nil, filter.NotNil} {
+			out = append(out, struct {
+				key string
+				op  filter.Operator
+			}{k, op})
+		}
+	}
 	for _, k := range booleans {
 		for _, op := range []filter.Operator{filter.Contains, filter.NotContains, filter.StartsWith, filter.NotStartsWith, filter.EndsWith, filter.NotEndsWith, filter.Search, filter.Lt, filter.Lte, filter.Gt, filter.Gte} {
 			out = append(out, struct {
@@ -96,6 +114,27 @@ func TestValidate(t *testing.T) {
 			[]string{`filter: filters[0].operator: contains does not apply to number key "confidence"`}, filter.ErrOperatorKind, "text operator on a number key"},
 		{`{"filters":[{"key":["revoked"],"values":["true"],"operator":"gt"}]}`,
 			[]string{`filter: filters[0].operator: gt does not apply to boolean key "revoked"`}, filter.ErrOperatorKind, "range operator on a boolean key"},
+		{`{"filters":[{"key":["created"],"values":["yesterday"],"operator":"gt"}]}`,
+			[]string{`filter: filters[0].values[0]: "yesterday" is not a date (RFC 3339 date-time, YYYY-MM-DD, or now, now-7d, now-1M/M)`}, filter.ErrValue, "a date key takes dates"},
+		{`{"filters":[{"key":["created"],"values":["now/d"],"operator":"gt"}]}`,
+			[]string{`filter: filters[0].values[0]: "now/d" is not a date (RFC 3339 date-time, YYYY-MM-DD, or now, now-7d, now-1M/M)`}, filter.ErrValue, "OpenCTI's grammar rounds only after an offset"},
+		{`{"filters":[{"key":["created"],"values":["2024-02-30"],"operator":"gt"}]}`,
+			[]string{`filter: filters[0].values[0]: "2024-02-30" is not a date (RFC 3339 date-time, YYYY-MM-DD, or now, now-7d, now-1M/M)`}, filter.ErrValue, "calendar dates only"},
+		{`{"filters":[{"key":["modified"],"values":["now-1d"],"operator":"within"}]}`,
+			[]string{`filter: filters[0].values: within takes exactly two values (from, to), got 1`}, filter.ErrValue, "within takes two values"},
+		{`{"filters":[{"key":["confidence"],"values":["1","2"],"operator":"within"}]}`,
+			[]string{`filter: filters[0].operator: within does not apply to number key "confidence"`}, filter.ErrOperatorKind, "within is for dates"},
+		{`{"filters":[{"key":["created"],"values":["now"],"operator":"contains"}]}`,
+			[]string{`filter: filters[0].operator: contains does not apply to date key "created"`}, filter.ErrOperatorKind, "text operator on a date key"},
+		{`{"filters":[{"key":["containers"],"values":["` + idMalware + `"]}]}`,
+			[]string{`filter: filters[0].key: key "containers" needs the store's relationships, and this feed gives the filter no resolver`}, filter.ErrNoResolver, "a relationship key without a resolver names the key"},
+		{`{"filters":[{"key":["regardingOf"],"values":[{"key":"relationship_type","values":["uses"]},{"key":"name","values":["x"]}]}]}`,
+			[]string{`filter: filters[0].key: key "regardingOf" needs the store's relationships, and this feed gives the filter no resolver`,
+				`filter: filters[0].values[1].key: regardingOf takes the keys "id" and "relationship_type", got "name"`,
+				`filter: filters[0].values: regardingOf needs an id: "any object with a relationship of this type" would cost a store look-up per object`},
+			filter.ErrNoResolver, "regardingOf's values are id and relationship_type, id required"},
+		{`{"filters":[{"key":["objectLabel"],"values":[{"key":"id","values":["x"]}]}]}`,
+			[]string{`filter: filters[0].values: key "objectLabel" takes plain values; only regardingOf takes {key, values} objects`}, filter.ErrValue, "only regardingOf takes objects"},
 		{`{"mode":"nand","filters":[{"key":["foo"],"values":["x"]},{"key":["confidence"],"values":["a","b"],"operator":"lt"}],
 		   "filterGroups":[{"mode":"either"}]}`,
 			[]string{`filter: mode: unknown mode "nand" (want "and" or "or")`,

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strings"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -15,6 +16,12 @@ type view struct {
 	typ string
 	esc int8 // 0: not yet known; 1: the JSON has no \u escapes; 2: it has some
 	ext [2]extView
+
+	m      *Matcher // the matcher evaluated: its clock and its relationship filters
+	b      *Bound   // the moment bound, or nil for Matcher.Match
+	times  Times    // the record's times, when the feed knows them (zero: unknown)
+	now    time.Time
+	nowSet bool // now was read from the clock (Matcher.Match only)
 }
 
 type extView struct {

@@ -13,7 +13,9 @@
 // against it unchanged. [EntitiesFromSTIX] and [FromSTIX] turn STIX observables and
 // indicators into entities and notifications, so that a host can feed the stream from a
 // live-stream subscription (origin subscriptions) or from its own hunting rules (origin
-// hunting).
+// hunting). A stream's notifications are shared by all its callers, so [FromSTIXFor]
+// bridges only objects that every principal of its [Audience] may receive under the
+// access boundary (access.Visibility.Screen).
 //
 // # Errors
 //
@@ -21,10 +23,16 @@
 // checked with errors.Is: [ErrNotFound] (no such notification, or expired), [ErrExists]
 // (duplicate identifier), [ErrInvalid] (a notification or an option breaks its rules) and
 // [ErrBadCursor] (a cursor that was altered, made up, or made for another filter or order)
-// and [ErrUnsupported] (a STIX object that names no IoC the stream can carry).
+// and [ErrUnsupported] (a STIX object that names no IoC the stream can carry) and
+// [ErrHidden] (an object some principal of the audience may not receive).
 // The handler answers each with VirusTotal's error object and status: BadRequestError 400,
 // AuthenticationRequiredError and WrongCredentialsError 401, ForbiddenError 403,
 // NotFoundError 404.
+//
+// A + in a URL means a space, so order=date+ sent without encoding arrives as "date ".
+// The handler accepts it when the raw query spells order=date+ literally (the only order
+// those bytes can mean) and repeats it encoded (date%2B) in its links; "date " spelled
+// otherwise is refused with a message explaining %2B, as the date filter's is.
 //
 // # Concurrency
 //

@@ -202,6 +202,34 @@ func (h *Handler) query(w http.ResponseWriter, r *http.Request) (url.Values, *Qu
 	return vals, q, true
 }
 
+// rawParam returns the first value of the parameter name as written in the raw query,
+// before decoding. It proves what a client meant by order=date+ sent without encoding the
+// +: decoded, that is "date ", which is no order; the only order the raw bytes can spell is
+// date+, so accepting it is unambiguous. Any other spelling of "date " (date%20) is not
+// accepted and gets the hint.
+func rawParam(rawQuery, name string) string {
+	for part := range strings.SplitSeq(rawQuery, "&") {
+		if k, v, _ := strings.Cut(part, "="); k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// orderHint is the 400 message for an invalid order s; a value with a space where a + was
+// meant explains the URL encoding, as the date filter's message does. At most ~100 bytes
+// of s are echoed.
+func orderHint(s string) string {
+	shown := s
+	if len(shown) > 100 {
+		shown = shown[:100] + "…"
+	}
+	if strings.HasSuffix(s, " ") {
+		return fmt.Sprintf("Invalid order %q: a + in a URL means a space; write date+ as date%%2B", shown)
+	}
+	return fmt.Sprintf("Invalid order %q: want date- or date+", shown)
+}
+
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	vals, q, ok := h.query(w, r)
 	if !ok {
@@ -232,8 +260,12 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s := vals.Get("order"); s != "" {
+		if s == "date " && rawParam(r.URL.RawQuery, "order") == "date+" {
+			s = string(OrderOldest) // see rawParam: the client wrote date+ itself
+			vals.Set("order", s)    // so that links repeat it encoded
+		}
 		if opts.Order, err = ParseOrder(s); err != nil {
-			writeError(w, http.StatusBadRequest, "BadRequestError", fmt.Sprintf("Invalid order %q: want date- or date+", s))
+			writeError(w, http.StatusBadRequest, "BadRequestError", orderHint(s))
 			return
 		}
 	}

@@ -14,6 +14,9 @@ func FuzzHandler(f *testing.F) {
 	for _, s := range []struct{ method, path, query string }{
 		{"GET", "/api/v3/ioc_stream", "limit=2&filter=origin:hunting&descriptors_only=1&order=date%2B"},
 		{"GET", "/api/v3/ioc_stream", "cursor=AQBFy97lHSatw6Dikb4MCjkwNDc5MDU5NjkBWTyJVcuVmA&limit=2"},
+		{"GET", "/api/v3/ioc_stream", "order=date+&limit=1"},
+		{"GET", "/api/v3/ioc_stream", "order=date%20&order=date+"},
+		{"GET", "/api/v3/ioc_stream", "order&order=date+"},
 		{"GET", "/api/v3/ioc_stream", "limit=99999999999999999999&filter=%zz"},
 		{"DELETE", "/api/v3/ioc_stream", "filter=date:2023-02-07-"},
 		{"GET", "/api/v3/ioc_stream_notifications/9047905968", ""},

@@ -14,8 +14,9 @@
 //
 // # Validation
 //
-// Parse checks structure only: well-formed JSON, an object, no duplicated property, bounded
-// nesting, a string `type` and `id`. [Validate] checks the STIX 2.1 rules that the official
+// Parse checks structure only: well-formed JSON in valid UTF-8 (RFC 8259; escapes of
+// unpaired surrogates are refused too, and the error names the byte offset), an object, no
+// duplicated property, bounded nesting, a string `type` and `id`. [Validate] checks the STIX 2.1 rules that the official
 // JSON schemas (oasis-open/cti-stix2-json-schemas) express, and a few the specification adds
 // that a schema cannot; the package's tests compare it with those schemas on real data and on
 // a corpus of broken objects, and list every known difference.

@@ -2,9 +2,13 @@ package stix_test
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ctifeed/ctifeed/stix"
 )
@@ -23,6 +27,9 @@ func FuzzParse(f *testing.F) {
 		o, err := stix.Parse(data)
 		if err != nil {
 			return
+		}
+		if !utf8.Valid(in) || !json.Valid(in) {
+			t.Fatalf("accepted %q, which is not valid UTF-8 JSON", in)
 		}
 		if !bytes.Equal(o.Raw(), in) {
 			t.Fatalf("Raw() = %q, want the input %q", o.Raw(), in)
@@ -66,4 +73,87 @@ func FuzzDecodeBundle(f *testing.F) {
 			t.Fatalf("%d errors yielded, want at most 1", errs)
 		}
 	})
+}
+
+// FuzzParseUTF8 checks that Parse refuses exactly the inputs that are not UTF-8 (before
+// anything else) and names the offset of the first bad byte, and that no accepted input
+// holds an unpaired surrogate escape.
+func FuzzParseUTF8(f *testing.F) {
+	f.Add([]byte(`{"type":"x-a","id":"x-a--b","name":"\xff"}`), 3, byte(0xff))
+	f.Add([]byte(`{"type":"x-a","id":"x-a--b","name":"\ud83d\ude42"}`), 0, byte('a'))
+	f.Add([]byte(`{"type":"x-a","id":"x-a--b","name":"\ud83d"}`), 40, byte(0xe2))
+	f.Fuzz(func(t *testing.T, data []byte, at int, b byte) {
+		if len(data) > 0 { // plant one byte somewhere, often a high one
+			at = (at%len(data) + len(data)) % len(data)
+			data = bytes.Clone(data)
+			data[at] = b
+		}
+		o, err := stix.Parse(data)
+		if !utf8.Valid(data) {
+			off := firstInvalid(data)
+			want := fmt.Sprintf("invalid UTF-8 at byte offset %d", off)
+			var se *stix.SyntaxError
+			if !errors.As(err, &se) || se.Msg != want {
+				t.Fatalf("Parse(%q) = %v, want %q", data, err, want)
+			}
+			return
+		}
+		if err != nil {
+			return
+		}
+		if s := unpaired(o.String()); s >= 0 {
+			t.Fatalf("accepted %q with an unpaired surrogate escape at %d", data, s)
+		}
+	})
+}
+
+// firstInvalid is the test's own oracle: the offset of the first byte that does not start
+// a valid UTF-8 sequence.
+func firstInvalid(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// unpaired returns the offset of a \u escape of a surrogate that is not half of a pair,
+// or -1. It reads escapes only where a backslash is not itself escaped.
+func unpaired(s string) int {
+	hex := func(i int) int {
+		var v int
+		_, err := fmt.Sscanf(s[i:i+4], "%04x", &v)
+		if err != nil {
+			return -1
+		}
+		return v
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 >= len(s) {
+			continue
+		}
+		if s[i+1] != 'u' || i+6 > len(s) {
+			i++ // an escaped character: skip it
+			continue
+		}
+		v := hex(i + 2)
+		switch {
+		case v >= 0xD800 && v <= 0xDBFF:
+			if i+12 > len(s) || s[i+6] != '\\' || s[i+7] != 'u' {
+				return i
+			}
+			if w := hex(i + 8); w < 0xDC00 || w > 0xDFFF {
+				return i
+			}
+			i += 11
+		case v >= 0xDC00 && v <= 0xDFFF:
+			return i
+		default:
+			i += 5
+		}
+	}
+	return -1
 }

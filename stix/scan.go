@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -38,6 +39,9 @@ type pathElem struct {
 
 // scan parses o.str into o.
 func scan(o *Object) error {
+	if !utf8.ValidString(o.str) {
+		return &SyntaxError{Msg: fmt.Sprintf("invalid UTF-8 at byte offset %d", invalidUTF8(o.str))}
+	}
 	s := &scanner{src: o.str, raw: o.raw, o: o}
 	s.path, s.refs = s.pathBuf[:0], s.refBuf[:0]
 	s.ws()
@@ -304,14 +308,28 @@ func (s *scanner) str() bool {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			i++
 		case 'u':
-			if i+4 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) {
+			if !isEscape(b, i-1) {
 				return false
+			}
+			switch surrogate(b[i+1 : i+5]) {
+			case 1: // must be followed at once by the escape of a low surrogate
+				if !isEscape(b, i+5) || surrogate(b[i+7:i+11]) != 2 {
+					return s.fail("unpaired surrogate escape %s at byte offset %d", b[i-1:i+5], i-1)
+				}
+				i += 6
+			case 2:
+				return s.fail("unpaired surrogate escape %s at byte offset %d", b[i-1:i+5], i-1)
 			}
 			i += 5
 		default:
 			return false
 		}
 	}
+}
+
+// isEscape reports whether b holds a \uXXXX escape at i.
+func isEscape(b string, i int) bool {
+	return i+5 < len(b) && b[i] == '\\' && b[i+1] == 'u' && isHex(b[i+2]) && isHex(b[i+3]) && isHex(b[i+4]) && isHex(b[i+5])
 }
 
 func (s *scanner) lit(word string) bool {

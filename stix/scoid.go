@@ -2,6 +2,7 @@ package stix
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gowebpki/jcs"
@@ -54,6 +55,14 @@ var hashPreference = [...]string{"MD5", "SHA-1", "SHA-256", "SHA-512"}
 // `hashes`, only one: MD5, SHA-1, SHA-256, SHA-512, else the first present). When none of
 // those properties is present, or the type has none, the identifier is random (UUIDv4) and
 // deterministic is false.
+//
+// The timestamps start and end of network-traffic contribute as the instant they denote,
+// not as spelled: in UTC, with the fraction of a second trimmed of trailing zeros and
+// omitted when zero (2024-05-01T10:00:00.000Z and 2024-05-01T10:00:00Z give one id, as
+// 10:00:00.120Z and 10:00:00.12Z do). The standard defines a timestamp by its instant
+// (sub-second precision is optional) and the OASIS reference implementation,
+// python-stix2, hashes its parsed timestamps re-serialised exactly so; a value that is
+// not a timestamp contributes as written.
 func SCOID(raw []byte) (id ID, err error) {
 	id, _, err = scoID(raw)
 	return id, err
@@ -78,11 +87,14 @@ func scoID(raw []byte) (ID, bool, error) {
 			continue
 		}
 		raw := v.Raw
-		if p == "hashes" {
+		switch {
+		case p == "hashes":
 			raw = chooseHash(v)
 			if raw == "" {
 				continue
 			}
+		case typ == "network-traffic" && (p == "start" || p == "end"):
+			raw = idTimestamp(v)
 		}
 		if len(b) == 0 {
 			b = append(b, '{')
@@ -102,6 +114,19 @@ func scoID(raw []byte) (ID, bool, error) {
 		return "", false, fmt.Errorf("stix: canonicalising %s: %w", typ, err)
 	}
 	return ID(typ + "--" + uuid.NewSHA1(scoNamespace, canon).String()), true, nil
+}
+
+// idTimestamp returns the JSON string of the canonical spelling of a timestamp v, or v
+// as written when it is not one.
+func idTimestamp(v gjson.Result) string {
+	if v.Type != gjson.String {
+		return v.Raw
+	}
+	t, err := time.Parse(time.RFC3339Nano, v.Str)
+	if err != nil {
+		return v.Raw
+	}
+	return quote(t.UTC().Format("2006-01-02T15:04:05.999999999Z07:00"))
 }
 
 // chooseHash returns the JSON of a one-entry hashes dictionary, or "" when hashes is empty.

@@ -6,6 +6,7 @@ package stream
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
@@ -113,27 +114,56 @@ type Subscriber struct {
 	engineState
 }
 
-// NewSubscriber compiles def's filters for one subscriber reading src.
+// NewSubscriber compiles def's filters for one subscriber reading src, which it reads as
+// of each event's position (every [store.Store] is a store.History).
 // It returns an error naming the problem for an invalid definition or missing options.
-func NewSubscriber(src store.Reader, def Definition, opts SubscriberOptions) (*Subscriber, error) {
+func NewSubscriber(src store.History, def Definition, opts SubscriberOptions) (*Subscriber, error) {
 	return newSubscriber(src, def, opts)
 }
 
 // Process returns, in order, the messages event ev produces for this subscriber (often
-// none) and records what they send. The slice is one message group: a consumer that
-// received only part of it must receive it again whole.
+// none) and records what they send. Every decision is made as of ev.Pos (the store as it
+// was right after ev), so the result does not depend on when ev is processed. The slice
+// is one message group: the messages of the group's full plan (see [Message.Seq]) that
+// the subscriber does not hold yet, in the full plan's order; a consumer that received
+// the group up to Seq k lacks exactly the messages with a greater Seq.
 func (s *Subscriber) Process(ctx context.Context, ev store.Event) ([]Message, error) {
 	return s.process(ctx, ev)
 }
 
-// RecoverBatches is planned (issue "Time-correct history"): Recover's snapshot in batches
-// of bounded size, read as of at.
+// RecoverBatches returns the recovery snapshot in batches of about batch messages (a
+// batch ends at the first object group that reaches batch; one object's group is never
+// split; batch < 1 means [DefaultRecoverBatch]): as create messages, in dependency order,
+// every object that was a member as of at and whose last change ([store.Record.Updated])
+// as of at lies in [since, until), with its dependencies as of at. at is the log
+// position the snapshot stands for (set on messages) and where the live events resume;
+// an object changed again after at is left to those events, which send it whole.
+//
+// The snapshot starts the subscriber afresh: the sent cache is cleared first (events
+// before at may have been lost, so what it held may be stale), then filled as live
+// messages fill it, which is also how the snapshot avoids repeating an object (so a
+// snapshot larger than [Options.CacheSize] may repeat a dependency). Memory is one batch,
+// one scan page and the cache. Seq numbers the messages across the whole snapshot; two
+// snapshots with the same arguments are the same, message for message and Seq for Seq,
+// unless an object of the window was changed or deleted after at in between: the scan
+// reads the current records (the storage contract has no scan as of a position), and
+// such an object has left the snapshot, shifting the Seq of what follows it.
+// Once the iterator yields an error it stops; batches already yielded stay valid.
+func (s *Subscriber) RecoverBatches(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position, batch int) iter.Seq2[[]Message, error] {
+	return s.recoverBatches(ctx, scan, since, until, at, batch)
+}
 
-// Recover returns the recovery snapshot: as create messages, in dependency order, every
-// object matching the stream whose last change (Record.Updated) lies in [since, until),
-// with its dependencies. at is the log position the snapshot stands for (set on messages).
+// Recover returns the whole snapshot of [Subscriber.RecoverBatches] as one slice: for
+// small windows and tests; a server streams the batches instead.
 func (s *Subscriber) Recover(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position) ([]Message, error) {
-	return s.recover(ctx, scan, since, until, at)
+	var out []Message
+	for b, err := range s.RecoverBatches(ctx, scan, since, until, at, DefaultRecoverBatch) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	return out, nil
 }
 
 // SetDefinition replaces the stream definition (a filter change applies from the next

@@ -53,7 +53,7 @@ func loop(b *testing.B, f func(i int)) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
 
-func benchSub(b *testing.B, st store.Reader, filters string, o stream.Options) *stream.Subscriber {
+func benchSub(b *testing.B, st store.History, filters string, o stream.Options) *stream.Subscriber {
 	vis, _ := access.NewVisibility(nil)
 	s, err := stream.NewSubscriber(st, stream.Definition{ID: "s", Filters: mustGroup(b, filters)},
 		stream.SubscriberOptions{Principal: analyst(), Visibility: vis, Options: o})
@@ -63,10 +63,22 @@ func benchSub(b *testing.B, st store.Reader, filters string, o stream.Options) *
 	return s
 }
 
+// benchReads are the two ways a subscriber reads the store, run side by side: "as-of" (the
+// engine's: the store as of each event's position) and "present" (the old shape: the
+// store as it is now, through presentReads, which answers from the current state).
+var benchReads = []struct {
+	name string
+	src  func(*memstore.Store) store.History
+}{
+	{"as-of", func(st *memstore.Store) store.History { return st }},
+	{"present", func(st *memstore.Store) store.History { return presentReads{st} }},
+}
+
 // BenchmarkProcess: one subscriber over report events. The baseline is "no-match" (the
 // events fail the filters); "match-5deps-cached" sends each report after its five
 // dependencies were sent once (cache hits); "match-5deps-sent" sends the five dependencies
-// with every report (a cache of one entry); each with resolution off and on.
+// with every report (a cache of one entry); each with resolution off and on, and each
+// reading as of the event and (the old shape) the present.
 func BenchmarkProcess(b *testing.B) {
 	st, evs := benchLog(b, 1000, 1)
 	ctx := context.Background()
@@ -80,43 +92,48 @@ func BenchmarkProcess(b *testing.B) {
 		{"match-5deps-sent", "entity_type = Report", 1},
 	} {
 		for _, noDeps := range []bool{true, false} {
-			b.Run(fmt.Sprintf("%s/resolution=%t", bc.name, !noDeps), func(b *testing.B) {
-				s := benchSub(b, st, bc.filters, stream.Options{NoDependencies: noDeps, CacheSize: bc.size})
-				msgs := 0
-				loop(b, func(i int) {
-					out, err := s.Process(ctx, evs[i%len(evs)])
-					if err != nil {
-						b.Fatal(err)
-					}
-					msgs += len(out)
+			for _, rd := range benchReads {
+				b.Run(fmt.Sprintf("%s/resolution=%t/reads=%s", bc.name, !noDeps, rd.name), func(b *testing.B) {
+					s := benchSub(b, rd.src(st), bc.filters, stream.Options{NoDependencies: noDeps, CacheSize: bc.size})
+					msgs := 0
+					loop(b, func(i int) {
+						out, err := s.Process(ctx, evs[i%len(evs)])
+						if err != nil {
+							b.Fatal(err)
+						}
+						msgs += len(out)
+					})
+					b.ReportMetric(float64(msgs)/float64(b.N), "msgs/event")
 				})
-				b.ReportMetric(float64(msgs)/float64(b.N), "msgs/event")
-			})
+			}
 		}
 	}
 }
 
 // BenchmarkSubscribers1000: 1,000 subscribers (resolution on) each process every event of
 // one log in which one report in ten matches; events/s counts events through all 1,000.
-// The baseline is one subscriber over the same events.
+// The baseline is one subscriber over the same events; each reads as of the event and (the
+// old shape) the present.
 func BenchmarkSubscribers1000(b *testing.B) {
 	st, evs := benchLog(b, 1000, 10)
 	ctx := context.Background()
 	for _, n := range []int{1, 1000} {
-		b.Run(fmt.Sprint("subscribers=", n), func(b *testing.B) {
-			subs := make([]*stream.Subscriber, n)
-			for i := range subs {
-				subs[i] = benchSub(b, st, "entity_type = Report and objectLabel = detection", stream.Options{})
-			}
-			loop(b, func(i int) {
-				ev := evs[i%len(evs)]
-				for _, s := range subs {
-					if _, err := s.Process(ctx, ev); err != nil {
-						b.Fatal(err)
-					}
+		for _, rd := range benchReads {
+			b.Run(fmt.Sprintf("subscribers=%d/reads=%s", n, rd.name), func(b *testing.B) {
+				subs := make([]*stream.Subscriber, n)
+				for i := range subs {
+					subs[i] = benchSub(b, rd.src(st), "entity_type = Report and objectLabel = detection", stream.Options{})
 				}
+				loop(b, func(i int) {
+					ev := evs[i%len(evs)]
+					for _, s := range subs {
+						if _, err := s.Process(ctx, ev); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "deliveries/s")
 			})
-			b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "deliveries/s")
-		})
+		}
 	}
 }

@@ -87,3 +87,9 @@ func (c *sentCache) trim() {
 		delete(c.index, e.Value.(*sentEntry).id)
 	}
 }
+
+// clear forgets everything.
+func (c *sentCache) clear() {
+	clear(c.index)
+	c.order.Init()
+}

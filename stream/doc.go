@@ -8,7 +8,8 @@
 // A [Definition] says what a stream selects (OpenCTI filters) and who may read it; a
 // [Subscriber] is one consumer of it, running as one principal. [Subscriber.Process] turns
 // each [store.Event] into that consumer's messages, in order, as a function of the event,
-// the definition, the principal, what the subscriber was already sent, and store look-ups.
+// the definition, the principal, what the subscriber was already sent, and the store as it
+// was right after the event (see "Time" below).
 // With m(x) = "x passes the filters and the principal may see it" (REFERENCE §4.1):
 //
 //   - !m(prev) && m(cur): the object enters, a create (even for an update event);
@@ -35,19 +36,46 @@
 //
 // Relationship events: with resolution on, a relationship or sighting whose end passes the
 // filters is itself a member, so its creation, update and deletion are sent (with its
-// dependencies) as the event's own message, Dependency unset. Deletions: with resolution on, when an object leaves or is deleted, its
-// relationships that resolution sends with it are deleted first (as dependencies), then
-// the object. Which ones "were sent" is recomputed from the store (current relationships
-// the principal may see, with every other end visible) rather than remembered, so it is
-// also right after a reconnect or a cache expiry. Merges: when the target is a member
-// after the merge, one merge message carries it, with the sources the principal may see in
-// [Message.Sources] (consumers upsert the target and delete the sources); otherwise every
-// source that was a member, then the target if it was one, is deleted.
+// dependencies) as the event's own message, marked as a dependency when it is a member
+// only through its end (as OpenCTI marks such events, origin "init-dependencies").
+// Deletions: the store deletes an object's relationships and sightings before the object,
+// each with its own event ([store.Writer.Delete]); each of those is decided as of its own
+// position, where the object still exists, so a consumer receives the relationships'
+// deletes, then the object's, the seed's step 5. With resolution on, when an object leaves
+// the filters (or becomes invisible), its relationships that resolution sent with it are
+// deleted first (as dependencies), then the object. Which ones "were sent" is recomputed
+// from the store as of the event (relationships the principal may see, with every other
+// end visible) rather than remembered, so it is also right after a reconnect or a cache
+// expiry. Merges: the store deletes the sources' relationships first, each with its own
+// event; when the target is a member after the merge, one merge message carries it, with
+// the sources the principal may see in [Message.Sources] (consumers upsert the target and
+// delete the sources); otherwise every source that was a member, then the target if it was
+// one, is deleted.
 //
-// Look-ups (dependencies, relationships, ends) read the store as it is when the event is
-// processed, not as it was when the event was logged: a subscriber behind the log may send
-// an object's newer version, or send as a dependency an object whose own create event is
-// still ahead; consumers upsert creates, so the result converges.
+// # Time
+//
+// Every decision about an event — membership, dependencies, relationships and the
+// visibility of their ends — reads the store as of the event's position ([store.At] over
+// the subscriber's [store.History]), never as the store is when the event happens to be
+// processed (REFERENCE §4.3). So a subscriber that is behind (a replay from 0, a reconnect,
+// a consumer slower than the writes) sends exactly what a caught-up one sent, given the
+// same cache clock: an object created after the event is not yet there to be a dependency,
+// a relationship deleted after it still has its ends, a dependency is sent in the version
+// it had then. A store must retain what the as-of reads need as long as its log retains
+// the events (store.History); reading a position older than the log is [store.ErrGap].
+//
+// # Groups and Seq
+//
+// The messages of one event are one group. The engine plans the group in full — as if the
+// subscriber held nothing — from the store as of the event, orders it deterministically,
+// and numbers it: [Message.Seq] is a message's index in that full plan. It then leaves out
+// the dependencies the cache says the subscriber holds (the object the event is about is
+// always sent). So Seq depends only on the log, the definition and the principal; it
+// strictly increases along a group; and the kept messages keep the full plan's relative
+// order whatever the cache held. A consumer that received a group up to Seq k and
+// reconnects is served, by a subscriber that recomputes the same full plan, the messages
+// with a greater Seq: none of the group again, none lost (the HTTP layer carries Seq in its
+// frame ids). Groups of deletes do not depend on the cache: their Seq is their index.
 //
 // Inferences ([Inferred]) are skipped, as dependencies too, unless [Options.WithInferences].
 //
@@ -63,23 +91,38 @@
 //
 // # Recovery
 //
-// [Subscriber.Recover] is the snapshot of a from..recover window: every member whose last
-// change ([store.Record.Updated]) lies in the window, each as a create after its
-// dependencies, in the order of last change, stamped with the position the snapshot
-// stands for. It fills the cache like live messages do. The window selects by the filters
-// themselves (pushed down to stores implementing [store.FilterPushdown]); relationships
-// come with their matching ends, as live, so a relationship whose end changed outside the
-// window is not in the snapshot even if it changed inside it.
+// [Subscriber.RecoverBatches] is the snapshot of a from..recover window, read as of at,
+// the log position the snapshot stands for: every object that was a member then and whose
+// last change ([store.Record.Updated]) lies in the window, each as a create after its
+// dependencies (as of at too), in the order of last change, stamped with at. An object
+// created or changed again after at is left to the live events after at, which send it
+// whole. The snapshot comes in batches of about a given number of messages, an object's
+// group never split, so that a connection holds one batch (plus one scan page and its
+// cache) whatever the snapshot's size; Seq numbers the messages across the snapshot
+// (the same for the same arguments while no object of the window changes after at: the
+// scan reads current records, as the storage contract has no scan as of a position).
+// [Subscriber.Recover] collects all the batches. A snapshot starts the subscriber afresh:
+// its cache is cleared first (events before at may have been lost, as after a gap), then
+// filled like live messages fill it, which also keeps the snapshot from repeating an object
+// (one larger than [Options.CacheSize] may repeat a dependency). The window selects by the
+// filters themselves (pushed down to stores implementing [store.FilterPushdown]);
+// relationships come with their matching ends, as live, so a relationship whose end
+// changed outside the window is not in the snapshot even if it changed inside it.
+//
+// How the HTTP layer writes recovered frames (their ids, and OpenCTI's origins
+// "init-create" and "init-dependencies") is for the handler to say.
 //
 // # Errors
 //
 // [NewSubscriber], [Subscriber.SetDefinition], [Definition.Validate], [ParseDefinition] and
 // [Options.Validate] return [FieldError]s naming the field, joined with errors.Join; every
 // one wraps [ErrInvalid] and its cause (a filter's *filter.ValidationError, for instance).
-// [Subscriber.Process] and [Subscriber.Recover] return the store's errors wrapped with
-// what was being looked up, the context's error when it is done, and an error wrapping
-// ErrInvalid for an event of unknown kind. After an error the subscriber is still usable,
-// but the event's messages were not produced: the caller retries the event or recovers.
+// [Subscriber.Process], [Subscriber.RecoverBatches] and [Subscriber.Recover] return the
+// store's errors wrapped with what was being looked up (an as-of read of a position the
+// log no longer covers wraps [store.ErrGap]), the context's error when it is done, and an
+// error wrapping ErrInvalid for an event of unknown kind. After an error the subscriber is
+// still usable, but the event's messages were not produced: the caller retries the event
+// or recovers.
 //
 // Over HTTP, [Handler] answers refusals in plain text with their status (401 with
 // WWW-Authenticate, 403, 404, 410, 400 naming the parameter, 405); [Definitions.Get]
@@ -91,10 +134,10 @@
 // # Concurrency
 //
 // A [Definition] and [Options] are plain values. A [Subscriber] is not safe for concurrent
-// use: one connection owns one Subscriber, and calls Process, Recover and SetDefinition
-// from one goroutine (or with its own locking). Subscribers share nothing with each other,
-// so any number may run in parallel on one store; the store, the Visibility and the
-// principal they read are safe for concurrent use.
+// use: one connection owns one Subscriber, and calls Process, RecoverBatches (iterating
+// it), Recover and SetDefinition from one goroutine (or with its own locking). Subscribers
+// share nothing with each other, so any number may run in parallel on one store; the
+// store, the Visibility and the principal they read are safe for concurrent use.
 //
 // [Handler], [Registry] and [Client] are safe for concurrent use: each connection of a
 // Handler runs in its request's goroutine with its own Subscriber, and ends when the request

@@ -68,3 +68,43 @@ func ExampleNewSubscriber() {
 	//    create  dep  identity--5eed0001-0000-4000-8000-000000000001 "CrowdStrike"
 	//    create       indicator--5eed0003-0000-4000-8000-000000000003 "Emotet C2"
 }
+
+// A recovery snapshot is read as of a log position and delivered in batches, so that a
+// server holds one batch per connection whatever the snapshot's size; an object's group
+// (its dependencies, then itself) is never split between batches.
+func ExampleSubscriber_RecoverBatches() {
+	ctx := context.Background()
+	st := memstore.New(nil)
+	t0 := time.Date(2024, 1, 15, 9, 0, 0, 0, time.UTC)
+	author, _ := stix.NewIdentity("CrowdStrike", "organization", stix.Common{
+		ID: "identity--5eed0001-0000-4000-8000-000000000001", Created: t0})
+	st.Put(ctx, author)
+	for i := 1; i <= 3; i++ {
+		ind, _ := stix.NewIndicator(fmt.Sprint("C2 ", i), fmt.Sprintf("[ipv4-addr:value = '198.51.100.%d']", i), t0, stix.Common{
+			ID: stix.ID(fmt.Sprintf("indicator--5eed0003-0000-4000-8000-00000000000%d", i)), Created: t0, CreatedByRef: author.ID()})
+		st.Put(ctx, ind)
+	}
+	b, _ := st.Bounds(ctx)
+
+	filters, _ := filter.ParseText("entity_type = Indicator")
+	vis, _ := access.NewVisibility(nil)
+	sub, _ := stream.NewSubscriber(st, stream.Definition{ID: "indicators", Filters: &filters, Live: true},
+		stream.SubscriberOptions{Principal: &access.Principal{UserID: "analyst"}, Visibility: vis})
+	for batch, err := range sub.RecoverBatches(ctx, st, time.Time{}, time.Time{}, b.Last, 2) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println("batch:")
+		for _, m := range batch {
+			fmt.Println("  ", m.Seq, m)
+		}
+	}
+	// Output:
+	// batch:
+	//    0 create  dep  identity--5eed0001-0000-4000-8000-000000000001 "CrowdStrike"
+	//    1 create       indicator--5eed0003-0000-4000-8000-000000000001 "C2 1"
+	// batch:
+	//    2 create       indicator--5eed0003-0000-4000-8000-000000000002 "C2 2"
+	//    3 create       indicator--5eed0003-0000-4000-8000-000000000003 "C2 3"
+}

@@ -94,7 +94,7 @@ func goldenScenarios() []goldenScenario {
 		},
 		{
 			name:   "sighting",
-			guards: "a sighting of a matching object is sent with resolution on, after the object and the identity where it was sighted; with the object leaving, it is deleted first.",
+			guards: "a sighting of a matching object is sent with resolution on (as a dependency of the object), after the object and the identity where it was sighted; with the object leaving, it is deleted first.",
 			opts:   func(t *testing.T) harnessOptions { return indicatorsLabelled(t, stream.Options{}) },
 			run: func(t *testing.T, h *harness) {
 				where := identity(t, 2, "ACME Bank")
@@ -237,7 +237,7 @@ func goldenScenarios() []goldenScenario {
 		},
 		{
 			name:   "relationship-after-end",
-			guards: "with resolution on, a relationship created, updated and deleted after its end already matches is sent as create, update and delete, its other end first; with a hidden other end it is not.",
+			guards: "with resolution on, a relationship created, updated and deleted after its end already matches is sent as create, update and delete marked as dependencies (OpenCTI's init-dependencies: it is sent for its end), its other end first; with a hidden other end it is not.",
 			opts:   func(t *testing.T) harnessOptions { return indicatorsLabelled(t, stream.Options{}) },
 			run: func(t *testing.T, h *harness) {
 				c := common("indicator", 1, "")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"iter"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -21,6 +22,7 @@ import (
 // snapshots) and the change log. A [store.Store] is one.
 type Source interface {
 	store.Reader
+	store.History
 	store.Scanner
 	store.Log
 }
@@ -153,7 +155,7 @@ type Handler struct {
 	obs       Observer
 
 	// newProcessor makes a connection's processor; tests replace it.
-	newProcessor func(src store.Reader, def Definition, opts SubscriberOptions) (processor, error)
+	newProcessor func(src store.History, def Definition, opts SubscriberOptions) (processor, error)
 
 	mu        sync.Mutex    // orders conns.Add before Close's Wait
 	done      chan struct{} // closed by Close
@@ -166,10 +168,11 @@ type Handler struct {
 type processor interface {
 	Process(ctx context.Context, ev store.Event) ([]Message, error)
 	Recover(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position) ([]Message, error)
+	RecoverBatches(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position, batch int) iter.Seq2[[]Message, error]
 	SetDefinition(def Definition) error
 }
 
-func newEngineProcessor(src store.Reader, def Definition, opts SubscriberOptions) (processor, error) {
+func newEngineProcessor(src store.History, def Definition, opts SubscriberOptions) (processor, error) {
 	s, err := NewSubscriber(src, def, opts)
 	if err != nil {
 		return nil, err // not a typed nil in an interface

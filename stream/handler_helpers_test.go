@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,6 +90,10 @@ func (f *fakeProc) Recover(ctx context.Context, scan store.Scanner, since, until
 	return out, nil
 }
 
+func (f *fakeProc) RecoverBatches(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position, batch int) iter.Seq2[[]Message, error] {
+	return func(yield func([]Message, error) bool) { yield(f.Recover(ctx, scan, since, until, at)) }
+}
+
 func (f *fakeProc) SetDefinition(def Definition) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -157,7 +162,7 @@ func newEnv(t *testing.T, o envOptions, defs ...Definition) *env {
 		t.Fatal(err)
 	}
 	if !o.realEngine {
-		e.h.newProcessor = func(_ store.Reader, def Definition, _ SubscriberOptions) (processor, error) {
+		e.h.newProcessor = func(_ store.History, def Definition, _ SubscriberOptions) (processor, error) {
 			return &fakeProc{mu: &e.mu, skip: def.Description, defs: &e.setDefs, gate: e.gate}, nil
 		}
 	}

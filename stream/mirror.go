@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
@@ -27,8 +28,17 @@ type MirrorOptions struct {
 // Mirror applies a stream's messages to a local store, so that the store holds what the
 // stream's subscriber may see: create and update put the object (a version the store
 // already has, or an older one, changes nothing), delete removes it (already absent is no
-// error), merge puts the target and removes the sources the store holds. Every message may
-// be applied more than once, which is what resuming after a cut needs.
+// error; the store deletes the object's relationships with it), merge puts the target and
+// removes the sources the store holds. Every message may be applied more than once, and
+// out of date, which is what resuming after a cut needs: it never halts nor regresses.
+//
+//   - A merge whose target is older than the store's current version (a redelivered or
+//     late merge) removes its sources into the current version, which stays current; a
+//     merge whose sources are all gone changes nothing.
+//   - The same id and version arriving with other bytes (the server's redaction changed,
+//     for instance after the principal's rights changed) keeps the stored bytes: a
+//     version is immutable in a store ([store.Writer.Put] refuses it with
+//     [store.ErrConflict]), so the object's next version is what replaces it.
 //
 // A Mirror is safe for concurrent use if its target is, but messages must be applied in
 // stream order.
@@ -66,40 +76,53 @@ func (m *Mirror) Apply(ctx context.Context, msg Message) error {
 }
 
 func (m *Mirror) put(ctx context.Context, obj *stix.Object) error {
-	if _, _, err := m.dst.Put(ctx, obj); err != nil {
+	if _, _, err := m.dst.Put(ctx, obj); err != nil && !errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("stream: mirror: put %s: %w", obj.ID(), err)
 	}
+	// ErrConflict: the store holds this version with other bytes; it stays (see Mirror).
 	return nil
 }
 
-// merge uses the store's Merge for the sources it holds: sources the subscriber never saw
-// are not there to remove.
+// mergeAttempts bounds how often a merge is retried when the store changed between
+// reading it and merging (another writer of the same store).
+const mergeAttempts = 3
+
+// merge puts the target, then uses the store's Merge for the sources it holds (sources
+// the subscriber never saw are not there to remove) into the store's current version of
+// the target: the message's target when it is current, a newer one when the message is
+// late, never an older one.
 func (m *Mirror) merge(ctx context.Context, msg Message) error {
 	target := msg.Object
-	ids := make([]stix.ID, 0, len(msg.Sources))
-	for _, s := range msg.Sources {
-		if s != nil && s.ID() != target.ID() {
-			ids = append(ids, s.ID())
-		}
-	}
-	held, err := m.dst.GetMany(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("stream: mirror: merge into %s: %w", target.ID(), err)
-	}
-	present := ids[:0]
-	for _, id := range ids {
-		if _, ok := held[id]; ok {
-			present = append(present, id)
-			delete(held, id) // a repeated source is merged once
-		}
-	}
 	if err := m.put(ctx, target); err != nil {
 		return err
 	}
-	if len(present) == 0 {
-		return nil
+	ids := make([]stix.ID, 0, len(msg.Sources)+1)
+	for _, s := range msg.Sources {
+		if s != nil && s.ID() != target.ID() && !slices.Contains(ids, s.ID()) {
+			ids = append(ids, s.ID())
+		}
 	}
-	if _, err := m.dst.Merge(ctx, target, present); err != nil {
+	var err error
+	for range mergeAttempts {
+		var held map[stix.ID]store.Record
+		if held, err = m.dst.GetMany(ctx, append(ids, target.ID())); err != nil {
+			break
+		}
+		var present []stix.ID
+		for _, id := range ids {
+			if _, ok := held[id]; ok {
+				present = append(present, id)
+			}
+		}
+		cur, ok := held[target.ID()]
+		if len(present) == 0 || !ok {
+			return nil // a redelivered merge; or the target was deleted since, sources and all
+		}
+		if _, err = m.dst.Merge(ctx, cur.Object, present); !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("stream: mirror: merge into %s: %w", target.ID(), err)
 	}
 	return nil

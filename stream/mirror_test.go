@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,90 @@ func TestMirrorEndToEnd(t *testing.T) {
 	}
 	if reconnects != 5 {
 		t.Errorf("%d reconnections, want one per cut (5)", reconnects)
+	}
+}
+
+// mirrorOf returns a mirror over an empty store holding the given objects.
+func mirrorOf(t *testing.T, objs ...*stix.Object) (*Mirror, *memstore.Store) {
+	t.Helper()
+	dst := memstore.New(nil)
+	for _, o := range objs {
+		mustPut(t, dst, o)
+	}
+	return NewMirror(dst, nil), dst
+}
+
+func current(t *testing.T, s *memstore.Store, id stix.ID) *stix.Object {
+	t.Helper()
+	r, err := s.Get(context.Background(), id)
+	if err != nil {
+		return nil
+	}
+	return r.Object
+}
+
+// A merge applied twice, or arriving after the store already holds a newer version of
+// its target, neither halts the mirror nor makes the target regress; its sources are
+// removed into the current version (issue 23, item 6: the mirror relied on the store
+// accepting an older target, which the store contract refuses).
+func TestMirrorLateMerge(t *testing.T) {
+	ctx := context.Background()
+	v1, src := indicator(1, "detection"), indicator(2, "detection")
+	v2, _ := v1.WithLabel("merged", t0.Add(time.Hour))
+	v3, _ := v2.WithLabel("newer", t0.Add(2*time.Hour))
+	merge := Message{Type: Merge, Object: v2, Sources: []*stix.Object{src}}
+
+	t.Run("redelivered", func(t *testing.T) {
+		m, dst := mirrorOf(t, v1, src)
+		for i := range 2 {
+			if err := m.Apply(ctx, merge); err != nil {
+				t.Fatalf("applying the merge, time %d: %v", i+1, err)
+			}
+		}
+		if current(t, dst, src.ID()) != nil || current(t, dst, v1.ID()).String() != v2.String() {
+			t.Errorf("after the merge twice: source %v, target %v; want no source, target v2", current(t, dst, src.ID()), current(t, dst, v1.ID()))
+		}
+	})
+	t.Run("older than the store's target", func(t *testing.T) {
+		m, dst := mirrorOf(t, v3, src)
+		if err := m.Apply(ctx, merge); err != nil {
+			t.Fatalf("a merge older than the stored target: %v", err)
+		}
+		if current(t, dst, src.ID()) != nil {
+			t.Error("the source is still stored")
+		}
+		if got := current(t, dst, v1.ID()); got.String() != v3.String() {
+			t.Errorf("target regressed to %s, want v3 kept", got)
+		}
+	})
+}
+
+// The same id and version arriving with other bytes (the server's redaction changed)
+// keeps the stored bytes and does not stop Run (issue 23: Mirror.Run stopped on
+// ErrConflict).
+func TestMirrorSameVersionOtherBytes(t *testing.T) {
+	ctx := context.Background()
+	v1 := indicator(1, "detection")
+	other, err := stix.Parse([]byte(strings.Replace(v1.String(), `"name":"`, `"name":"redacted `, 1)))
+	if err != nil || other.Version() != v1.Version() || other.String() == v1.String() {
+		t.Fatalf("building the other bytes: %v", err)
+	}
+	later := indicator(3, "detection")
+	m, dst := mirrorOf(t, v1)
+	frames := func(yield func(Frame, error) bool) {
+		for _, msg := range []Message{{Type: Update, Object: other}, {Type: Merge, Object: other}, {Type: Create, Object: later}} {
+			if !yield(Frame{Event: string(msg.Type), Message: msg}, nil) {
+				return
+			}
+		}
+	}
+	if err := m.Run(ctx, frames); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := current(t, dst, v1.ID()); got.String() != v1.String() {
+		t.Errorf("stored %s, want the first bytes kept", got)
+	}
+	if current(t, dst, later.ID()) == nil {
+		t.Error("Run stopped before the next message")
 	}
 }

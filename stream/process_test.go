@@ -36,6 +36,20 @@ func (f *failingStore) RelationsOf(ctx context.Context, id stix.ID) ([]store.Rec
 	return f.Store.RelationsOf(ctx, id)
 }
 
+func (f *failingStore) GetManyAt(ctx context.Context, at store.Position, ids []stix.ID) (map[stix.ID]store.Record, error) {
+	if f.armed {
+		return nil, errBroken
+	}
+	return f.Store.GetManyAt(ctx, at, ids)
+}
+
+func (f *failingStore) RelationsOfAt(ctx context.Context, at store.Position, id stix.ID) ([]store.Record, error) {
+	if f.armed {
+		return nil, errBroken
+	}
+	return f.Store.RelationsOfAt(ctx, at, id)
+}
+
 func (f *failingStore) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, error) {
 	if f.armed {
 		return store.Page{}, errBroken
@@ -43,7 +57,7 @@ func (f *failingStore) Scan(ctx context.Context, opts store.ScanOptions) (store.
 	return f.Store.Scan(ctx, opts)
 }
 
-func newSub(t *testing.T, src store.Reader, filters string, o stream.Options) *stream.Subscriber {
+func newSub(t *testing.T, src store.History, filters string, o stream.Options) *stream.Subscriber {
 	t.Helper()
 	vis, _ := access.NewVisibility(nil)
 	def := stream.Definition{ID: "s"}
@@ -170,5 +184,26 @@ func TestMessageString(t *testing.T) {
 				t.Errorf("%q, want prefix %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// An event older than what the store's log retains cannot be decided as of its position:
+// Process says so with an error wrapping store.ErrGap (the connection then recovers)
+// rather than deciding it from a later state.
+func TestProcessDroppedEvent(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New(&memstore.Options{MaxEvents: 2})
+	ind := indicator(t, 1, "Emotet C2", common("indicator", 1, "", stix.TLPGreen))
+	st.Put(ctx, tlp(stix.TLPGreen))
+	ev, _, err := st.Put(ctx, ind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 4; i++ {
+		st.Put(ctx, indicator(t, i, "later", common("indicator", i, "")))
+	}
+	s := newSub(t, st, "entity_type = Indicator", stream.Options{})
+	if msgs, err := s.Process(ctx, ev); !errors.Is(err, store.ErrGap) || msgs != nil {
+		t.Errorf("an event the log dropped: %d messages, %v; want an error wrapping ErrGap", len(msgs), err)
 	}
 }

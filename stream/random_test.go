@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -17,10 +18,13 @@ import (
 	"github.com/ctifeed/ctifeed/stream"
 )
 
-// TestRandomSafety drives random changes (creates, updates, label changes, marking and
-// organization changes, deletes, merges, relationships, sightings, reports) through
-// subscribers with random principals and options, and checks every message against what
-// a consumer holds at that moment:
+// TestRandomSafety drives random changes (creates, updates, label flips, marking and
+// organization changes, deletes that cascade to relationships and sightings, merges,
+// relationships, sightings, reports) through subscribers with random principals and
+// options. Each configuration runs three subscribers: one caught up (processing after
+// each change), one behind by a random k events, one replaying from 0 at the end; all
+// three must send the same messages (with the same Seq, at the same positions). The
+// caught-up one's messages are checked against what its consumer holds at that moment:
 //
 //   - visible: the message's object (and every merge source) is Redact's output for a
 //     version of that object the principal may see (CanSee on the original);
@@ -28,9 +32,12 @@ import (
 //     consumer holds (created earlier and not deleted since), or to one that is not stored
 //     or the principal may not see at that moment, or a relationship without such an end
 //     (suppressed: a dangling reference);
-//   - ends: a created, updated or merged relationship or sighting has every end held.
+//   - ends: a created, updated or merged relationship or sighting has every end held;
+//   - mirror: after each change, the consumer holds no relationship or sighting without
+//     both ends (see lagSub.mirrorProblem for the two cases the stream's rules allow).
 //
-// The seeds are fixed, so a failure reproduces.
+// The seeds are fixed, so a failure reproduces. TestRandomSafetyNeedsHistory shows that
+// it fails when the subscribers read the store as it is now.
 func TestRandomSafety(t *testing.T) {
 	kinds := map[stream.MessageType]int{}
 	for seed := uint64(1); seed <= 6; seed++ {
@@ -50,7 +57,7 @@ func TestRandomSafety(t *testing.T) {
 }
 
 type randomWorld struct {
-	t        *testing.T
+	t        testing.TB
 	ctx      context.Context
 	rng      *rand.Rand
 	now      time.Time
@@ -66,10 +73,16 @@ var (
 )
 
 // randomRun returns the number of messages of each type and the transcript of them all.
-func randomRun(t *testing.T, seed uint64, events int) (map[stream.MessageType]int, string) {
+// present makes the subscribers read the store as it is now (see presentReads): the run
+// must then fail, which shows that it guards the as-of reads.
+func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stream.MessageType]int, string) {
 	w := &randomWorld{t: t, ctx: context.Background(), rng: rand.New(rand.NewPCG(seed, 42)),
 		now: t0, versions: map[stix.ID][]*stix.Object{}}
-	w.st = memstore.New(&memstore.Options{Clock: func() time.Time { return w.now }})
+	w.st = memstore.New(&memstore.Options{Clock: func() time.Time { return w.now }, MaxEvents: -1})
+	var src store.History = w.st
+	if len(present) > 0 && present[0] {
+		src = presentReads{w.st}
+	}
 	vis, err := access.NewVisibility(&access.VisibilityOptions{EnforceOrganizations: w.rng.IntN(2) == 0,
 		UngrantedVisible: w.rng.IntN(3) > 0})
 	if err != nil {
@@ -81,17 +94,11 @@ func randomRun(t *testing.T, seed uint64, events int) (map[stream.MessageType]in
 	}
 	w.write(identity(t, 1, "Org one"), identity(t, 2, "Org two"))
 
-	type sub struct {
-		name string
-		p    *access.Principal
-		s    *stream.Subscriber
-		held map[stix.ID]bool
-	}
 	kinds := map[stream.MessageType]int{}
 	var transcript strings.Builder
 	filters := []string{"entity_type = Indicator and objectLabel = detection", "entity_type = Malware",
 		"entity_type = Report", "objectLabel = detection", "", "entity_type = indicates"}
-	var subs []*sub
+	var groups [][]*lagSub // per configuration: caught up, behind by k, from 0
 	for i := range 4 {
 		p := w.principal()
 		o := stream.Options{NoDependencies: w.rng.IntN(2) == 0, NoDeletions: w.rng.IntN(4) == 0,
@@ -100,39 +107,236 @@ func randomRun(t *testing.T, seed uint64, events int) (map[stream.MessageType]in
 		if text := filters[w.rng.IntN(len(filters))]; text != "" {
 			g = mustGroup(t, text)
 		}
-		s, err := stream.NewSubscriber(w.st, stream.Definition{ID: "s", Filters: g},
-			stream.SubscriberOptions{Principal: p, Visibility: vis, Options: o, Clock: func() time.Time { return w.now }})
-		if err != nil {
-			t.Fatal(err)
+		name := fmt.Sprintf("sub%d %+v %v", i, o, g)
+		var group []*lagSub
+		for _, lag := range []int{0, 1 + w.rng.IntN(8), -1} {
+			sb := &lagSub{name: fmt.Sprintf("%s lag %d", name, lag), p: p, opts: o, lag: lag, held: map[stix.ID]*stix.Object{}, hidden: map[stix.ID]bool{}}
+			sb.mirrored = memstore.New(nil)
+			sb.mirror = stream.NewMirror(sb.mirrored, nil)
+			newSub := func() *stream.Subscriber {
+				s, err := stream.NewSubscriber(src, stream.Definition{ID: "s", Filters: g},
+					stream.SubscriberOptions{Principal: p, Visibility: vis, Options: o, Clock: sb.clock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			sb.s, sb.fresh = newSub(), newSub
+			group = append(group, sb)
 		}
-		subs = append(subs, &sub{name: fmt.Sprintf("sub%d %+v %v", i, o, g), p: p, s: s, held: map[stix.ID]bool{}})
+		groups = append(groups, group)
 	}
 
-	after := store.Position{}
+	var log []store.Event // every event so far
 	for range events {
 		w.now = w.now.Add(time.Duration(w.rng.IntN(20_000)) * time.Millisecond)
 		w.step()
+		after := store.Position{}
+		if len(log) > 0 {
+			after = log[len(log)-1].Pos
+		}
 		for ev, err := range store.Events(w.ctx, w.st, after, 100) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			after = ev.Pos
-			for _, sb := range subs {
-				msgs, err := sb.s.Process(w.ctx, ev)
-				if err != nil {
-					t.Fatalf("%s: %s %s: %v", sb.name, ev.Kind, ev.ID, err)
-				}
-				for _, m := range msgs {
-					if problem := w.check(sb.p, sb.held, m); problem != "" {
-						t.Fatalf("%s: event %s %s: message %q: %s", sb.name, ev.Kind, ev.ID, m, problem)
+			log = append(log, ev)
+		}
+		for _, group := range groups {
+			for _, sb := range group {
+				switch {
+				case sb.lag == 0:
+					// Caught up: every message is checked against the store as it is now,
+					// which is as of the event.
+					sb.catchUp(t, log, len(log), func(ev store.Event, m stream.Message) {
+						if problem := w.check(sb.p, sb.held, m); problem != "" {
+							t.Fatalf("%s: event %s %s %s: message %q: %s", sb.name, ev.Pos, ev.Kind, ev.ID, m, problem)
+						}
+						if err := sb.mirror.Apply(w.ctx, m); err != nil {
+							t.Fatalf("%s: event %s %s %s: the consumer's Mirror: %v", sb.name, ev.Pos, ev.Kind, ev.ID, err)
+						}
+						kinds[m.Type]++
+					})
+					if problem := sb.mirrorProblem(w); problem != "" {
+						t.Fatalf("%s: after event %s: %s", sb.name, log[len(log)-1].Pos, problem)
 					}
-					kinds[m.Type]++
-					transcript.WriteString(sb.name + ": " + transcriptLine(m))
+				case sb.lag > 0:
+					sb.catchUp(t, log, len(log)-sb.lag, nil)
 				}
 			}
 		}
 	}
+	for _, group := range groups {
+		for r, err := range store.All(w.ctx, group[0].mirrored, store.ScanOptions{Limit: store.MaxLimit}) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !w.visibleOriginal(group[0].p, r.Object) {
+				t.Fatalf("%s: the consumer's Mirror holds %s, which is no version the principal may see", group[0].name, r.Object.ID())
+			}
+		}
+		for _, sb := range group[1:] {
+			sb.catchUp(t, log, len(log), nil)
+			if got, want := sb.out.String(), group[0].out.String(); got != want {
+				t.Fatalf("%s sent otherwise than the caught-up subscriber:\n%s", sb.name, firstDifference(want, got))
+			}
+		}
+		transcript.WriteString(group[0].out.String())
+	}
 	return kinds, transcript.String()
+}
+
+// lagSub is a subscriber that processes the log at a lag: 0 (caught up, after each
+// change), k (k events behind), -1 (only at the end: a replay from 0). Its cache's clock
+// reads the time of the event it processes, as a caught-up subscriber's does, so that the
+// lag changes nothing but when the store is read.
+type lagSub struct {
+	name string
+	p    *access.Principal
+	opts stream.Options
+	s    *stream.Subscriber
+	lag  int
+	// fresh makes a subscriber that was sent nothing: for the caught-up one, each event's
+	// messages must be its full plan (every Seq from 0) less what the cache held.
+	fresh func() *stream.Subscriber
+	next  int       // index in the log of the next event to process
+	now   time.Time // the time of the event being processed
+	held  map[stix.ID]*stix.Object
+	// mirror applies the caught-up subscriber's messages to a store of the consumer's own
+	// (mirrored), as a consumer built on this package does: it must never fail, and hold
+	// only versions the principal may see.
+	mirror   *stream.Mirror
+	mirrored *memstore.Store
+	// hidden holds the held relationships that the principal could not see, or one of
+	// whose stored ends it could not see, at some point after they were sent.
+	hidden map[stix.ID]bool
+	out    strings.Builder
+}
+
+func (sb *lagSub) clock() time.Time { return sb.now }
+
+// catchUp processes log[sb.next:upto], calling each (if non-nil) for every message.
+func (sb *lagSub) catchUp(t testing.TB, log []store.Event, upto int, each func(store.Event, stream.Message)) {
+	for ; sb.next < upto; sb.next++ {
+		ev := log[sb.next]
+		sb.now = ev.Time
+		msgs, err := sb.s.Process(context.Background(), ev)
+		if err != nil {
+			t.Fatalf("%s: %s %s: %v", sb.name, ev.Kind, ev.ID, err)
+		}
+		if sb.lag == 0 {
+			if problem := fullPlanProblem(context.Background(), sb.fresh(), ev, msgs); problem != "" {
+				t.Fatalf("%s: event %s %s %s: %s", sb.name, ev.Pos, ev.Kind, ev.ID, problem)
+			}
+		}
+		for i, m := range msgs {
+			if i > 0 && m.Seq <= msgs[i-1].Seq {
+				t.Fatalf("%s: event %s: Seq %d after %d", sb.name, ev.Pos, m.Seq, msgs[i-1].Seq)
+			}
+			if each != nil {
+				each(ev, m)
+			}
+			delete(sb.hidden, m.Object.ID())
+			fmt.Fprintf(&sb.out, "%s #%d %s", ev.Pos, m.Seq, transcriptLine(m))
+		}
+	}
+}
+
+// fullPlanProblem processes ev with cold, a subscriber that was sent nothing, and returns
+// what is wrong with msgs (the same event's messages for a subscriber with a history):
+// cold's messages must be numbered 0, 1, 2, … (its group is the full plan), and msgs must
+// be some of them, the same message at the same Seq, in the same order. So a consumer
+// that received msgs up to Seq k and resumes with the full plan's messages after k misses
+// nothing and receives nothing of the group twice.
+func fullPlanProblem(ctx context.Context, cold *stream.Subscriber, ev store.Event, msgs []stream.Message) string {
+	full, err := cold.Process(ctx, ev)
+	if err != nil {
+		return "the full plan: " + err.Error()
+	}
+	for i, m := range full {
+		if m.Seq != i {
+			return fmt.Sprintf("the full plan's message %d has Seq %d", i, m.Seq)
+		}
+	}
+	for _, m := range msgs {
+		if m.Seq < 0 || m.Seq >= len(full) || transcriptLine(full[m.Seq]) != transcriptLine(m) ||
+			string(full[m.Seq].Object.Raw()) != string(m.Object.Raw()) {
+			return fmt.Sprintf("message %q at Seq %d is not the full plan's message at that Seq", m, m.Seq)
+		}
+	}
+	return ""
+}
+
+// mirrorProblem returns what is wrong with the consumer's copy (held): a relationship or
+// sighting without one of its ends. Two cases are the stream's rules rather than faults,
+// and are let through: with deletions off the consumer keeps what is deleted (but a
+// merge still removes its sources); and a relationship whose own or other end's
+// visibility to the principal changed after it was sent, which no event of the
+// relationship's own reports (end-visibility rules are access's; REFERENCE §3.3). With
+// resolution off, an end that left the filters is deleted without its relationships, as
+// the seed's table does ("Delete the indicator"), so an end that is still stored may be
+// missing; an end that was deleted may not: the store deleted the relationship first.
+func (sb *lagSub) mirrorProblem(w *randomWorld) string {
+	if sb.opts.NoDeletions {
+		return ""
+	}
+	for id, o := range sb.held {
+		if o == nil || !stix.IsRelationshipType(o.Type()) {
+			continue
+		}
+		ends := relationEnds(o)
+		if !w.visibleNow(sb.p, id) || slices.ContainsFunc(ends, func(e stix.ID) bool { return !w.visibleNow(sb.p, e) && w.current(e) != nil }) {
+			sb.hidden[id] = true // until the stream sends it again or deletes it
+		}
+		for _, end := range ends {
+			if sb.held[end] != nil {
+				continue
+			}
+			if sb.hidden[id] {
+				break // its visibility changed after it was sent
+			}
+			if sb.opts.NoDependencies && w.current(end) != nil {
+				continue // the end left the filters
+			}
+			return fmt.Sprintf("the consumer holds %s but not its end %s", id, end)
+		}
+	}
+	return ""
+}
+
+// relationEnds returns the ends of a relationship or sighting.
+func relationEnds(o *stix.Object) []stix.ID {
+	var ids []stix.ID
+	for _, r := range o.Refs() {
+		switch r.Path {
+		case "source_ref", "target_ref", "sighting_of_ref", "where_sighted_refs", "observed_data_refs":
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids
+}
+
+// visibleNow reports whether id is stored and p may see its current version.
+func (w *randomWorld) visibleNow(p *access.Principal, id stix.ID) bool {
+	cur := w.current(id)
+	return cur != nil && w.vis.CanSee(p, cur)
+}
+
+// firstDifference shows the first line where two transcripts differ.
+func firstDifference(want, got string) string {
+	a, b := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(a), len(b)) {
+		var x, y string
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n  caught up: %s\n  this one:  %s", i+1, x, y)
+		}
+	}
+	return "(no difference)"
 }
 
 // The same changes give the same messages, in the same order, every time: ties are
@@ -188,14 +392,27 @@ func (w *randomWorld) current(id stix.ID) *stix.Object {
 func (w *randomWorld) step() {
 	t := w.t
 	switch k := w.rng.IntN(20); {
-	case k < 12: // put a new version of a random object (created if absent)
+	case k < 10: // put a new version of a random object (created if absent)
 		typ := []string{"indicator", "malware", "relationship", "sighting", "report", "identity"}[w.rng.IntN(6)]
 		id := w.pick(typ)
 		if typ == "identity" {
 			id = oid("identity", 10+w.rng.IntN(3))
 		}
 		w.write(w.randomVersion(typ, id))
-	case k < 15: // delete
+	case k < 12: // flip the label "detection" of a stored object, changing nothing else
+		typ := []string{"indicator", "malware", "relationship", "sighting", "report"}[w.rng.IntN(5)]
+		cur := w.current(w.pick(typ))
+		if cur == nil {
+			return
+		}
+		w.n++
+		at := t0.Add(time.Duration(w.n) * time.Second)
+		if slices.Contains(cur.Labels(), "detection") {
+			w.write(unlabel(t, cur, at, "detection"))
+		} else {
+			w.write(relabel(t, cur, at, "detection"))
+		}
+	case k < 15: // delete (the store deletes the object's relationships and sightings first)
 		typ := []string{"indicator", "malware", "relationship", "identity"}[w.rng.IntN(4)]
 		id := w.pick(typ)
 		if w.current(id) != nil {
@@ -269,7 +486,7 @@ func (w *randomWorld) randomVersion(typ string, id stix.ID) *stix.Object {
 }
 
 // check returns what is wrong with m for a consumer holding held, and updates held.
-func (w *randomWorld) check(p *access.Principal, held map[stix.ID]bool, m stream.Message) string {
+func (w *randomWorld) check(p *access.Principal, held map[stix.ID]*stix.Object, m stream.Message) string {
 	if m.Object == nil {
 		return "nil object"
 	}
@@ -286,7 +503,7 @@ func (w *randomWorld) check(p *access.Principal, held map[stix.ID]bool, m stream
 		return ""
 	}
 	for _, r := range m.Object.Refs() {
-		if strings.HasSuffix(r.Path, "granted_refs") || held[r.ID] || r.ID == m.Object.ID() {
+		if strings.HasSuffix(r.Path, "granted_refs") || held[r.ID] != nil || r.ID == m.Object.ID() {
 			continue
 		}
 		if w.available(p, r.ID) {
@@ -297,13 +514,13 @@ func (w *randomWorld) check(p *access.Principal, held map[stix.ID]bool, m stream
 		for _, r := range m.Object.Refs() {
 			switch r.Path {
 			case "source_ref", "target_ref", "sighting_of_ref", "where_sighted_refs", "observed_data_refs":
-				if !held[r.ID] {
+				if held[r.ID] == nil {
 					return fmt.Sprintf("relationship end %s is not held by the consumer", r.ID)
 				}
 			}
 		}
 	}
-	held[m.Object.ID()] = true
+	held[m.Object.ID()] = m.Object
 	for _, src := range m.Sources {
 		delete(held, src.ID())
 	}
@@ -337,4 +554,43 @@ func (w *randomWorld) visibleOriginal(p *access.Principal, got *stix.Object) boo
 		red := w.vis.Redact(p, v)
 		return red != nil && string(red.Raw()) == string(got.Raw()) && w.vis.CanSee(p, v)
 	})
+}
+
+// Reading the store as it is now instead of as of each event, the random runs fail (a
+// lagging subscriber sends otherwise than a caught-up one, or a check fails): this shows
+// that TestRandomSafety guards the as-of reads.
+func TestRandomSafetyNeedsHistory(t *testing.T) {
+	failed := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		r := &failRecorder{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			randomRun(r, seed, 600, true)
+		}()
+		<-done
+		if r.failure != "" {
+			failed++
+			t.Logf("seed %d, reading the present: %s", seed, r.failure)
+		}
+	}
+	if failed == 0 {
+		t.Error("reading the present, no random run fails: TestRandomSafety does not guard the as-of reads")
+	}
+}
+
+// failRecorder records the first fatal failure of a run instead of failing the test, and
+// ends the run's goroutine.
+type failRecorder struct {
+	testing.TB
+	failure string
+}
+
+func (r *failRecorder) Helper() {}
+
+func (r *failRecorder) Fatal(args ...any) { r.Fatalf("%s", fmt.Sprint(args...)) }
+
+func (r *failRecorder) Fatalf(format string, args ...any) {
+	r.failure = fmt.Sprintf(format, args...)
+	runtime.Goexit()
 }

@@ -3,58 +3,126 @@ package stream
 import (
 	"context"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
 
-// recoverPage is how many records a recovery scan fetches at a time.
+// DefaultRecoverBatch is the batch size [Subscriber.RecoverBatches] uses for batch < 1, and
+// [Subscriber.Recover]'s.
+const DefaultRecoverBatch = 256
+
+// recoverPage bounds how many records a recovery scan fetches at a time.
 const recoverPage = 1000
 
-func (s *Subscriber) recover(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position) ([]Message, error) {
-	if scan == nil {
-		return nil, fieldErr("scan", "recovery needs a scanner")
-	}
-	if !since.IsZero() && !until.IsZero() && until.Before(since) {
-		return nil, fieldErr("until", "%s is before since %s", stix.FormatTime(until), stix.FormatTime(since))
-	}
-	opts := store.ScanOptions{Order: store.ByUpdated, Since: since, Until: until, Limit: recoverPage}
-	if s.match != nil {
-		// Match reads only immutable state (the matcher, the visibility), as a store may call
-		// it from its own goroutines.
-		m, vis, p, inf := s.match, s.vis, s.principal, s.opts.WithInferences
-		opts.Match = func(o *stix.Object) bool {
-			return m.Match(o) && vis.CanSee(p, o) && (inf || !Inferred(o))
+func (s *Subscriber) recoverBatches(ctx context.Context, scan store.Scanner, since, until time.Time, at store.Position, batch int) iter.Seq2[[]Message, error] {
+	return func(yield func([]Message, error) bool) {
+		if scan == nil {
+			yield(nil, fieldErr("scan", "recovery needs a scanner"))
+			return
 		}
-		opts.Filter = s.filterJSON
-	}
-	ev := store.Event{Pos: at, Time: at.Time()}
-	var out []Message
-	seen := map[stix.ID]bool{} // sent in this snapshot, as a dependency or not
-	for rec, err := range store.All(ctx, scan, opts) {
-		if err != nil {
-			return nil, fmt.Errorf("stream: recovery scan: %w", err)
+		if !since.IsZero() && !until.IsZero() && until.Before(since) {
+			yield(nil, fieldErr("until", "%s is before since %s", stix.FormatTime(until), stix.FormatTime(since)))
+			return
 		}
+		if batch < 1 {
+			batch = DefaultRecoverBatch
+		}
+		r := recovery{s: s, v: store.At(s.src, at), ev: store.Event{Pos: at, Time: at.Time()}, batch: batch}
+		opts := store.ScanOptions{Order: store.ByUpdated, Since: since, Until: until, Limit: min(max(batch, 100), recoverPage)}
+		if s.match != nil {
+			// Match reads only immutable state (the matcher, the visibility), as a store may call
+			// it from its own goroutines.
+			m, vis, p, inf := s.match, s.vis, s.principal, s.opts.WithInferences
+			opts.Match = func(o *stix.Object) bool {
+				return m.Match(o) && vis.CanSee(p, o) && (inf || !Inferred(o))
+			}
+			opts.Filter = s.filterJSON
+		}
+		// The snapshot is a new starting point: events before it may have been lost (a gap),
+		// so what the cache says the consumer holds may be stale.
+		s.cache.clear()
+		for {
+			page, err := store.Scan(ctx, scan, opts)
+			if err != nil {
+				yield(nil, fmt.Errorf("stream: recovery scan: %w", err))
+				return
+			}
+			if more, err := r.page(ctx, page.Records, yield); err != nil {
+				yield(nil, err)
+				return
+			} else if !more {
+				return
+			}
+			if page.Next == "" {
+				break
+			}
+			opts.After = page.Next
+		}
+		if len(r.buf) > 0 {
+			yield(r.buf, nil)
+		}
+	}
+}
+
+// recovery is one snapshot in progress.
+type recovery struct {
+	s     *Subscriber
+	v     store.Snapshot // the store as of the snapshot's position
+	ev    store.Event    // the snapshot's position, stamped on every message
+	batch int
+	buf   []Message // the batch being filled
+	seq   int       // the next message's Seq
+}
+
+// page adds the groups of one scan page's records, yielding each batch as it fills; it
+// returns false when yield asked to stop.
+func (r *recovery) page(ctx context.Context, recs []store.Record, yield func([]Message, error) bool) (bool, error) {
+	if len(recs) == 0 {
+		return true, nil
+	}
+	ids := make([]stix.ID, len(recs))
+	for i, rec := range recs {
+		ids[i] = rec.Object.ID()
+	}
+	then, err := r.v.GetMany(ctx, ids)
+	if err != nil {
+		return false, fmt.Errorf("stream: recovery: reading the scanned objects as of %s: %w", r.v.Position(), err)
+	}
+	for _, rec := range recs {
 		o := rec.Object
-		if seen[o.ID()] {
+		old, ok := then[o.ID()]
+		if !ok || !old.Updated.Equal(rec.Updated) || string(old.Object.Raw()) != string(o.Raw()) {
+			continue // created or changed after the snapshot's position: the live events send it
+		}
+		if r.s.cache.fresh(o.ID()) {
+			continue // already in the snapshot, as another object's dependency
+		}
+		member, err := r.s.member(ctx, r.v, o)
+		if err != nil {
+			return false, err
+		}
+		if !member {
 			continue
 		}
-		ok, err := s.member(ctx, o)
+		msgs, err := r.s.send(ctx, r.v, r.ev, Create, o, nil, nil)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
-		if !ok {
-			continue
+		for i := range msgs {
+			msgs[i].Seq = r.seq
+			r.seq++
 		}
-		msgs, err := s.send(ctx, ev, Create, o, nil, nil)
-		if err != nil {
-			return nil, err
+		r.buf = append(r.buf, msgs...)
+		if len(r.buf) >= r.batch {
+			b := r.buf
+			r.buf = nil
+			if !yield(b, nil) {
+				return false, nil
+			}
 		}
-		for _, m := range msgs {
-			seen[m.Object.ID()] = true
-		}
-		out = append(out, msgs...)
 	}
-	return out, nil
+	return true, nil
 }

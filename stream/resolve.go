@@ -12,16 +12,24 @@ import (
 )
 
 // A group is the messages one object produces: its dependencies, itself, and (with
-// resolution on) its relationships. It is planned as a set of nodes, then ordered.
+// resolution on) its relationships. It is planned in full, as if the subscriber held
+// nothing, from the store as of the event (v): so the plan, its order and each message's
+// Seq depend only on the log, the definition and the principal. The sent cache only
+// decides, at the end, which planned messages are left out.
 type group struct {
 	s     *engineState
 	ctx   context.Context
-	now   time.Time // the cache's clock, read once per group
+	v     store.Snapshot
 	nodes map[stix.ID]*node
 	list  []*node
 	// skipped holds ids found unusable in this group (not stored, not visible), so that
 	// they are looked up once.
 	skipped map[stix.ID]bool
+	free    []*node // nodes of earlier groups, for reuse
+	live    []*node // messages' scratch
+	ready   nodeHeap
+	kept    []*node      // messages' scratch
+	ids     [2][]stix.ID // addRefs' scratch
 }
 
 // node is one planned message.
@@ -29,6 +37,10 @@ type node struct {
 	msg  Message
 	tier int // tierDep, tierMain or tierRelation: the tie-break between unrelated messages
 	rank int // within a tier: markings, identities, other objects, relations
+	// ordering state (see messages)
+	indeg int     // planned nodes it references, not yet ordered
+	users []*node // planned nodes that reference it
+	done  bool
 }
 
 const (
@@ -37,12 +49,32 @@ const (
 	tierRelation        // the object's relationships (resolution on)
 )
 
-func newGroup(ctx context.Context, s *engineState) *group {
-	return &group{s: s, ctx: ctx, now: s.cache.now(), nodes: map[stix.ID]*node{}, skipped: map[stix.ID]bool{}}
+// newGroup returns the subscriber's group, emptied: a subscriber plans one group at a
+// time, so its maps and nodes are reused rather than allocated for every event.
+func newGroup(ctx context.Context, s *engineState, v store.Snapshot) *group {
+	g := &s.scratch
+	if g.nodes == nil {
+		g.nodes, g.skipped = map[stix.ID]*node{}, map[stix.ID]bool{}
+	}
+	for _, n := range g.list {
+		users := n.users[:0]
+		*n = node{users: users} // drop the objects: a reused node must not keep them alive
+		g.free = append(g.free, n)
+	}
+	clear(g.nodes)
+	clear(g.skipped)
+	g.s, g.ctx, g.v, g.list = s, ctx, v, g.list[:0]
+	return g
 }
 
 func (g *group) add(msg Message, tier int) {
-	n := &node{msg: msg, tier: tier, rank: rankOf(msg.Object.Type())}
+	var n *node
+	if k := len(g.free); k > 0 {
+		n, g.free = g.free[k-1], g.free[:k-1]
+	} else {
+		n = &node{}
+	}
+	n.msg, n.tier, n.rank = msg, tier, rankOf(msg.Object.Type())
 	g.nodes[msg.Object.ID()] = n
 	g.list = append(g.list, n)
 }
@@ -61,23 +93,26 @@ func rankOf(typ string) int {
 	return 2
 }
 
-// wanted reports whether id still needs planning: not planned, not already known to be
-// unusable, and not sent within the cache lifetime.
+// wanted reports whether id still needs planning: not planned and not already known to
+// be unusable. (What the subscriber holds does not matter here: the plan is the full one.)
 func (g *group) wanted(id stix.ID) bool {
-	return g.nodes[id] == nil && !g.skipped[id] && !g.s.cache.freshAt(id, g.now)
+	return g.nodes[id] == nil && !g.skipped[id]
 }
 
-// addRefs plans, breadth first, every object that obj references and the subscriber does
-// not have: stored, visible, and for relations with every end visible. A reference that
-// fails is suppressed; obj is still sent (STIX allows dangling references).
+// addRefs plans, breadth first, every object that obj references, as of the view:
+// stored, visible, and for relations with every end visible. A reference that fails is
+// suppressed; obj is still sent (STIX allows dangling references).
 func (g *group) addRefs(obj *stix.Object) error {
-	pending := g.refsOf(obj, nil)
+	// Two id buffers of the scratch group alternate as this round's and the next's.
+	pending := g.refsOf(obj, g.ids[0][:0])
+	spare := g.ids[1][:0]
+	defer func() { g.ids[0], g.ids[1] = pending[:0], spare[:0] }()
 	for len(pending) > 0 {
-		recs, err := g.s.src.GetMany(g.ctx, pending)
+		recs, err := g.v.GetMany(g.ctx, pending)
 		if err != nil {
-			return fmt.Errorf("stream: resolving the dependencies of %s: %w", obj.ID(), err)
+			return fmt.Errorf("stream: resolving the dependencies of %s as of %s: %w", obj.ID(), g.v.Position(), err)
 		}
-		var next []stix.ID
+		next := spare[:0]
 		for _, id := range pending {
 			if !g.wanted(id) {
 				continue // planned earlier in this round
@@ -89,7 +124,7 @@ func (g *group) addRefs(obj *stix.Object) error {
 			}
 			o := rec.Object
 			if stix.IsRelationshipType(o.Type()) {
-				if _, ok, err := g.s.visibleEnds(g.ctx, o, ""); err != nil {
+				if _, ok, err := g.s.visibleEnds(g.ctx, g.v, o, ""); err != nil {
 					return err
 				} else if !ok {
 					g.skipped[id] = true
@@ -104,7 +139,7 @@ func (g *group) addRefs(obj *stix.Object) error {
 			g.add(Message{Type: Create, Object: red, Dependency: true}, tierDep)
 			next = g.refsOf(red, next)
 		}
-		pending = next
+		pending, spare = next, pending
 	}
 	return nil
 }
@@ -119,20 +154,20 @@ func (g *group) refsOf(o *stix.Object, dst []stix.ID) []stix.ID {
 	return dst
 }
 
-// addRelations plans the relationships and sightings of main that the subscriber does not
-// have, each with every other end visible, and their dependencies (the other ends and
-// what they reference).
+// addRelations plans the relationships and sightings of main as of the view, each with
+// every other end visible, and their dependencies (the other ends and what they
+// reference).
 func (g *group) addRelations(main *stix.Object) error {
-	rels, err := g.s.src.RelationsOf(g.ctx, main.ID())
+	rels, err := g.v.RelationsOf(g.ctx, main.ID())
 	if err != nil {
-		return fmt.Errorf("stream: resolving the relationships of %s: %w", main.ID(), err)
+		return fmt.Errorf("stream: resolving the relationships of %s as of %s: %w", main.ID(), g.v.Position(), err)
 	}
 	for _, rec := range rels {
 		r := rec.Object
 		if !g.wanted(r.ID()) || !g.s.sees(r) {
 			continue
 		}
-		if _, ok, err := g.s.visibleEnds(g.ctx, r, main.ID()); err != nil {
+		if _, ok, err := g.s.visibleEnds(g.ctx, g.v, r, main.ID()); err != nil {
 			return err
 		} else if !ok {
 			continue
@@ -149,9 +184,9 @@ func (g *group) addRelations(main *stix.Object) error {
 	return nil
 }
 
-// dropOrphans removes planned relations with an end that is neither planned nor held by
-// the subscriber (an end that was itself suppressed), until none is left: the last line
-// of "never a relationship without both ends".
+// dropOrphans removes planned relations with an end that is not planned (an end that was
+// itself suppressed), until none is left: the last line of "never a relationship without
+// both ends". The plan is the full one, so an end the subscriber holds is planned too.
 func (g *group) dropOrphans() {
 	for changed := true; changed; {
 		changed = false
@@ -160,7 +195,7 @@ func (g *group) dropOrphans() {
 				continue
 			}
 			for _, end := range relationEnds(n.msg.Object) {
-				if g.nodes[end] == nil && !g.s.cache.freshAt(end, g.now) {
+				if g.nodes[end] == nil {
 					delete(g.nodes, id)
 					changed = true
 					break
@@ -170,61 +205,73 @@ func (g *group) dropOrphans() {
 	}
 }
 
-// messages orders the planned nodes so that each comes after every planned node it
-// references (Kahn's algorithm), breaking ties by (tier, rank, id) so that output is
-// deterministic; a reference cycle is broken at its smallest node. It records every
-// message as sent, stamped with pos and t.
+// messages orders the full plan so that each node comes after every planned node it
+// references (Kahn's algorithm), breaking ties by (tier, rank, id) so that the order is
+// deterministic; a reference cycle is broken at its smallest node. Each message's Seq is
+// its index in that order. It then leaves out the dependencies the subscriber was sent
+// within the cache lifetime (the object the event is about is always sent), stamps the
+// rest with pos and t, and records them as sent: the kept messages keep the full plan's
+// relative order, whatever the cache held.
 func (g *group) messages(pos store.Position, t time.Time) []Message {
 	g.dropOrphans()
-	live := make([]*node, 0, len(g.nodes))
+	live := g.live[:0]
 	for _, n := range g.list {
 		if g.nodes[n.msg.Object.ID()] == n {
 			live = append(live, n)
 		}
 	}
-	indeg := make(map[*node]int, len(live))
-	users := make(map[stix.ID][]*node, len(live)) // id → nodes that reference it
+	g.live = live
+	now := g.s.cache.now()
 	for _, n := range live {
 		for _, id := range n.msg.Object.RefIDs() {
 			if d := g.nodes[id]; d != nil && d != n {
-				indeg[n]++
-				users[id] = append(users[id], n)
+				n.indeg++
+				d.users = append(d.users, n)
 			}
 		}
 	}
-	ready := &nodeHeap{}
+	ready := &g.ready
+	*ready = (*ready)[:0]
 	for _, n := range live {
-		if indeg[n] == 0 {
+		if n.indeg == 0 {
 			heap.Push(ready, n)
 		}
 	}
-	out := make([]Message, 0, len(live))
-	done := make(map[*node]bool, len(live))
-	for len(out) < len(live) {
+	kept := g.kept[:0] // the nodes to send, each with its Seq
+	for seq := 0; seq < len(live); seq++ {
 		if ready.Len() == 0 { // a cycle: release its smallest node
 			var min *node
 			for _, n := range live {
-				if !done[n] && (min == nil || less(n, min)) {
+				if !n.done && (min == nil || less(n, min)) {
 					min = n
 				}
 			}
-			indeg[min] = 0
+			min.indeg = 0
 			heap.Push(ready, min)
 		}
 		n := heap.Pop(ready).(*node)
-		if done[n] {
+		if n.done {
+			seq--
 			continue
 		}
-		done[n] = true
-		m := n.msg
-		m.Pos, m.Time = pos, t
-		out = append(out, m)
-		g.s.cache.sentAt(m.Object.ID(), g.now)
-		for _, u := range users[m.Object.ID()] {
-			if indeg[u]--; indeg[u] == 0 && !done[u] {
+		n.done = true
+		for _, u := range n.users {
+			if u.indeg--; u.indeg == 0 && !u.done {
 				heap.Push(ready, u)
 			}
 		}
+		if n.tier != tierMain && g.s.cache.freshAt(n.msg.Object.ID(), now) {
+			continue // the subscriber holds it
+		}
+		n.msg.Seq = seq
+		kept = append(kept, n)
+	}
+	g.kept = kept
+	out := make([]Message, len(kept))
+	for i, n := range kept {
+		out[i] = n.msg
+		out[i].Pos, out[i].Time = pos, t
+		g.s.cache.sentAt(n.msg.Object.ID(), now)
 	}
 	return out
 }

@@ -1,17 +1,36 @@
 package stream_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
 	"github.com/ctifeed/ctifeed/internal/golden"
 	"github.com/ctifeed/ctifeed/internal/seedscenario"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/stream"
 )
 
+// seedTiming is when a subscriber processes the log's events relative to the writes.
+type seedTiming int
+
+const (
+	caughtUp  seedTiming = iota // each event right after the write that logged it
+	afterStep                   // each step's events after all of that step's writes
+	fromZero                    // the whole log from 0, after every step was written
+)
+
+func (m seedTiming) String() string {
+	return [...]string{"caught up", "after each step", "replay from 0"}[m]
+}
+
 // TestSeedScenario replays the seed's table step by step for both settings of "avoid
 // dependencies resolution"; the goldens under testdata/seed-scenario are the table's
-// expected messages in the table's order (reviewed by hand against the seed).
+// expected messages in the table's order (reviewed by hand against the seed). Each
+// golden holds for a subscriber that is caught up, one that processes each step after
+// all of its writes, and one that replays the whole log from 0 once every step is written:
+// the engine decides each event as of its position, not as the store is when it runs.
 func TestSeedScenario(t *testing.T) {
 	for _, tc := range []struct {
 		file           string
@@ -20,15 +39,63 @@ func TestSeedScenario(t *testing.T) {
 		{"deps-off.golden", true}, // avoid dependencies resolution = true
 		{"deps-on.golden", false}, // avoid dependencies resolution = false
 	} {
-		t.Run(tc.file, func(t *testing.T) {
-			golden.Check(t, filepath.Join("..", "testdata", "seed-scenario", tc.file), replaySeed(t, tc.noDependencies), *update)
-		})
+		for _, timing := range []seedTiming{caughtUp, afterStep, fromZero} {
+			t.Run(tc.file+"/"+timing.String(), func(t *testing.T) {
+				golden.Check(t, filepath.Join("..", "testdata", "seed-scenario", tc.file), replaySeed(t, tc.noDependencies, timing, false), false)
+			})
+		}
+		if *update {
+			golden.Check(t, filepath.Join("..", "testdata", "seed-scenario", tc.file), replaySeed(t, tc.noDependencies, afterStep, false), true)
+		}
 	}
 }
 
-func replaySeed(t *testing.T, noDependencies bool) string {
+// seedWriter writes to the harness's store and, for a caught-up subscriber, processes
+// each event as soon as it is logged.
+type seedWriter struct {
+	h     *harness
+	drain bool
+}
+
+func (w seedWriter) Put(ctx context.Context, o *stix.Object) (store.Event, bool, error) {
+	ev, ok, err := w.h.st.Put(ctx, o)
+	w.after()
+	return ev, ok, err
+}
+
+func (w seedWriter) Merge(ctx context.Context, target *stix.Object, sources []stix.ID) (store.Event, error) {
+	ev, err := w.h.st.Merge(ctx, target, sources)
+	w.after()
+	return ev, err
+}
+
+func (w seedWriter) Delete(ctx context.Context, id stix.ID) (store.Event, error) {
+	ev, err := w.h.st.Delete(ctx, id)
+	w.after()
+	return ev, err
+}
+
+func (w seedWriter) after() {
+	if w.drain {
+		w.h.drain()
+	}
+}
+
+// Reading the store as it is now instead of as of each event, the table goes wrong for a
+// subscriber that is behind: this shows that TestSeedScenario's three timings need the
+// as-of reads (a check of the test's power, not of the engine).
+func TestSeedScenarioNeedsHistory(t *testing.T) {
+	want := replaySeed(t, false, afterStep, false)
+	got := replaySeed(t, false, fromZero, true)
+	if got == want {
+		t.Fatal("reading the present, the replay from 0 still gives the table's messages: TestSeedScenario would not notice reads of the present")
+	}
+	t.Logf("reading the present, the replay from 0 gives:\n%s", got)
+}
+
+func replaySeed(t *testing.T, noDependencies bool, timing seedTiming, present bool) string {
 	f := seedscenario.Filters()
-	h := newHarness(t, harnessOptions{def: stream.Definition{ID: seedscenario.StreamID,
+	h := newHarness(t, harnessOptions{present: present, def: stream.Definition{ID: seedscenario.StreamID,
 		Name: seedscenario.StreamName, Filters: &f, Live: true,
 		Defaults: stream.Options{NoDependencies: noDependencies}}})
 	if noDependencies {
@@ -38,24 +105,68 @@ func replaySeed(t *testing.T, noDependencies bool) string {
 		h.out.WriteString("# The seed's live-stream table, avoid dependencies resolution = false: each step's\n" +
 			"# messages in order, under the table's expected result.\n")
 	}
-	h.now = seedscenario.Start()
-	h.section("setup: TLP:GREEN, CrowdStrike, Emotet")
-	if err := seedscenario.Setup(h.ctx, h.st); err != nil {
-		t.Fatal(err)
+	w := seedWriter{h: h, drain: timing == caughtUp}
+	// For a replay from 0, each section's text and the log position it ends at; the
+	// messages are written under them once the whole log is processed.
+	type section struct {
+		text string
+		end  store.Position
 	}
-	h.drain()
-	for _, step := range seedscenario.Steps() {
-		h.now = step.At
-		h.section(step.Name)
-		if noDependencies {
-			h.note("table: " + step.WithoutResolution)
-		} else {
-			h.note("table: " + step.WithResolution)
+	var sections []section
+	endSection := func(text string) {
+		if timing != fromZero {
+			h.out.WriteString(text)
+			h.drain()
+			return
 		}
-		if err := step.Apply(h.ctx, h.st); err != nil {
+		b, err := h.st.Bounds(h.ctx)
+		if err != nil {
 			t.Fatal(err)
 		}
-		h.drain()
+		sections = append(sections, section{text, b.Last})
+	}
+	h.now = seedscenario.Start()
+	if timing == caughtUp {
+		h.section("setup: TLP:GREEN, CrowdStrike, Emotet")
+	}
+	if err := seedscenario.Setup(h.ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if timing != caughtUp {
+		endSection("== setup: TLP:GREEN, CrowdStrike, Emotet\n")
+	}
+	for _, step := range seedscenario.Steps() {
+		h.now = step.At
+		text := "== " + step.Name + "\n   table: " + step.WithResolution + "\n"
+		if noDependencies {
+			text = "== " + step.Name + "\n   table: " + step.WithoutResolution + "\n"
+		}
+		if timing == caughtUp {
+			h.out.WriteString(text)
+		}
+		if err := step.Apply(h.ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		if timing != caughtUp {
+			endSection(text)
+		}
+	}
+	for _, sec := range sections {
+		h.out.WriteString(sec.text)
+		for ev, err := range store.Events(h.ctx, h.st, h.after, 100) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Pos.Compare(sec.end) > 0 {
+				break
+			}
+			h.after = ev.Pos
+			msgs, err := h.sub.Process(h.ctx, ev)
+			if err != nil {
+				t.Fatalf("process %s %s: %v", ev.Kind, ev.ID, err)
+			}
+			h.write(msgs)
+		}
 	}
 	return h.out.String()
 }

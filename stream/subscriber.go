@@ -19,7 +19,7 @@ import (
 // engineState is a Subscriber's state: the compiled definition, who it runs as, and what it
 // was sent. Only the goroutine that owns the Subscriber touches it.
 type engineState struct {
-	src        store.Reader
+	src        store.History // read as of each event's position, never as it is now
 	def        Definition
 	match      *filter.Matcher
 	filterJSON json.RawMessage // the filters for store push-down; nil for "every object"
@@ -30,9 +30,10 @@ type engineState struct {
 	switches   Switches
 	opts       Options // in effect
 	cache      *sentCache
+	scratch    group // reused by every group this subscriber plans (see newGroup)
 }
 
-func newSubscriber(src store.Reader, def Definition, opts SubscriberOptions) (*Subscriber, error) {
+func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*Subscriber, error) {
 	errs := opts.validate()
 	if src == nil {
 		errs = append(errs, fieldErr("src", "a subscriber needs a store to read"))
@@ -121,10 +122,10 @@ func Inferred(o *stix.Object) bool {
 }
 
 // member is m(x) of REFERENCE §4.1: x passes the filters and the principal may see it. A
-// relationship or sighting is a member only with every end stored and visible (never a
-// relationship without both ends); with dependencies resolution on, it is also a member
+// relationship or sighting is a member only with every end stored and visible in v (never
+// a relationship without both ends); with dependencies resolution on, it is also a member
 // when one of its ends passes the filters (relationship events of matching objects).
-func (s *engineState) member(ctx context.Context, x *stix.Object) (bool, error) {
+func (s *engineState) member(ctx context.Context, v store.Snapshot, x *stix.Object) (bool, error) {
 	if x == nil {
 		return false, nil
 	}
@@ -139,7 +140,7 @@ func (s *engineState) member(ctx context.Context, x *stix.Object) (bool, error) 
 	if !own && !s.resolving() {
 		return false, nil
 	}
-	ends, ok, err := s.visibleEnds(ctx, x, "")
+	ends, ok, err := s.visibleEnds(ctx, v, x, "")
 	if err != nil || !ok {
 		return false, err
 	}
@@ -154,9 +155,9 @@ func (s *engineState) member(ctx context.Context, x *stix.Object) (bool, error) 
 	return false, nil
 }
 
-// visibleEnds returns the current ends of relation r other than except, and whether every
-// one of them is stored and visible.
-func (s *engineState) visibleEnds(ctx context.Context, r *stix.Object, except stix.ID) ([]*stix.Object, bool, error) {
+// visibleEnds returns the ends of relation r other than except as v holds them, and
+// whether every one of them is stored and visible there.
+func (s *engineState) visibleEnds(ctx context.Context, v store.Snapshot, r *stix.Object, except stix.ID) ([]*stix.Object, bool, error) {
 	ids := relationEnds(r)
 	if len(ids) == 0 {
 		return nil, false, nil // a relation without ends is malformed: never emitted
@@ -170,9 +171,9 @@ func (s *engineState) visibleEnds(ctx context.Context, r *stix.Object, except st
 	if len(want) == 0 {
 		return nil, true, nil
 	}
-	recs, err := s.src.GetMany(ctx, want)
+	recs, err := v.GetMany(ctx, want)
 	if err != nil {
-		return nil, false, fmt.Errorf("stream: looking up the ends of %s: %w", r.ID(), err)
+		return nil, false, fmt.Errorf("stream: looking up the ends of %s as of %s: %w", r.ID(), v.Position(), err)
 	}
 	ends := make([]*stix.Object, 0, len(want))
 	for _, id := range want {

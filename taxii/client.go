@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -182,9 +183,26 @@ func (c *Client) do(ctx context.Context, method, u string, query url.Values, bod
 		return nil, fmt.Errorf("%w: %s %s answered with Content-Type %q", ErrBadResponse, method, u, resp.Header.Get("Content-Type"))
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return nil, fmt.Errorf("%w: %s %s: %v", ErrBadResponse, method, u, err)
+		return nil, decodeErr(ctx, method, u, err)
 	}
 	return resp.Header, nil
+}
+
+// decodeErr classifies a failure to read an answer's body. A cancelled or expired ctx
+// (which cuts the body mid-read) and a broken connection are not the server's fault:
+// their errors keep ctx's sentinel and the transport's error (%w), so that errors.Is
+// with context.DeadlineExceeded holds and retry logic does not blame the server. Only
+// a body that arrived and is not the JSON the resource needs wraps ErrBadResponse.
+func decodeErr(ctx context.Context, method, u string, err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("taxii: %s %s: reading the answer: %w (%w)", method, u, ctx.Err(), err)
+	case errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, io.EOF):
+		return fmt.Errorf("%w: %s %s: %w", ErrBadResponse, method, u, err)
+	}
+	return fmt.Errorf("taxii: %s %s: reading the answer: %w", method, u, err)
 }
 
 // Discovery returns the server's discovery resource (GET /taxii2/ under the base URL).

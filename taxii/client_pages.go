@@ -22,13 +22,21 @@ type pageOf struct {
 // pages fetches u with q and then every following page: with `next` when the server gives
 // one, otherwise (a server that says more but gives no next) with added_after set to the
 // X-TAXII-Date-Added-Last of the page. Once it yields an error it stops.
+//
+// A server whose paging would loop forever is stopped with an error wrapping
+// ErrBadResponse (see pagingCheck).
 func (c *Client) pages(ctx context.Context, u string, q *Query) iter.Seq2[*pageOf, error] {
 	return func(yield func(*pageOf, error) bool) {
 		vals := q.values()
+		pc := pagingCheck{url: u, seen: map[string]int{}}
 		for {
 			var p pageOf
 			hdr, err := c.do(ctx, http.MethodGet, u, vals, nil, &p)
 			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if err := pc.check(&p); err != nil {
 				yield(nil, err)
 				return
 			}
@@ -84,7 +92,7 @@ func (c *Client) objects(ctx context.Context, q *Query, root string, segments ..
 			for _, raw := range p.Objects {
 				o, err := stix.Parse(raw)
 				if err != nil {
-					yield(nil, fmt.Errorf("%w: %v", ErrBadResponse, err))
+					yield(nil, fmt.Errorf("%w: %w", ErrBadResponse, err))
 					return
 				}
 				if !yield(o, nil) {
@@ -111,7 +119,7 @@ func (c *Client) Manifest(ctx context.Context, root, collection string, q *Query
 			for _, raw := range p.Objects {
 				var m ManifestRecord
 				if err := json.Unmarshal(raw, &m); err != nil {
-					yield(ManifestRecord{}, fmt.Errorf("%w: manifest record: %v", ErrBadResponse, err))
+					yield(ManifestRecord{}, fmt.Errorf("%w: manifest record: %w", ErrBadResponse, err))
 					return
 				}
 				if !yield(m, nil) {

@@ -51,7 +51,9 @@
 // the page, never merely because the page is full. Objects stored in the current
 // millisecond (plus [HandlerOptions.SettleDelay]) are held back until it has passed: one
 // stored later in the same millisecond could otherwise sort before a position already
-// handed out and be missed by both next and added_after polling. The collection's filter, the caller's
+// handed out and be missed by both next and added_after polling. The same horizon and
+// added_after apply to objects/{id}/ and its versions as to objects/?match[id]=, so the
+// two always agree. The collection's filter, the caller's
 // visibility and match[type] are applied by the store's scan (an exact page however sparse
 // the matches); match[id] reads the ids directly. A page never holds more than limit
 // objects; limit defaults to [HandlerOptions.DefaultLimit] and is capped at MaxLimit.
@@ -61,10 +63,14 @@
 // Each collection's [access.FeedAccess] decides who may use it: a restricted collection
 // answers 401 with WWW-Authenticate to anonymous callers, 403 to callers without the
 // data-sharing capability, and 404 to callers outside its authorized members, who do not
-// see it in the collection list either. Every object served passes [access.Visibility.CanSee]
-// and [access.Visibility.Redact] for the caller (older versions each on their own); an
-// object the caller may not see is absent, and GET or DELETE of it answers 404. Discovery
-// and API root resources are served to anyone. Wrong credentials answer 401 everywhere.
+// see it in the collection list either. Every object served (objects, one object, versions,
+// manifest; older versions each on their own) passes [access.Visibility.Screen] for the
+// caller: a relationship or sighting with a stored end the caller may not see is absent,
+// a container's object_refs lose the references to hidden objects, and granted
+// organizations are stripped. The ends and contents of a page are looked up with one
+// GetMany per batch of records. An object the caller may not see is absent, and GET or
+// DELETE of it answers 404 exactly as for an id that is not stored. Discovery and API root
+// resources are served to anyone. Wrong credentials answer 401 everywhere.
 //
 // # Writes
 //
@@ -72,19 +78,58 @@
 // application/taxii+json, application/stix+json or application/json; otherwise 415), of at
 // most the API root's max_content_length (413), and a body that is not a JSON object with an
 // array of objects answers 422. Each object is parsed, checked with [stix.Validate] and
-// matched against the collection's filters; an object that fails is a failure with a
-// message in the status, the others are written with [store.Writer.Put]. An exact duplicate
-// or an older version is a success ("already stored"). A status resource ([Status]) is kept
+// matched against the collection's filters, then against the access rule for writes
+// ([access.Visibility.CheckWrite]): an object beyond the writer's clearance, or any version
+// (newer, older or the same) of an id whose current version the writer may not see, is a
+// failure with the one message [access.RefusedMessage], whatever the reason. An object that
+// fails is a failure with a message in the status, the others are written with
+// [store.Writer.Put]. An exact duplicate or an older version is a success ("already
+// stored"). The check and the write are one step for the handler's own writers. A status resource ([Status]) is kept
 // for [HandlerOptions.StatusTTL] and shown only to the principal that posted. DELETE removes
 // the object with all its versions (the store deletes nothing less; a match[version] that
-// selects only some versions answers 400); can_write=false answers 403 to POST and DELETE.
+// selects only some versions answers 400); a DELETE whose cascade (the relationships and
+// sightings the store deletes with the object) would remove an object the writer may not
+// see answers 403 with the write refusal; can_write=false answers 403 to POST and DELETE.
+//
+// # Interoperability
+//
+// The server-side (TAXII Server persona) scenarios of the OASIS TAXII 2.1
+// Interoperability Test Document v1.0 (CSD01, 30 March 2022) run as a table over HTTP in
+// interop_test.go; each row names its scenario. Where the document is stricter than the
+// standard the handler follows it by default: collections are listed ordered by id
+// (set [HandlerOptions.KeepCollectionOrder] to keep the configured order), a collection
+// that cannot be read or written answers 403, and status resources are kept 24 hours
+// ([HandlerOptions.StatusTTL] may lower that, leaving the document's expectation). Rows
+// → tests:
+//
+//   - Server Discovery (title, absolute api_roots, default; 406 for an Accept it cannot
+//     serve) and authentication, §3.1.1 (401 with a Basic challenge): TestInteropServer.
+//   - API Root Information (title, versions, max_content_length; 404 for an unknown
+//     root): TestInteropServer.
+//   - Get Collections (ordered by id) and Get a Collection (404 when unknown):
+//     TestInteropServer, TestInteropCollectionsByID.
+//   - Get Objects: date_added order and X-TAXII-Date-Added headers, limit with more and
+//     next, added_after, match[id], match[type] (§3.13.1.10), match[version] all, first
+//     and a timestamp, match[spec_version] (§3.13.2), 400 naming a malformed filter, 403
+//     on a collection that cannot be read: TestInteropServer.
+//   - Get an Object (404 outside the collection), Get Object Versions paged and continued
+//     with added_after from X-TAXII-Date-Added-Last (§3.14.1), Get Object Manifests:
+//     TestInteropServer.
+//   - Add Objects (§3.15.1: 202, a status whose counts agree, custom properties kept; 403
+//     on a collection that cannot be written; 415, 422, 413), Get Status, Delete an
+//     Object: TestInteropServer; a status kept 24 hours: TestInteropStatusKept24h.
 //
 // # Errors
 //
 // [NewHandler] and [NewClient] return errors wrapping [ErrInvalidOptions]. Client methods
 // return an [*Error] for every answer that is not a success, which matches [ErrNotFound],
 // [ErrUnauthorized] or [ErrForbidden] with errors.Is by status, and errors wrapping
-// [ErrBadResponse] for answers that break the standard. The handler logs store failures
+// [ErrBadResponse] for answers that break the standard. A download cut by the context or
+// the connection is not a bad response: its error wraps the context's error
+// (errors.Is(err, context.DeadlineExceeded) holds) or the transport's. Paged reads stop
+// with ErrBadResponse, naming the page, when a server would keep them going forever: a
+// next token repeated from an earlier page, a page that says more but is empty or
+// repeats the previous one, or more=false with a next. The handler logs store failures
 // and answers them 500 without details.
 //
 // # Concurrency

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -34,6 +36,10 @@ type HandlerOptions struct {
 	Title, Description, Contact string
 	// APIRoots are the API roots served; the first is the discovery resource's default.
 	APIRoots []APIRoot
+	// KeepCollectionOrder lists each API root's collections in the order given. By
+	// default they are listed ordered by id, as the TAXII 2.1 interoperability test
+	// document expects (the standard itself sets no order).
+	KeepCollectionOrder bool
 	// BaseURL ("https://feeds.example.com") begins the API root URLs of the discovery
 	// resource. Default: the request's scheme and Host.
 	BaseURL string
@@ -133,6 +139,12 @@ type Handler struct {
 	newID       func() string
 	log         *slog.Logger
 	statuses    *statusStore
+	// writeMu makes each write's access check and the write itself one step for this
+	// handler's writers (POST, DELETE), so that no other write through it changes the
+	// object in between. Writes from elsewhere (the host) are not covered.
+	writeMu sync.Mutex
+	// unscreened: see pager.unscreened.
+	unscreened bool
 }
 
 type root struct {
@@ -242,6 +254,9 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 				col.match = m
 			}
 			r.colls = append(r.colls, col)
+		}
+		if !o.KeepCollectionOrder {
+			slices.SortStableFunc(r.colls, func(a, b *collection) int { return strings.Compare(a.ID, b.ID) })
 		}
 		h.roots = append(h.roots, r)
 	}

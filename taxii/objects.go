@@ -1,12 +1,14 @@
 package taxii
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -42,7 +44,7 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 	// held back, because an object stored later in that millisecond could sort before them
 	// and would then fall behind a position already handed out.
 	horizon := h.clock().Add(-h.settle).Truncate(time.Millisecond)
-	pg := &pager{st: h.store, vis: h.vis, p: q.sees, q: qu, single: objectID != ""}
+	pg := &pager{st: h.store, vis: h.vis, p: q.sees, q: qu, single: objectID != "", unscreened: h.unscreened}
 	var src source
 	switch {
 	case objectID != "":
@@ -50,7 +52,10 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 		if !ok {
 			return
 		}
-		src = listSource{r}
+		src = listSource(nil)
+		if listed(r, horizon, qu) { // as match[id] decides, so the two agree
+			src = listSource{r}
+		}
 	case len(qu.ids) > 0:
 		recs, err := h.store.GetMany(ctx, qu.ids)
 		if err != nil {
@@ -60,7 +65,7 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 		match := h.matcher(q, c, qu)
 		var list listSource
 		for _, r := range recs {
-			if match(r.Object) && r.Updated.Before(horizon) && (qu.addedAfter.IsZero() || r.Updated.After(qu.addedAfter)) {
+			if match(r.Object) && listed(r, horizon, qu) {
 				list = append(list, r)
 			}
 		}
@@ -107,6 +112,12 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 	default:
 		h.writeEnvelope(q.w, items, next != nil, token)
 	}
+}
+
+// listed reports whether a record read by id is listed: stored before the horizon and,
+// with added_after, after it (the scan's Since and Until for the other requests).
+func listed(r store.Record, horizon time.Time, qu *query) bool {
+	return r.Updated.Before(horizon) && (qu.addedAfter.IsZero() || r.Updated.After(qu.addedAfter))
 }
 
 // writeEnvelope writes the objects as stored, without re-encoding them.
@@ -172,6 +183,19 @@ func (h *Handler) findObject(q *request, c *collection, objectID string) (store.
 		h.fail(q.w, errNotFound("no such object in this collection"))
 		return store.Record{}, false
 	}
+	// A relationship or sighting with a stored end hidden from the caller is hidden too:
+	// answered exactly as an object that does not exist.
+	if stix.IsRelationshipType(r.Object.Type()) {
+		o, err := h.vis.ScreenOne(q.r.Context(), q.sees, r.Object, storeLookup(h.store))
+		if err != nil {
+			h.storeFailed(q, err)
+			return store.Record{}, false
+		}
+		if o == nil {
+			h.fail(q.w, errNotFound("no such object in this collection"))
+			return store.Record{}, false
+		}
+	}
 	return r, true
 }
 
@@ -209,9 +233,54 @@ func (h *Handler) deleteObject(q *request, c *collection, objectID string) {
 		h.fail(q.w, errParam("match[version]", "this server deletes an object with all its versions; select them all"))
 		return
 	}
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	if err := h.mayDelete(ctx, q.sees, r.Object.ID()); err != nil {
+		var we *access.WriteError
+		if errors.As(err, &we) {
+			h.fail(q.w, errForbidden(we.Error()))
+		} else if errors.Is(err, store.ErrNotFound) {
+			h.fail(q.w, errNotFound("no such object in this collection"))
+		} else {
+			h.storeFailed(q, err)
+		}
+		return
+	}
 	if _, err := h.store.Delete(ctx, r.Object.ID()); err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.storeFailed(q, err)
 		return
 	}
 	q.w.WriteHeader(http.StatusOK)
+}
+
+// mayDelete applies the write rule to deleting id as p: p must see the object (its
+// current version, read again under the write lock) and everything the store's cascade
+// deletes with it (its relationships and sightings, theirs in turn), or the delete would
+// remove objects p may not see. The refusal reads as every refused write; it names only
+// id.
+func (h *Handler) mayDelete(ctx context.Context, p *access.Principal, id stix.ID) error {
+	cur, err := h.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	var removed []*stix.Object
+	seen := map[stix.ID]bool{id: true}
+	for next := []stix.ID{id}; len(next) > 0; {
+		var more []stix.ID
+		for _, x := range next {
+			rels, err := h.store.RelationsOf(ctx, x)
+			if err != nil {
+				return err
+			}
+			for _, r := range rels {
+				if !seen[r.Object.ID()] {
+					seen[r.Object.ID()] = true
+					removed = append(removed, r.Object)
+					more = append(more, r.Object.ID())
+				}
+			}
+		}
+		next = more
+	}
+	return h.vis.CheckWrite(ctx, p, access.Write{Current: cur.Object, Removed: removed}, storeLookup(h.store))
 }

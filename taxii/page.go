@@ -32,6 +32,9 @@ type pager struct {
 	p      *access.Principal
 	q      *query
 	single bool // one object's versions: a skip applies whatever its time
+	// unscreened skips the relationship and container rules (see screen); only the
+	// benchmark's baseline sets it.
+	unscreened bool
 }
 
 // page returns up to limit items from start on, and the position of the next page when
@@ -51,18 +54,18 @@ func (pg *pager) page(ctx context.Context, src source, start position, limit int
 		k := prev
 		return &k
 	}
-	var buf []item
+	var b batch
 	first := true
 	for {
 		recs, more, err := src.records(ctx, after(), min(limit+1, store.MaxLimit))
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, r := range recs {
-			if buf, err = pg.expand(ctx, r, buf[:0]); err != nil {
-				return nil, nil, err
-			}
-			its, offset := buf, 0
+		if err := pg.expandAll(ctx, recs, &b); err != nil {
+			return nil, nil, err
+		}
+		for ri, r := range recs {
+			its, offset := b.of(ri), 0
 			if first && start.skip > 0 && r.Object.ID() == start.skipID &&
 				(start.skipTime.IsZero() || r.Updated.Equal(start.skipTime)) {
 				offset = min(start.skip, len(its))
@@ -90,15 +93,89 @@ func (pg *pager) page(ctx context.Context, src source, start position, limit int
 	}
 }
 
-// expand appends to buf the versions of r that the query selects and the principal may
-// see.
+// batch is the items of one batch of records, screened together: the items of record i
+// are items[ends[i-1]:ends[i]].
+type batch struct {
+	items []item
+	ends  []int
+	objs  []*stix.Object
+}
+
+func (b *batch) of(i int) []item {
+	start := 0
+	if i > 0 {
+		start = b.ends[i-1]
+	}
+	return b.items[start:b.ends[i]]
+}
+
+// expandAll fills b with the versions of recs that the query selects and the principal
+// may receive. The whole batch goes through the access boundary at once, so the ends and
+// contents of a page cost one store look-up, not one per object.
+func (pg *pager) expandAll(ctx context.Context, recs []store.Record, b *batch) error {
+	b.items, b.ends, b.objs = b.items[:0], b.ends[:0], b.objs[:0]
+	for _, r := range recs {
+		var err error
+		if b.items, err = pg.expand(ctx, r, b.items); err != nil {
+			return err
+		}
+		b.ends = append(b.ends, len(b.items))
+	}
+	for _, it := range b.items {
+		b.objs = append(b.objs, it.obj)
+	}
+	out, err := pg.screen(ctx, b.objs)
+	if err != nil {
+		return err
+	}
+	// Drop what may not leave, keeping each record's range.
+	n, start := 0, 0
+	for i, end := range b.ends {
+		for j := start; j < end; j++ {
+			if out[j] != nil {
+				b.items[n] = item{obj: out[j], added: b.items[j].added}
+				n++
+			}
+		}
+		start, b.ends[i] = end, n
+	}
+	b.items = b.items[:n]
+	return nil
+}
+
+// screen applies the access boundary to objs for the principal (see access.Visibility.Screen).
+func (pg *pager) screen(ctx context.Context, objs []*stix.Object) ([]*stix.Object, error) {
+	if pg.unscreened { // the benchmark's in-run baseline: the per-object checks alone
+		out := make([]*stix.Object, len(objs))
+		for i, o := range objs {
+			if pg.vis.CanSee(pg.p, o) {
+				out[i] = pg.vis.Redact(pg.p, o)
+			}
+		}
+		return out, nil
+	}
+	return pg.vis.Screen(ctx, pg.p, objs, storeLookup(pg.st))
+}
+
+// storeLookup answers the access boundary's look-ups from the store's current records.
+func storeLookup(st store.Reader) access.Lookup {
+	return access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
+		recs, err := st.GetMany(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			found(r.Object)
+		}
+		return nil
+	})
+}
+
+// expand appends to buf the versions of r that the query selects, not yet screened.
 func (pg *pager) expand(ctx context.Context, r store.Record, buf []item) ([]item, error) {
 	q := pg.q
 	if q.versions.onlyLast() && len(q.specs) == 0 {
-		if o := pg.show(r.Object); o != nil {
-			buf = append(buf, item{obj: o, added: r.Updated})
-		}
-		return buf, nil
+		return append(buf, item{obj: r.Object, added: r.Updated}), nil
 	}
 	vs, err := pg.st.Versions(ctx, r.Object.ID())
 	if errors.Is(err, store.ErrNotFound) {
@@ -111,9 +188,7 @@ func (pg *pager) expand(ctx context.Context, r store.Record, buf []item) ([]item
 		if !q.addedAfter.IsZero() && !v.Updated.After(q.addedAfter) {
 			continue
 		}
-		if o := pg.show(v.Object); o != nil {
-			buf = append(buf, item{obj: o, added: v.Updated})
-		}
+		buf = append(buf, item{obj: v.Object, added: v.Updated})
 	}
 	return buf, nil
 }
@@ -181,14 +256,6 @@ func versionString(it item) string {
 		return s
 	}
 	return FormatTime(it.added)
-}
-
-// show returns o as the principal may receive it, or nil if they may not see it.
-func (pg *pager) show(o *stix.Object) *stix.Object {
-	if !pg.vis.CanSee(pg.p, o) {
-		return nil
-	}
-	return pg.vis.Redact(pg.p, o)
 }
 
 // scanSource reads a collection through the store's keyset scan ordered by Updated, with

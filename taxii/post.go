@@ -13,6 +13,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -54,7 +55,7 @@ func (h *Handler) addObjects(q *request, c *collection) {
 	st := Status{ID: h.newID(), Status: StatusPending, RequestTimestamp: FormatTime(now), TotalCount: len(raws)}
 	if !h.async {
 		for _, raw := range raws {
-			st.record(h.addOne(q.r.Context(), c, raw))
+			st.record(h.addOne(q.r.Context(), c, q.sees, raw))
 		}
 		st.Status = StatusComplete
 		h.statuses.put(q.root.path, owner(q), st, now)
@@ -76,10 +77,10 @@ func (h *Handler) addObjects(q *request, c *collection) {
 	// The writes outlive the request but not their own work: the goroutine ends when every
 	// object is written.
 	ctx := context.WithoutCancel(q.r.Context())
-	rootPath, id := q.root.path, st.ID
+	rootPath, id, writer := q.root.path, st.ID, q.sees
 	go func() {
 		for _, raw := range raws {
-			d, ok := h.addOne(ctx, c, raw)
+			d, ok := h.addOne(ctx, c, writer, raw)
 			h.statuses.update(rootPath, id, func(s *Status) {
 				s.Pendings = s.Pendings[1:]
 				s.PendingCount--
@@ -102,9 +103,10 @@ func (st *Status) record(d StatusDetail, ok bool) {
 	}
 }
 
-// addOne parses, validates and stores one object. Objects the collection's filter does
-// not select are refused: a collection only ever gains what it would serve.
-func (h *Handler) addOne(ctx context.Context, c *collection, raw json.RawMessage) (StatusDetail, bool) {
+// addOne parses, validates and stores one object as the writer w. Objects the
+// collection's filter does not select are refused: a collection only ever gains what it
+// would serve. So is what the access rule for writes refuses (see checkedPut).
+func (h *Handler) addOne(ctx context.Context, c *collection, w *access.Principal, raw json.RawMessage) (StatusDetail, bool) {
 	d := StatusDetail{ID: gjson.GetBytes(raw, "id").String()}
 	o, err := stix.Parse(raw)
 	if err != nil {
@@ -123,8 +125,14 @@ func (h *Handler) addOne(ctx context.Context, c *collection, raw json.RawMessage
 		d.Message = "the object does not match the collection's filters"
 		return d, false
 	}
-	_, changed, err := h.store.Put(ctx, o)
+	_, changed, err := h.checkedPut(ctx, w, o)
+	var refused *access.WriteError
 	switch {
+	case errors.As(err, &refused):
+		// One message for "hidden from you" and "beyond your clearance", and no version:
+		// the status must not confirm anything about an object the writer may not see.
+		d.Message, d.Version = access.RefusedMessage, ""
+		return d, false
 	case errors.Is(err, store.ErrConflict):
 		d.Message = "a different object with this id and version is stored"
 		return d, false
@@ -184,4 +192,25 @@ func decodeEnvelope(body []byte) ([]json.RawMessage, error) {
 		}
 	}
 	return env.Objects, nil
+}
+
+// checkedPut stores o for the writer w if the access rule for writes allows it
+// (access.Visibility.CheckWrite): o within w's clearance, and the id's current version, if
+// any, one w may see, whether o is newer, older or the same. The check and the write are
+// one step for this handler's writers. A refusal is an *access.WriteError.
+func (h *Handler) checkedPut(ctx context.Context, w *access.Principal, o *stix.Object) (store.Event, bool, error) {
+	h.writeMu.Lock()
+	defer h.writeMu.Unlock()
+	wr := access.Write{Object: o}
+	cur, err := h.store.Get(ctx, o.ID())
+	switch {
+	case err == nil:
+		wr.Current = cur.Object
+	case !errors.Is(err, store.ErrNotFound):
+		return store.Event{}, false, err
+	}
+	if err := h.vis.CheckWrite(ctx, w, wr, storeLookup(h.store)); err != nil {
+		return store.Event{}, false, err
+	}
+	return h.store.Put(ctx, o)
 }

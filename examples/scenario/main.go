@@ -28,6 +28,7 @@ type setting struct {
 	title string
 	table func(seedscenario.Step) string
 	sub   *stream.Subscriber
+	live  []stream.Message // what sub sent, step by step
 }
 
 // replay runs the scenario with one clock driving the store and both subscribers, so the
@@ -48,11 +49,13 @@ func replay(ctx context.Context, out io.Writer) error {
 		{title: "avoid dependencies resolution = true", table: func(s seedscenario.Step) string { return s.WithoutResolution }},
 		{title: "avoid dependencies resolution = false", table: func(s seedscenario.Step) string { return s.WithResolution }},
 	}
-	for i, s := range settings {
+	subscribe := func(i int) (*stream.Subscriber, error) {
 		def := stream.Definition{ID: seedscenario.StreamID, Name: seedscenario.StreamName, Filters: &f, Live: true,
 			Defaults: stream.Options{NoDependencies: i == 0}}
-		s.sub, err = stream.NewSubscriber(st, def, stream.SubscriberOptions{Principal: p, Visibility: vis, Clock: clock})
-		if err != nil {
+		return stream.NewSubscriber(st, def, stream.SubscriberOptions{Principal: p, Visibility: vis, Clock: clock})
+	}
+	for i, s := range settings {
+		if s.sub, err = subscribe(i); err != nil {
 			return err
 		}
 	}
@@ -79,7 +82,27 @@ func replay(ctx context.Context, out io.Writer) error {
 		for i, s := range settings {
 			fmt.Fprintf(out, "  %s\n    table:  %s\n", s.title, s.table(step))
 			fmt.Fprintf(out, "    stream: %s\n", describe(msgs[i]))
+			s.live = append(s.live, msgs[i]...)
 		}
+	}
+	// A consumer that connects afterwards and replays the log from 0 receives the same
+	// messages: the engine decides each event as of its position in the log.
+	fmt.Fprintln(out, "\nReplayed from 0 after step 5, by a new subscriber:")
+	for i, s := range settings {
+		late, err := subscribe(i)
+		if err != nil {
+			return err
+		}
+		s.sub = late
+		msgs, _, err := process(ctx, st, []*setting{s}, store.Position{})
+		if err != nil {
+			return err
+		}
+		same := len(msgs[0]) == len(s.live)
+		for j := 0; same && j < len(msgs[0]); j++ {
+			same = msgs[0][j].String() == s.live[j].String() && msgs[0][j].Seq == s.live[j].Seq
+		}
+		fmt.Fprintf(out, "  %s: %d messages, the same as live: %t\n", s.title, len(msgs[0]), same)
 	}
 	return nil
 }

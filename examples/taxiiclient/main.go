@@ -131,9 +131,17 @@ func add(ctx context.Context, c *taxii.Client, root, id string, out io.Writer) e
 		return err
 	}
 	fmt.Fprintf(out, "POST status %s: %d of %d succeeded, %d failed\n", st.Status, st.SuccessCount, st.TotalCount, st.FailureCount)
-	back, err := c.Object(ctx, root, id, ind.ID(), nil)
-	if err != nil {
-		return err
+	// A server holds back what was stored in its current millisecond (plus its settle
+	// delay), for objects/{id}/ as for every listing, so that paging never misses an
+	// object: read back until the object shows, for at most a second.
+	var back []*stix.Object
+	for wait := time.Millisecond; len(back) == 0 && wait < time.Second; wait *= 2 {
+		if back, err = c.Object(ctx, root, id, ind.ID(), nil); err != nil {
+			return err
+		}
+		if len(back) == 0 {
+			time.Sleep(wait)
+		}
 	}
 	fmt.Fprintf(out, "read back %d version(s) of %s\n", len(back), ind.ID())
 	return nil

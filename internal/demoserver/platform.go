@@ -11,6 +11,7 @@ import (
 	"github.com/ctifeed/ctifeed/internal/demodata"
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
 )
 
@@ -30,7 +31,7 @@ type platform struct {
 	auth  *access.Static
 	vis   *access.Visibility
 	mux   *http.ServeMux
-	// audience are the demo principals; see everyoneSees.
+	// audience are the demo principals, the IoC stream's readers; see iocAudience.
 	audience []*access.Principal
 	// feeds describe what is mounted, for the banner.
 	feeds []feedInfo
@@ -132,14 +133,15 @@ func (p *platform) put(ctx context.Context, o *stix.Object) error {
 	if _, _, err := p.store.Put(ctx, o); err != nil {
 		return fmt.Errorf("storing %s: %w", o.ID(), err)
 	}
-	if o.Type() != "indicator" || !p.everyoneSees(o) {
-		return nil // the IoC stream has one audience: it carries only what all may see
+	if o.Type() != "indicator" {
+		return nil
 	}
 	tmpl := &iocstream.Notification{Origin: iocstream.OriginSubscriptions, Date: o.Created(),
 		Sources: []iocstream.Source{{Type: iocstream.SourceCollection, ID: "demo-indicators", Label: "Demo indicators"}},
 		Tags:    o.Labels()}
-	ns, err := iocstream.FromSTIX(o, tmpl)
-	if errors.Is(err, iocstream.ErrUnsupported) {
+	// The IoC stream has one audience: it carries only what every demo principal may see.
+	ns, err := iocstream.FromSTIXFor(ctx, p.iocAudience(), o, tmpl)
+	if errors.Is(err, iocstream.ErrUnsupported) || errors.Is(err, iocstream.ErrHidden) {
 		return nil
 	}
 	if err != nil {
@@ -160,13 +162,22 @@ func (p *platform) mountIoCStream() {
 		Curl: "curl -s -H 'x-apikey: " + AnalystToken + "' '{base}/api/v3/ioc_stream?limit=5&filter=entity_type:file'"})
 }
 
-// everyoneSees reports whether every demo principal may see o. Notifications in the IoC
-// stream are shared by all its callers, so only such objects may become notifications.
-func (p *platform) everyoneSees(o *stix.Object) bool {
-	for _, a := range p.audience {
-		if !p.vis.CanSee(a, o) {
-			return false
+// iocAudience is who reads the IoC stream: the demo principals, whose boundary decides
+// what becomes a notification.
+func (p *platform) iocAudience() *iocstream.Audience {
+	return &iocstream.Audience{Visibility: p.vis, Principals: p.audience, Lookup: storeLookup(p.store)}
+}
+
+// storeLookup answers the access boundary's look-ups from the store's current records.
+func storeLookup(st store.Reader) access.Lookup {
+	return access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
+		recs, err := st.GetMany(ctx, ids)
+		if err != nil {
+			return err
 		}
-	}
-	return true
+		for _, r := range recs {
+			found(r.Object)
+		}
+		return nil
+	})
 }

@@ -59,7 +59,7 @@ func TestSteps(t *testing.T) {
 	want := [][]store.EventKind{
 		{store.EventCreate, store.EventCreate}, // the indicator, its relationship
 		{store.EventUpdate}, {store.EventUpdate}, {store.EventUpdate},
-		{store.EventDelete},
+		{store.EventDelete, store.EventDelete}, // the relationship (the store's cascade), then the indicator
 	}
 	b, _ := st.Bounds(ctx)
 	after := b.Last

@@ -11,7 +11,14 @@ ensure_ascii=False (both escape only '"', '\\' and control characters, the latte
 ... or lower-case \\u00xx). Of `hashes` only one contributes: MD5, SHA-1, SHA-256, SHA-512 in
 that order, else the first key as written. With no contributing property the id is random,
 written here as "random".
+
+The timestamps start and end of network-traffic contribute as python-stix2 (the OASIS
+reference implementation) hashes them: parsed, then re-serialised in UTC with the fraction
+of a second trimmed of trailing zeros and omitted when zero (its TimestampProperty has
+precision "any"), so that 10:00:00.000Z and 10:00:00Z give one id. timestamp_as_stix2 does
+that with the standard library.
 """
+import datetime
 import json
 import uuid
 
@@ -41,6 +48,15 @@ CONTRIBUTING = {
 PREFERRED = ["MD5", "SHA-1", "SHA-256", "SHA-512"]
 
 
+def timestamp_as_stix2(value):
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if "." in value else "%Y-%m-%dT%H:%M:%SZ"
+    t = datetime.datetime.strptime(value, fmt)
+    out = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if t.microsecond:
+        out += "." + "{:06d}".format(t.microsecond).rstrip("0")
+    return out + "Z"
+
+
 def sco_id(typ, props):
     contrib = {}
     for name in CONTRIBUTING[typ]:
@@ -52,6 +68,8 @@ def sco_id(typ, props):
             if not chosen:
                 continue
             value = {chosen[0]: value[chosen[0]]}
+        if typ == "network-traffic" and name in ("start", "end"):
+            value = timestamp_as_stix2(value)
         contrib[name] = value
     if not contrib:
         return "random"
@@ -75,6 +93,18 @@ CASES = [
     ("network traffic: ends, ports and protocols", "network-traffic",
      {"src_ref": "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", "dst_ref": "ipv4-addr--4d22aae0-2bf9-5427-8819-e4f6abf20a53",
       "src_port": 24678, "dst_port": 80, "protocols": ["ipv4", "tcp"], "src_byte_count": 2048}),
+    ("network traffic: a start written with milliseconds", "network-traffic",
+     {"start": "2024-05-01T10:00:00.000Z", "src_ref": "ipv4-addr--e535b017-cc1c-566b-a3e2-f69f92ed9c4c", "protocols": ["tcp"]}),
+    ("network traffic: the same start without them has the same id", "network-traffic",
+     {"start": "2024-05-01T10:00:00Z", "src_ref": "ipv4-addr--e535b017-cc1c-566b-a3e2-f69f92ed9c4c", "protocols": ["tcp"]}),
+    ("network traffic: an end's fraction counts without its trailing zeros", "network-traffic",
+     {"start": "2024-05-01T10:00:00Z", "end": "2024-05-01T10:05:00.120Z",
+      "src_ref": "ipv4-addr--e535b017-cc1c-566b-a3e2-f69f92ed9c4c", "protocols": ["tcp"]}),
+    ("network traffic: the same end spelled .12Z", "network-traffic",
+     {"start": "2024-05-01T10:00:00.0Z", "end": "2024-05-01T10:05:00.12Z",
+      "src_ref": "ipv4-addr--e535b017-cc1c-566b-a3e2-f69f92ed9c4c", "protocols": ["tcp"]}),
+    ("network traffic: microseconds are kept", "network-traffic",
+     {"start": "2024-05-01T10:00:00.000001Z", "dst_port": 443}),
     ("a non-ASCII value is hashed as UTF-8, not escaped", "domain-name", {"value": "bücher.example"}),
     ("quotes, backslashes and newlines are escaped the canonical way", "email-message",
      {"is_multipart": False, "from_ref": "email-addr--2d77a846-6264-5d51-b586-e43822ea1ea3",

@@ -1,0 +1,88 @@
+package taxii
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/internal/sharedtest"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store/memstore"
+)
+
+// attackMarking is the statement marking every object of the ATT&CK bundle carries.
+const attackMarking = stix.ID("marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168")
+
+// BenchmarkAttackPageBoundary serves pages of 1,000 objects (and manifests) of the MITRE
+// ATT&CK mobile bundle (2,148 objects, 1,766 of them relationships) to a principal cleared
+// for its marking, who is not all-seeing, so every relationship's ends and every
+// container's contents are looked up. "before" is the handler with the per-object checks
+// alone (CanSee and Redact, as before issue 16), "after" adds the relationship and
+// container rules (access.Visibility.Screen, one GetMany per page); both run in the same
+// process on the same store, so their ratio is the cost of the boundary.
+func BenchmarkAttackPageBoundary(b *testing.B) {
+	path := sharedtest.AttackBundle(b)
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var n int64
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	st := memstore.New(&memstore.Options{Clock: func() time.Time { n++; return base.Add(time.Duration(n) * time.Millisecond) }})
+	ctx := context.Background()
+	for o, err := range stix.DecodeBundle(f) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := st.Put(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reader := &access.Principal{Name: "reader", Markings: access.Clearance{Markings: []stix.ID{attackMarking}}}
+	handler := func(unscreened bool) *Handler {
+		h, err := NewHandler(&HandlerOptions{Store: st, MaxLimit: 1000, CursorKey: []byte("bench"),
+			APIRoots: []APIRoot{{Path: "api", Title: "bench", Collections: []Collection{
+				{ID: "attack", Title: "attack", Access: access.FeedAccess{Public: true, PublicPrincipal: reader}, CanRead: true}}}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h.unscreened = unscreened
+		return h
+	}
+	before, after := handler(true), handler(false)
+	for _, ep := range []string{"objects", "manifest"} {
+		target := "/api/collections/attack/" + ep + "/?limit=1000"
+		r := httptest.NewRequest("GET", target, nil)
+		r.Header.Set("Accept", MediaType)
+		// Both answer the same here: ATT&CK's relationships have visible ends.
+		rb, ra := httptest.NewRecorder(), httptest.NewRecorder()
+		before.ServeHTTP(rb, r)
+		after.ServeHTTP(ra, r)
+		var page struct {
+			Objects []json.RawMessage `json:"objects"`
+		}
+		if err := json.Unmarshal(ra.Body.Bytes(), &page); rb.Code != 200 || err != nil || ra.Body.String() != rb.Body.String() || len(page.Objects) != 1000 {
+			b.Fatalf("%s: %d %v, bodies differ or the page is not full (%d)", target, ra.Code, err, len(page.Objects))
+		}
+		for _, c := range []struct {
+			name string
+			h    *Handler
+		}{{"before", before}, {"after", after}} {
+			b.Run(ep+"/limit=1000/"+c.name, func(b *testing.B) {
+				measure(b, 1000, func() {
+					w := &discard{h: http.Header{}, code: 200}
+					c.h.ServeHTTP(w, r)
+					if w.code != 200 {
+						b.Fatalf("%s: %d", target, w.code)
+					}
+				})
+			})
+		}
+	}
+}
