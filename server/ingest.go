@@ -85,8 +85,11 @@ func (s *Server) IngestFiles(ctx context.Context, paths []string, progress Progr
 	return s.ingestFiles(ctx, "cli", paths, progress)
 }
 
-// fileCheckpoint is a file source's position: the digest of each file it stored.
+// fileCheckpoint is a file source's position: the digest of each file it stored, or
+// "refused:" and the digest of a file it refused (reported once, until the file changes).
 type fileCheckpoint map[string]string
+
+const refusedPrefix = "refused:"
 
 func (s *Server) ingestFiles(ctx context.Context, name string, paths []string, progress Progress) error {
 	files, err := expand(paths)
@@ -107,7 +110,14 @@ func (s *Server) ingestFiles(ctx context.Context, name string, paths []string, p
 			s.m.ingestErrors.WithLabelValues(name).Inc()
 			s.log.Error("ingestion refused a file", "source", name, "file", f, "err", err)
 			errs = append(errs, err)
-		} else if digest != "" {
+			var ie *InvalidError
+			if errors.As(err, &ie) && digest != "" {
+				digest = refusedPrefix + digest // not read again until it changes
+			} else {
+				digest = ""
+			}
+		}
+		if digest != "" {
 			cp[f] = digest
 			b, _ := json.Marshal(cp)
 			if err := s.cps.Save(ctx, name, string(b)); err != nil {
@@ -153,7 +163,7 @@ func (s *Server) ingestFile(ctx context.Context, name, path, done string) (int, 
 	}
 	sum := sha256.Sum256(data)
 	digest := hex.EncodeToString(sum[:])
-	if digest == done {
+	if digest == done || refusedPrefix+digest == done {
 		return 0, "", nil
 	}
 	objs, err := decodeValid(name, path, data)
@@ -162,7 +172,7 @@ func (s *Server) ingestFile(ctx context.Context, name, path, done string) (int, 
 		if errors.As(err, &ie) {
 			s.m.ingestInvalid.WithLabelValues(name).Add(float64(len(ie.Problems)))
 		}
-		return 0, "", err
+		return 0, digest, err
 	}
 	if err := s.storeAll(ctx, name, objs); err != nil {
 		return 0, "", fmt.Errorf("%s: %w", path, err)
