@@ -70,7 +70,7 @@ type HandlerOptions struct {
 	Observer Observer
 }
 
-// Handler serves live streams as OpenCTI does (REFERENCE §4.2):
+// Handler serves live streams as OpenCTI does (docs/live-streams.md §2):
 //
 //	GET {prefix}/stream        the streams the caller may use, as a JSON array
 //	GET {prefix}/stream/{id}   the stream, as Server-Sent Events

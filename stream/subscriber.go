@@ -121,7 +121,7 @@ func Inferred(o *stix.Object) bool {
 		o.Get("x_opencti_inferred").Type == gjson.True
 }
 
-// member is m(x) of REFERENCE §4.1: x passes the filters and the principal may see it. A
+// member is m(x) of docs/live-streams.md §1: x passes the filters and the principal may see it. A
 // relationship or sighting is a member only with every end stored and visible in v (never
 // a relationship without both ends); with dependencies resolution on, it is also a member
 // when one of its ends passes the filters (relationship events of matching objects).
