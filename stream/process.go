@@ -68,7 +68,11 @@ func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Even
 		var sources []*stix.Object
 		for _, src := range ev.SourceObjects {
 			if s.sees(src) {
-				if red := s.vis.Redact(s.principal, src); red != nil {
+				red, err := s.redact(ctx, v, src)
+				if err != nil {
+					return nil, err
+				}
+				if red != nil {
 					sources = append(sources, red)
 				}
 			}
@@ -111,13 +115,18 @@ func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Even
 // on, its relationships; then keeps what the subscriber does not hold (see
 // [group.messages]).
 func (s *engineState) send(ctx context.Context, v store.Snapshot, ev store.Event, typ MessageType, obj, prev *stix.Object, sources []*stix.Object) ([]Message, error) {
-	red := s.vis.Redact(s.principal, obj)
-	if red == nil {
-		return nil, nil
+	red, err := s.redact(ctx, v, obj)
+	if err != nil || red == nil {
+		return nil, err
 	}
 	main := Message{Type: typ, Object: red, Sources: sources, Dependency: s.viaEnd(obj)}
 	if typ == Update {
-		redPrev := s.vis.Redact(s.principal, prev)
+		// prev is screened against the same view, so the patch changes no reference to a
+		// hidden object: it can neither add nor remove one.
+		redPrev, err := s.redact(ctx, v, prev)
+		if err != nil {
+			return nil, err
+		}
 		if redPrev == nil {
 			main.Type = Create
 		} else {
@@ -177,7 +186,11 @@ func (s *engineState) remove(ctx context.Context, v store.Snapshot, ev store.Eve
 			}
 		}
 	}
-	if red := s.vis.Redact(s.principal, obj); red != nil {
+	red, err := s.redact(ctx, v, obj)
+	if err != nil {
+		return nil, err
+	}
+	if red != nil {
 		out = append(out, Message{Type: Delete, Object: red, Dependency: s.viaEnd(obj), Pos: ev.Pos, Time: ev.Time})
 	}
 	s.cache.forget(obj.ID())

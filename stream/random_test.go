@@ -2,8 +2,10 @@ package stream_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -549,11 +551,47 @@ func (w *randomWorld) available(p *access.Principal, id stix.ID) bool {
 
 // visibleOriginal reports whether got is Redact's output for some written version of its id
 // that p may see.
+//
+// A container may have lost object_refs entries (those naming objects p may not see at the
+// event): it must then equal the version in every other property and keep a subsequence of
+// its object_refs. (Which entries go is checked exactly by TestContainerContentsScreened.)
 func (w *randomWorld) visibleOriginal(p *access.Principal, got *stix.Object) bool {
 	return slices.ContainsFunc(w.versions[got.ID()], func(v *stix.Object) bool {
 		red := w.vis.Redact(p, v)
-		return red != nil && string(red.Raw()) == string(got.Raw()) && w.vis.CanSee(p, v)
+		if red == nil || !w.vis.CanSee(p, v) {
+			return false
+		}
+		if string(red.Raw()) == string(got.Raw()) {
+			return true
+		}
+		return stix.IsContainer(v.Type()) && w.screenedContents(p, red, got)
 	})
+}
+
+// screenedContents reports whether got is want with some object_refs entries removed.
+func (w *randomWorld) screenedContents(p *access.Principal, want, got *stix.Object) bool {
+	var a, b map[string]any
+	if json.Unmarshal(want.Raw(), &a) != nil || json.Unmarshal(got.Raw(), &b) != nil {
+		return false
+	}
+	wantRefs, _ := a["object_refs"].([]any)
+	gotRefs, _ := b["object_refs"].([]any)
+	delete(a, "object_refs")
+	delete(b, "object_refs")
+	if !reflect.DeepEqual(a, b) {
+		return false
+	}
+	i := 0
+	for _, r := range gotRefs {
+		for i < len(wantRefs) && wantRefs[i] != r {
+			i++
+		}
+		if i == len(wantRefs) {
+			return false // not a subsequence
+		}
+		i++
+	}
+	return true
 }
 
 // Reading the store as it is now instead of as of each event, the random runs fail (a

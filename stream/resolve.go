@@ -131,7 +131,10 @@ func (g *group) addRefs(obj *stix.Object) error {
 					continue
 				}
 			}
-			red := g.s.vis.Redact(g.s.principal, o)
+			red, err := g.s.redact(g.ctx, g.v, o)
+			if err != nil {
+				return err
+			}
 			if red == nil {
 				g.skipped[id] = true
 				continue
