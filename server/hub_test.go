@@ -101,8 +101,8 @@ func (r *remote) put(t *testing.T, objs ...*stix.Object) {
 
 // hubConfig is a test hub's configuration file; limits are small so the tests are quick.
 type hubConfig struct {
-	dir, remoteURL string
-	maxEvents, maxConns      int
+	dir, remoteURL      string
+	maxEvents, maxConns int
 }
 
 func (h hubConfig) write(t *testing.T) string {
