@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ctifeed/ctifeed/stix"
 )
@@ -45,18 +46,36 @@ const maxRounds = 8
 //     an end that is not stored (a dangling reference) does not block it, and an end that
 //     is itself a relationship or sighting counts as visible only under this same rule.
 //
-// What leaves is redacted: granted organizations are stripped ([Visibility.Redact]), and a
-// container's object_refs (report, grouping, note, opinion, observed-data) lose every
-// reference to a stored object p may not see, by the rule above; the list is kept, empty
-// if nothing is left, and references to objects that are not stored stay. Nothing else is
-// changed.
+// What leaves is redacted so that it names no object p may not receive (by the rule
+// above): a container's object_refs (report, grouping, note, opinion, observed-data) and
+// every other top-level list of references lose the entries naming such objects (the
+// list is kept, empty if nothing is left); a top-level single reference naming one
+// (created_by_ref, …) is removed; an object that names one deeper inside (in an
+// extension, say) is withheld. References to objects that are not stored stay, and
+// markings and grants are not references to check (markings passed the clearance;
+// granted organizations are stripped by [Visibility.Redact], applied last). Nothing
+// else is changed.
 //
-// Screen calls look once for all the ends and contents of the batch (deduplicated), and
-// once more per level of relations whose ends are relations; it calls it not at all when
-// nothing in the batch needs it, or for a principal holding [CapBypass]. objs may hold
+// Screen calls look once for all the objects the batch names (deduplicated), and once
+// more per level of relations among them whose ends must be checked in turn; it calls it
+// not at all when nothing in the batch names another object, or for a principal holding
+// [CapBypass]. objs may hold
 // several versions of one object; each is decided on its own content, against the stored
 // (current) state of the objects it names. A nil p receives nothing. An error is look's.
 func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]*stix.Object, error) {
+	return v.screen(ctx, p, objs, look, false)
+}
+
+// ScreenCurrent is [Visibility.Screen] for a batch that holds only current versions, each
+// id once (a page of current records): the objects of the batch that other objects of it
+// name are then decided from the batch itself, and look is asked only for the others. A
+// page whose objects name each other (relationships and their ends, a collection and its
+// contents) costs that much less.
+func (v *Visibility) ScreenCurrent(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]*stix.Object, error) {
+	return v.screen(ctx, p, objs, look, true)
+}
+
+func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup, current bool) ([]*stix.Object, error) {
 	out := make([]*stix.Object, len(objs))
 	if p == nil {
 		return out, nil
@@ -65,7 +84,7 @@ func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Obje
 		copy(out, objs)
 		return out, nil
 	}
-	var s screen
+	s := screen{index: make(map[stix.ID]int32, len(objs))}
 	for i, o := range objs {
 		if o == nil || !v.CanSee(p, o) {
 			continue
@@ -73,22 +92,32 @@ func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Obje
 		out[i] = o
 		s.want(o)
 	}
+	if current && len(s.ids) > 0 {
+		for i, o := range objs {
+			if o != nil {
+				s.foundObject(o, out[i] != nil)
+			}
+		}
+	}
 	if err := s.resolve(ctx, v, p, look); err != nil {
 		return nil, err
 	}
+	someHidden := s.someHidden()
 	for i, o := range out {
 		if o == nil {
+			continue
+		}
+		if !someHidden { // the common case: nothing the batch names is hidden
+			out[i] = v.Redact(p, o)
 			continue
 		}
 		if stix.IsRelationshipType(o.Type()) && !s.endsVisible(o) {
 			out[i] = nil
 			continue
 		}
-		if stix.IsContainer(o.Type()) {
-			if o = s.redactContents(o); o == nil {
-				out[i] = nil
-				continue
-			}
+		if o = s.redactRefs(o); o == nil {
+			out[i] = nil
+			continue
 		}
 		out[i] = v.Redact(p, o)
 	}
@@ -115,8 +144,13 @@ func RelationEnds(o *stix.Object) []stix.ID {
 }
 
 func appendEnds(dst []stix.ID, o *stix.Object) []stix.ID {
+	return appendEndsFrom(dst, len(dst), o)
+}
+
+// appendEndsFrom appends o's ends to dst, each once among dst[from:].
+func appendEndsFrom(dst []stix.ID, from int, o *stix.Object) []stix.ID {
 	for _, r := range o.Refs() {
-		if isEnd(r.Path) && r.ID != "" && !slices.Contains(dst, r.ID) {
+		if isEnd(r.Path) && r.ID != "" && !slices.Contains(dst[from:], r.ID) {
 			dst = append(dst, r.ID)
 		}
 	}
@@ -131,39 +165,70 @@ func isEnd(path string) bool {
 	return false
 }
 
-// screen holds what one Screen call learnt about the objects a batch names.
+// screen holds what one Screen call learnt about the objects a batch names. Entries live
+// in one slice, found through one map from id to index, so that each id costs one hash
+// per look-up and none per update.
 type screen struct {
-	ids     []stix.ID // still to look up
-	asked   map[stix.ID]bool
-	stored  map[stix.ID]*stix.Object
-	visible map[stix.ID]bool // for stored ids: may p receive it (for relations: with its ends)
+	ids     []int32 // entries asked, still to look up
+	index   map[stix.ID]int32
+	entries []entry
+	rels    []int32   // entries of the stored relations p may see, whose ends decide them
+	ends    []stix.ID // backing store of the entries' ends
+	last    stix.ID   // the id want asked for last
 }
 
-// want queues the ids o's decision depends on: a relation's ends, a container's contents.
+// entry is what is known of one id asked for.
+type entry struct {
+	id      stix.ID
+	settled bool // looked up: known to be stored or not
+	stored  bool
+	visible bool // stored, and p may receive it (for a relation: with its stored ends)
+	// ends of a stored relation p may see: ends[from:to]
+	from, to int32
+}
+
+// want queues the ids o's decision depends on: every object it names, except the marking
+// definitions (allowed by the clearance that let o through) and the organizations it is
+// granted to (access data, stripped by Redact).
 func (s *screen) want(o *stix.Object) {
-	rel, cont := stix.IsRelationshipType(o.Type()), stix.IsContainer(o.Type())
-	if !rel && !cont {
-		return
-	}
 	for _, r := range o.Refs() {
-		if r.ID == "" || r.ID == o.ID() {
-			continue
-		}
-		if rel && isEnd(r.Path) || cont && r.Path == "object_refs" {
+		// r.ID != s.last: consecutive references to one object (an author named by
+		// created_by_ref on every object of a page) cost no map look-up.
+		if r.ID != "" && r.ID != o.ID() && r.ID != s.last && names(r.Path) {
 			s.ask(r.ID)
+			s.last = r.ID
 		}
 	}
 }
 
-func (s *screen) ask(id stix.ID) {
-	if s.asked == nil {
-		s.asked = map[stix.ID]bool{}
+// names reports whether a reference at path names knowledge the boundary must check:
+// not a marking (object_marking_refs, granular_markings[].marking_ref) and not a grant.
+func names(path string) bool {
+	switch {
+	case path == "object_marking_refs", path == grantedExtPath, path == grantedTopPath:
+		return false
+	case strings.HasPrefix(path, "granular_markings."):
+		return false
 	}
-	if !s.asked[id] {
-		s.asked[id] = true
-		s.ids = append(s.ids, id)
-	}
+	return true
 }
+
+// entry returns the index of id's entry, adding one (asked for) if there is none.
+func (s *screen) entry(id stix.ID) int32 {
+	if s.index == nil {
+		s.index = map[stix.ID]int32{}
+	}
+	i, ok := s.index[id]
+	if !ok {
+		i = int32(len(s.entries))
+		s.entries = append(s.entries, entry{id: id})
+		s.index[id] = i
+		s.ids = append(s.ids, i)
+	}
+	return i
+}
+
+func (s *screen) ask(id stix.ID) { s.entry(id) }
 
 // resolve looks up the queued ids, round by round, following the ends of the stored
 // relations it finds, and then decides which stored ids p may see: for a relation, the
@@ -171,22 +236,22 @@ func (s *screen) ask(id stix.ID) {
 // relations does not hide itself, while a hidden object hides every relation that leads
 // to it, however indirectly.
 func (s *screen) resolve(ctx context.Context, v *Visibility, p *Principal, look Lookup) error {
-	if len(s.ids) == 0 {
-		return nil
-	}
-	if look == nil {
-		return fmt.Errorf("access: deciding %d related objects needs a Lookup", len(s.ids))
-	}
-	s.stored = make(map[stix.ID]*stix.Object, len(s.ids))
-	s.visible = make(map[stix.ID]bool, len(s.ids))
-	unsettled := false
-	for round := 0; len(s.ids) > 0; round++ {
-		if round == maxRounds {
-			unsettled = true
+	var batch []stix.ID
+	var batchIdx []int32
+	for round := 0; round < maxRounds; round++ {
+		batch, batchIdx = batch[:0], batchIdx[:0]
+		for _, i := range s.ids {
+			if !s.entries[i].settled {
+				batch, batchIdx = append(batch, s.entries[i].id), append(batchIdx, i)
+			}
+		}
+		s.ids = s.ids[:0]
+		if len(batch) == 0 {
 			break
 		}
-		batch := s.ids
-		s.ids = nil
+		if look == nil {
+			return fmt.Errorf("access: deciding %d related objects needs a Lookup", len(batch))
+		}
 		var found []*stix.Object
 		err := look.Lookup(ctx, batch, func(o *stix.Object) {
 			if o != nil {
@@ -196,35 +261,57 @@ func (s *screen) resolve(ctx context.Context, v *Visibility, p *Principal, look 
 		if err != nil {
 			return err
 		}
+		for _, i := range batchIdx {
+			s.entries[i].settled = true
+		}
 		for _, o := range found {
-			if !s.asked[o.ID()] || s.stored[o.ID()] != nil {
-				continue // not asked for, or twice: ignore what the contract forbids
-			}
-			s.stored[o.ID()] = o
-			see := v.CanSee(p, o)
-			s.visible[o.ID()] = see
-			if see && stix.IsRelationshipType(o.Type()) {
-				for _, e := range appendEnds(nil, o) {
-					if e != o.ID() {
-						s.ask(e)
-					}
-				}
+			if i, asked := s.index[o.ID()]; asked && !s.entries[i].stored { // ignore what the contract forbids
+				s.found(i, o, v.CanSee(p, o))
 			}
 		}
 	}
+	return s.settle()
+}
+
+// foundObject records that o, a current object of the batch, is stored and whether p may
+// see it, if another object of the batch named it (what none names needs no entry).
+func (s *screen) foundObject(o *stix.Object, visible bool) {
+	if i, ok := s.index[o.ID()]; ok && !s.entries[i].stored {
+		s.found(i, o, visible)
+	}
+}
+
+// found records that entry i's object o is stored, and whether p may see it, and asks
+// for the ends of a relation p may see.
+func (s *screen) found(i int32, o *stix.Object, visible bool) {
+	e := &s.entries[i]
+	e.settled, e.stored, e.visible = true, true, visible
+	if !visible || !stix.IsRelationshipType(o.Type()) {
+		return
+	}
+	from := len(s.ends)
+	s.ends = appendEndsFrom(s.ends, from, o)
+	e = &s.entries[i]
+	e.from, e.to = int32(from), int32(len(s.ends))
+	s.rels = append(s.rels, i)
+	for _, end := range s.ends[from:] {
+		s.ask(end)
+	}
+}
+
+// settle decides the relations: the greatest fixed point of "p may see it and every
+// stored end".
+func (s *screen) settle() error {
 	for changed := true; changed; {
 		changed = false
-		for id, o := range s.stored {
-			if !s.visible[id] || !stix.IsRelationshipType(o.Type()) {
+		for _, i := range s.rels {
+			e := &s.entries[i]
+			if !e.visible {
 				continue
 			}
-			for _, e := range appendEnds(nil, o) {
-				if e == id {
-					continue
-				}
-				_, isStored := s.stored[e]
-				if isStored && !s.visible[e] || !isStored && unsettled && !s.settled(e) {
-					s.visible[id] = false
+			for _, end := range s.ends[e.from:e.to] {
+				if end != e.id && s.hidden(end) {
+					e.visible = false
 					changed = true
 					break
 				}
@@ -234,22 +321,30 @@ func (s *screen) resolve(ctx context.Context, v *Visibility, p *Principal, look 
 	return nil
 }
 
-// settled reports whether id was looked up (and so is known to be stored or not).
-func (s *screen) settled(id stix.ID) bool {
-	return s.asked[id] && !slices.Contains(s.ids, id)
+// someHidden reports whether any id asked for is hidden.
+func (s *screen) someHidden() bool {
+	for i := range s.entries {
+		if e := &s.entries[i]; !e.settled || e.stored && !e.visible {
+			return true
+		}
+	}
+	return false
 }
 
-// hidden reports whether id names a stored object p may not receive. An id that was asked
-// for but not settled within maxRounds counts as hidden.
+// hidden reports whether id names a stored object p may not receive. An id that was not
+// settled (not asked, or beyond maxRounds) counts as hidden: fail closed.
 func (s *screen) hidden(id stix.ID) bool {
-	if _, ok := s.stored[id]; ok {
-		return !s.visible[id]
+	i, ok := s.index[id]
+	if !ok {
+		return true
 	}
-	return !s.settled(id)
+	e := &s.entries[i]
+	return !e.settled || e.stored && !e.visible
 }
 
 func (s *screen) endsVisible(o *stix.Object) bool {
-	for _, e := range appendEnds(nil, o) {
+	var buf [4]stix.ID
+	for _, e := range appendEnds(buf[:0], o) {
 		if e != o.ID() && s.hidden(e) {
 			return false
 		}
@@ -257,18 +352,27 @@ func (s *screen) endsVisible(o *stix.Object) bool {
 	return true
 }
 
-// redactContents returns o without the object_refs entries that name hidden objects; o
-// itself when there are none; nil if the object could not be rewritten (never emitted).
-func (s *screen) redactContents(o *stix.Object) *stix.Object {
+// redactRefs returns o without the references to hidden objects: a top-level list
+// (object_refs, sample_refs, …) loses the hidden entries, a top-level single reference
+// (created_by_ref, …) is removed. It returns o itself when nothing names a hidden object,
+// and nil, so that o is withheld, when a hidden object is named deeper inside it (in an
+// extension, say), where removing it could break the object, or when o could not be
+// rewritten. Relationship and sighting ends never get here: they withhold the relation.
+func (s *screen) redactRefs(o *stix.Object) *stix.Object {
 	drop := false
 	for _, r := range o.Refs() {
-		if r.Path == "object_refs" && r.ID != o.ID() && s.hidden(r.ID) {
-			drop = true
-			break
+		if r.ID == "" || r.ID == o.ID() || !names(r.Path) || !s.hidden(r.ID) {
+			continue
 		}
+		if strings.ContainsAny(r.Path, ".\\") {
+			return nil
+		}
+		drop = true
 	}
 	if !drop {
 		return o
 	}
-	return removeRefs(o, "object_refs", s.hidden)
+	return removeRefs(o, func(r stix.Ref) bool {
+		return r.ID != o.ID() && names(r.Path) && s.hidden(r.ID)
+	})
 }

@@ -265,3 +265,70 @@ func TestCheckWrite(t *testing.T) {
 		t.Errorf("nil writer: %v, want refused", err)
 	}
 }
+
+// TestScreenOtherReferences: any other reference to a hidden object is removed too (a
+// single one such as created_by_ref, entries of a list such as sample_refs); one deeper
+// inside the object withholds it; markings and grants are not looked up.
+func TestScreenOtherReferences(t *testing.T) {
+	v := mustVisibility(t, nil)
+	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	author := mk("identity", 1, stix.TLP2Red, `,"name":"secret author","identity_class":"individual"`)
+	sample := mk("file", 2, stix.TLP2Red, "")
+	visible := mk("file", 3, "", "")
+	mal := mk("malware", 4, stix.TLP2Clear, `,"name":"m","is_family":false,"created_by_ref":"`+string(author.ID())+`","sample_refs":["`+string(sample.ID())+`","`+string(visible.ID())+`"]`)
+	nested := mk("x-thing", 5, "", `,"extensions":{"x-ext":{"owner_ref":"`+string(author.ID())+`"}}`)
+	relByAuthor := mk("relationship", 6, "", `,"relationship_type":"uses","source_ref":"`+string(visible.ID())+`","target_ref":"`+string(visible.ID())+`","created_by_ref":"`+string(author.ID())+`"`)
+	st := newFakeStore(author, sample, visible, mal, nested, relByAuthor)
+	out, err := v.Screen(context.Background(), p, []*stix.Object{mal, nested, relByAuthor}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0] == nil || out[0].Has("created_by_ref") || out[0].Get("sample_refs").Raw != `["`+string(visible.ID())+`"]` || out[0].Get("name").Str != "m" {
+		t.Errorf("malware: %v, want it without the hidden author and sample", out[0])
+	}
+	if out[1] != nil {
+		t.Errorf("an object naming a hidden one inside an extension left: %s", out[1])
+	}
+	if out[2] == nil || out[2].Has("created_by_ref") {
+		t.Errorf("relationship with visible ends: %v, want it without its hidden author", out[2])
+	}
+	for _, o := range out {
+		if o != nil && strings.Contains(o.String(), string(author.ID())) {
+			t.Errorf("%s still names the hidden author", o.ID())
+		}
+	}
+}
+
+// TestScreenCurrentMatchesScreen: on a batch of current versions, ScreenCurrent decides
+// exactly as Screen, asking the store only for what the batch does not hold.
+func TestScreenCurrentMatchesScreen(t *testing.T) {
+	v := mustVisibility(t, nil)
+	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	red := mk("indicator", 1, stix.TLP2Red, "")
+	clear := mk("indicator", 2, stix.TLP2Clear, "")
+	outside := mk("malware", 3, stix.TLP2Clear, "")
+	r1 := rel(10, "", red.ID(), outside.ID())
+	r2 := rel(11, "", clear.ID(), outside.ID())
+	r3 := rel(12, "", r2.ID(), clear.ID())
+	rep := report(20, "", red.ID(), clear.ID(), r1.ID(), r3.ID(), outside.ID())
+	batch := []*stix.Object{red, clear, r1, r2, r3, rep}
+	st := newFakeStore(append(batch, outside)...)
+	want, err := v.Screen(context.Background(), p, batch, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := st.asked
+	st.asked, st.calls = 0, 0
+	got, err := v.ScreenCurrent(context.Background(), p, batch, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range batch {
+		if (want[i] == nil) != (got[i] == nil) || want[i] != nil && want[i].String() != got[i].String() {
+			t.Errorf("%s: Screen %v, ScreenCurrent %v", batch[i].ID(), want[i], got[i])
+		}
+	}
+	if st.asked != 1 || full <= 1 {
+		t.Errorf("ScreenCurrent asked for %d ids (Screen %d), want only the one outside the batch", st.asked, full)
+	}
+}

@@ -2,9 +2,11 @@ package access_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/stix"
@@ -125,4 +127,32 @@ func ExampleVisibility_Screen() {
 	// indicator: held back
 	// relationship: held back
 	// report: sent ["malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b"]
+}
+
+// A host's own write path asks the same question TAXII's POST does: may this writer store
+// this version, given what is stored? The refusal reads the same whatever the reason.
+func ExampleVisibility_CheckWrite() {
+	vis, err := access.NewVisibility(nil)
+	if err != nil {
+		panic(err)
+	}
+	amber := stix.MustParse(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","object_marking_refs":["` + string(stix.TLP2Amber) + `"]}`)
+	overwrite, err := amber.NewVersion(amber.Modified().Add(time.Hour), func(m map[string]any) {
+		m["object_marking_refs"] = []string{string(stix.TLP2Clear)}
+	})
+	if err != nil {
+		panic(err)
+	}
+	partner := &access.Principal{Markings: access.Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	analyst := &access.Principal{Markings: access.Clearance{Max: []stix.ID{stix.TLP2Amber}}}
+	for _, w := range []struct {
+		name string
+		p    *access.Principal
+	}{{"partner", partner}, {"analyst", analyst}} {
+		err := vis.CheckWrite(context.Background(), w.p, access.Write{Object: overwrite, Current: amber}, nil)
+		fmt.Printf("%s: %v (refused: %v)\n", w.name, err, errors.Is(err, access.ErrWriteRefused))
+	}
+	// Output:
+	// partner: indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: refused: this object is beyond your clearance (refused: true)
+	// analyst: <nil> (refused: false)
 }

@@ -19,6 +19,8 @@ func FuzzRedact(f *testing.F) {
 		`{"type":"indicator","id":"indicator--1","extensions":{` + ext + `:{"granted_refs":["identity--a"],"k":[1,{"a":2}]}}}`,
 		`{"type":"indicator","id":"indicator--1","extensions":{` + ext + `:{"granted_refs":"x"}},"x_opencti_granted\u005frefs":[]}`,
 		` { "id" : "x--1" , "type" : "x" , "extensions" : { ` + ext + ` : { "a" : 1 , "granted_refs" : [ ] } } } `,
+		`{"type":"x","id":"x--1","description":"caf\u00e9","x_opencti_granted\u005frefs":["identity--a"]}`,
+		`{"type":"x","id":"x--1","description":"a\u00e9\"b\\","x_opencti_granted\u005frefs" :["identity--a"]}`,
 	} {
 		f.Add([]byte(s))
 	}

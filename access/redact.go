@@ -24,8 +24,8 @@ func (v *Visibility) Redact(p *Principal, o *stix.Object) *stix.Object {
 	}
 	s := o.String()
 	// The property name can only be spelled without the literal text if it uses a \u
-	// escape, so without either there is nothing to remove.
-	if !strings.Contains(s, "granted_refs") && !strings.Contains(s, `\u`) {
+	// escape in a member name, so without either there is nothing to remove.
+	if !strings.Contains(s, "granted_refs") && !mayEscapeName(s) {
 		return o
 	}
 	out, changed := stripGranted(s)
@@ -117,40 +117,89 @@ func removeMember(s string, obj gjson.Result, name string) (string, bool) {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// removeRefs returns o with the string entries of its top-level list property name for
-// which drop reports true removed, or nil if o could not be rewritten.
-func removeRefs(o *stix.Object, name string, drop func(stix.ID) bool) *stix.Object {
-	s := o.String()
-	list, ok := member(gjson.Result{Type: gjson.JSON, Raw: s}, name)
-	if !ok || !list.IsArray() || list.Index <= 0 || list.Index+len(list.Raw) > len(s) {
-		return nil
-	}
+// removeRefs returns o without the top-level references for which drop reports true: a
+// single reference property is removed, a list keeps its other entries (in order, an
+// emptied list stays as []). It returns nil if o could not be rewritten, or if a dropped
+// reference survived (fail closed).
+func removeRefs(o *stix.Object, drop func(stix.Ref) bool) *stix.Object {
 	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:list.Index])
-	b.WriteByte('[')
+	b.Grow(len(o.Raw()))
+	b.WriteByte('{')
 	n := 0
-	list.ForEach(func(_, e gjson.Result) bool {
-		if e.Type == gjson.String && drop(stix.ID(e.Str)) {
+	root := gjson.Result{Type: gjson.JSON, Raw: o.String()}
+	root.ForEach(func(k, v gjson.Result) bool {
+		path := gjson.Escape(k.String())
+		single := v.Type == gjson.String && strings.HasSuffix(k.String(), "_ref")
+		list := v.IsArray() && strings.HasSuffix(k.String(), "_refs")
+		if single && drop(stix.Ref{Path: path, Index: -1, ID: stix.ID(v.Str)}) {
 			return true
 		}
 		if n > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(e.Raw)
 		n++
+		b.WriteString(k.Raw)
+		b.WriteByte(':')
+		if !list {
+			b.WriteString(v.Raw)
+			return true
+		}
+		b.WriteByte('[')
+		i, kept := 0, 0
+		v.ForEach(func(_, e gjson.Result) bool {
+			if e.Type != gjson.String || !drop(stix.Ref{Path: path, Index: i, ID: stix.ID(e.Str)}) {
+				if kept > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(e.Raw)
+				kept++
+			}
+			i++
+			return true
+		})
+		b.WriteByte(']')
 		return true
 	})
-	b.WriteByte(']')
-	b.WriteString(s[list.Index+len(list.Raw):])
+	b.WriteByte('}')
 	r, err := stix.Parse([]byte(b.String()))
 	if err != nil || r.ID() != o.ID() {
 		return nil // fail closed: never emit what could not be cleaned
 	}
 	for _, ref := range r.Refs() {
-		if ref.Path == name && drop(ref.ID) {
+		if drop(ref) {
 			return nil
 		}
 	}
 	return r
+}
+
+// mayEscapeName reports whether the JSON text s may hold a member name written with a \u
+// escape. It is conservative (a \u in a string value followed by an escaped quote counts),
+// and cheap: \u escapes in values, common in prose, are told from names by what follows
+// the closing quote.
+func mayEscapeName(s string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], `\u`)
+		if j < 0 {
+			return false
+		}
+		k := i + j + 2
+		for k < len(s) && s[k] != '"' {
+			if s[k] == '\\' {
+				if k+1 < len(s) && s[k+1] == '"' {
+					return true // an escaped quote: do not guess where the string ends
+				}
+				k++
+			}
+			k++
+		}
+		m := k + 1
+		for m < len(s) && isSpace(s[m]) {
+			m++
+		}
+		if m >= len(s) || s[m] == ':' {
+			return true
+		}
+		i = m
+	}
 }

@@ -98,3 +98,19 @@ func TestRedactNil(t *testing.T) {
 		t.Errorf("Redact for a nil principal kept the grants: %v", got)
 	}
 }
+
+func TestMayEscapeName(t *testing.T) {
+	for s, want := range map[string]bool{
+		`{"a":"plain"}`:                       false,
+		`{"a":"caf\u00e9","b":1}`:             false,
+		`{"a":["\u00e9"],"b":{"c":"\u00e9"}}`: false,
+		`{"\u0061":1}`:                        true,
+		`{"a\u0062" :1}`:                      true,
+		`{"a":"x\u00e9\"y"}`:                  true, // an escaped quote: conservative
+		`{"a":"\u00e9`:                        true, // unterminated: conservative
+	} {
+		if got := mayEscapeName(s); got != want {
+			t.Errorf("mayEscapeName(%s) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/tidwall/gjson"
@@ -206,6 +207,11 @@ func (v *Visibility) exemptFromOrganizations(o *stix.Object) bool {
 // hasGrantedProperty reports whether o carries a granted organizations property other than
 // an empty list, well-formed or not.
 func hasGrantedProperty(o *stix.Object) bool {
+	// The property name can only be spelled without the literal text if it uses a \u
+	// escape; most objects hold neither, and need no parsing.
+	if s := o.String(); !strings.Contains(s, "granted_refs") && !mayEscapeName(s) {
+		return false
+	}
 	return nonEmpty(o.Get(grantedTopPath)) || nonEmpty(o.Extension(OpenCTIExtension).Get("granted_refs"))
 }
 

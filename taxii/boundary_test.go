@@ -373,3 +373,23 @@ func TestPostRefusesInvalidUTF8(t *testing.T) {
 		t.Error("invalid UTF-8 was stored")
 	}
 }
+
+// TestWithheldObjectAnswersAsUnknown: an object that names a hidden one where the name
+// cannot be removed (inside an extension) is withheld, and GET of it answers exactly as
+// for an id that is not stored, not with an empty envelope.
+func TestWithheldObjectAnswersAsUnknown(t *testing.T) {
+	f := newBoundaryFixture(t)
+	id := "x-thing--f0000000-0000-4000-8000-000000000001"
+	o := stix.MustParse(`{"type":"x-thing","spec_version":"2.1","id":"` + id + `","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","extensions":{"x-ext":{"owner_ref":"` + string(bAmber) + `"}}}`)
+	if _, _, err := f.store.Put(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	code, body := f.do(t, "GET", "objects/"+id+"/", "partner", "")
+	_, unknown := f.do(t, "GET", "objects/x-thing--f0000000-0000-4000-8000-0000000000ff/", "partner", "")
+	if code != http.StatusNotFound || body != unknown {
+		t.Errorf("GET of a withheld object: %d %s; want %s", code, body, unknown)
+	}
+	if code, body := f.do(t, "GET", "objects/"+id+"/", "analyst", ""); code != http.StatusOK || !strings.Contains(body, string(bAmber)) {
+		t.Errorf("the analyst, who sees the named object: %d %s", code, body)
+	}
+}

@@ -67,8 +67,10 @@
 // manifest; older versions each on their own) passes [access.Visibility.Screen] for the
 // caller: a relationship or sighting with a stored end the caller may not see is absent,
 // a container's object_refs lose the references to hidden objects, and granted
-// organizations are stripped. The ends and contents of a page are looked up with one
-// GetMany per batch of records. An object the caller may not see is absent, and GET or
+// organizations are stripped, and any other reference to an object the caller may not
+// receive is removed (or the object withheld when it cannot be). Older versions are
+// listed only for an object whose current version the caller may receive. The objects a
+// page names are looked up with one GetMany per batch of records. An object the caller may not see is absent, and GET or
 // DELETE of it answers 404 exactly as for an id that is not stored. Discovery and API root
 // resources are served to anyone. Wrong credentials answer 401 everywhere.
 //

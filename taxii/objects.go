@@ -183,18 +183,17 @@ func (h *Handler) findObject(q *request, c *collection, objectID string) (store.
 		h.fail(q.w, errNotFound("no such object in this collection"))
 		return store.Record{}, false
 	}
-	// A relationship or sighting with a stored end hidden from the caller is hidden too:
+	// What the boundary withholds (a relationship or sighting with a stored end hidden
+	// from the caller, an object naming a hidden one where it cannot be removed) is
 	// answered exactly as an object that does not exist.
-	if stix.IsRelationshipType(r.Object.Type()) {
-		o, err := h.vis.ScreenOne(q.r.Context(), q.sees, r.Object, storeLookup(h.store))
-		if err != nil {
-			h.storeFailed(q, err)
-			return store.Record{}, false
-		}
-		if o == nil {
-			h.fail(q.w, errNotFound("no such object in this collection"))
-			return store.Record{}, false
-		}
+	o, err := h.vis.ScreenOne(q.r.Context(), q.sees, r.Object, storeLookup(h.store))
+	if err != nil {
+		h.storeFailed(q, err)
+		return store.Record{}, false
+	}
+	if o == nil {
+		h.fail(q.w, errNotFound("no such object in this collection"))
+		return store.Record{}, false
 	}
 	return r, true
 }
