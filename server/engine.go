@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
 )
@@ -20,6 +21,12 @@ type Opened struct {
 	// engine whose data does not survive a restart either: a restarted source then
 	// re-reads from the start, and the idempotent writes store nothing twice).
 	Checkpoints Checkpoints
+	// IoC keeps the IoC stream's notifications (nil: in memory).
+	IoC iocstream.Store
+	// CursorKey signs TAXII `next` tokens; give every node of one platform the same key,
+	// kept with the data, so tokens survive restarts and work on any node (nil: a random
+	// key per process).
+	CursorKey []byte
 	// Durable says whether the data survives a restart (the banner says so).
 	Durable bool
 	// Close releases the engine; nil for nothing to release.

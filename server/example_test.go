@@ -30,6 +30,7 @@ feeds:
 		return
 	}
 	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	done := make(chan error, 1)
 	go func() { done <- hub.Serve(ctx) }()
 	for hub.Addr() == "" {

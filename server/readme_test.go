@@ -28,7 +28,8 @@ func TestReadmeListsEveryField(t *testing.T) {
 		if typ.Kind() != reflect.Struct || typ == reflect.TypeFor[Definition]() {
 			return
 		}
-		for f := range typ.Fields() {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
 			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
 			if tag == "" || tag == "-" {
 				continue

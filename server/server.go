@@ -53,7 +53,7 @@ type Server struct {
 	handler http.Handler
 	streams *stream.Handler
 	csv     *csvfeed.Scheduler
-	ioc     *iocstream.MemStore
+	ioc     iocstream.Store
 	sources []*source
 	feeds   []feedLine
 	timeout time.Duration
@@ -162,7 +162,8 @@ func (s *Server) mount() error {
 	}
 	if len(s.plan.roots) > 0 {
 		h, err := taxii.NewHandler(&taxii.HandlerOptions{Store: s.store, Title: orDefaultStr(c.Title, "ctifeed TAXII server"),
-			APIRoots: s.plan.roots, BaseURL: c.BaseURL, Authenticator: s.auth, Visibility: s.plan.vis, Logger: s.log})
+			APIRoots: s.plan.roots, BaseURL: c.BaseURL, Authenticator: s.auth, Visibility: s.plan.vis, Logger: s.log,
+			CursorKey: s.opened.CursorKey})
 		if err != nil {
 			return err
 		}
@@ -196,7 +197,10 @@ func (s *Server) mount() error {
 		}
 	}
 	if ic := c.Feeds.IoCStream; ic != nil {
-		s.ioc = iocstream.NewMemStore(nil)
+		s.ioc = s.opened.IoC
+		if s.ioc == nil {
+			s.ioc = iocstream.NewMemStore(nil)
+		}
 		h := iocstream.NewHandler(&iocstream.HandlerOptions{Store: s.ioc, Authenticator: s.auth,
 			ReadOnly: !ic.Writable, BaseURL: c.BaseURL, Logger: s.log})
 		s.mux.Handle("/api/v3/", h)
