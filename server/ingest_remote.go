@@ -18,7 +18,7 @@ import (
 // objects added after the position: objects added between the two requests are read
 // again by the next poll (idempotent), never lost.
 func (s *Server) pollTAXII(ctx context.Context, name string, rc *RemoteTAXIIConfig) {
-	opts := &taxii.ClientOptions{Username: rc.Username}
+	opts := &taxii.ClientOptions{Username: rc.Username, HTTPClient: s.hc}
 	if rc.PasswordEnv != "" {
 		opts.Password = os.Getenv(rc.PasswordEnv)
 	}
@@ -120,7 +120,7 @@ func (s *Server) mirrorOnce(ctx context.Context, name string, rc *RemoteStreamCo
 	if from == "" {
 		from = "0"
 	}
-	opts := &stream.ClientOptions{From: from, OnReconnect: func(err error, last string) {
+	opts := &stream.ClientOptions{From: from, HTTPClient: s.hc, OnReconnect: func(err error, last string) {
 		s.m.ingestErrors.WithLabelValues(name).Inc()
 		s.log.Warn("live-stream mirror reconnecting", "source", name, "err", err, "from", last)
 	}}

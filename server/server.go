@@ -55,6 +55,8 @@ type Server struct {
 	csv     *csvfeed.Scheduler
 	ioc     iocstream.Store
 	sources []*source
+	// hc makes the sources' requests; its idle connections close with Serve.
+	hc *http.Client
 	feeds   []feedLine
 	timeout time.Duration
 
@@ -82,7 +84,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: *cfg, plan: p, log: o.Logger, banner: o.Banner, m: newMetrics(), mux: http.NewServeMux(),
-		timeout: o.ShutdownTimeout}
+		timeout: o.ShutdownTimeout, hc: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
 	if s.timeout <= 0 {
 		s.timeout = 10 * time.Second
 	}
@@ -359,6 +361,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	case err = <-errc:
 		stop()
 		wg.Wait()
+		s.hc.CloseIdleConnections()
 		return err
 	case <-ctx.Done():
 	}
@@ -371,6 +374,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	err = srv.Shutdown(sctx)
 	stop()
 	wg.Wait()
+	s.hc.CloseIdleConnections()
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && err == nil {
 		err = e
 	}
