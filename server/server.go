@@ -56,7 +56,7 @@ type Server struct {
 	ioc     iocstream.Store
 	sources []*source
 	// hc makes the sources' requests; its idle connections close with Serve.
-	hc *http.Client
+	hc      *http.Client
 	feeds   []feedLine
 	timeout time.Duration
 
