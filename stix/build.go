@@ -25,14 +25,21 @@ type Common struct {
 // New builds a versioned object (an SDO, SRO, or custom object with `created`) of type typ
 // from the given type-specific properties and c.
 func New(typ string, props map[string]any, c Common) (*Object, error) {
-	m := make(map[string]any, len(props)+8)
-	m["type"] = typ
-	m["spec_version"] = "2.1"
+	var buf [16]field
+	fields := buf[:0]
+	for k, v := range props {
+		fields = append(fields, anyField(k, v))
+	}
+	return build(typ, fields, c)
+}
+
+// build writes a versioned object: the common properties, then fields, then c.Extra, each
+// overriding what came before it under the same key.
+func build(typ string, fields []field, c Common) (*Object, error) {
 	id := c.ID
 	if id == "" {
 		id = NewID(typ)
 	}
-	m["id"] = id
 	created := c.Created
 	if created.IsZero() {
 		created = time.Now()
@@ -41,63 +48,83 @@ func New(typ string, props map[string]any, c Common) (*Object, error) {
 	if modified.IsZero() {
 		modified = created
 	}
-	m["created"] = FormatTime(created)
-	m["modified"] = FormatTime(modified)
+	createdRaw := FormatTime(created)
+	modifiedRaw := createdRaw
+	if !modified.Equal(created) {
+		modifiedRaw = FormatTime(modified)
+	}
+	common := [...]field{
+		strField("type", typ),
+		strField("spec_version", "2.1"),
+		strField("id", string(id)),
+		strField("created", createdRaw),
+		strField("modified", modifiedRaw),
+	}
+	// Room for every builder's fields on the stack; a longer list (many Extra) moves to the heap.
+	var buf [24]field
+	all := append(buf[:0], common[:]...)
 	if c.CreatedByRef != "" {
-		m["created_by_ref"] = c.CreatedByRef
+		all = append(all, strField("created_by_ref", string(c.CreatedByRef)))
 	}
 	if len(c.Labels) > 0 {
-		m["labels"] = c.Labels
+		all = append(all, field{key: "labels", kind: kindStrings, ss: c.Labels})
 	}
 	if len(c.ObjectMarkingRefs) > 0 {
-		m["object_marking_refs"] = c.ObjectMarkingRefs
+		all = append(all, idsField("object_marking_refs", c.ObjectMarkingRefs))
 	}
-	for k, v := range props {
-		m[k] = v
-	}
+	all = append(all, fields...)
 	for k, v := range c.Extra {
-		m[k] = v
+		all = append(all, anyField(k, v))
 	}
-	return fromMap(m)
+	var orderBuf [len(buf)]int
+	order := sortFields(all, orderBuf[:0])
+	raw, err := encodeFields(all, order)
+	if err != nil {
+		return nil, err
+	}
+	return objectOf(raw, all, order)
 }
 
 // NewIndicator builds an indicator with a STIX pattern.
 func NewIndicator(name, pattern string, validFrom time.Time, c Common) (*Object, error) {
-	return New("indicator", map[string]any{
-		"name": name, "pattern": pattern, "pattern_type": "stix", "valid_from": FormatTime(validFrom),
+	return build("indicator", []field{
+		strField("name", name), strField("pattern", pattern), strField("pattern_type", "stix"),
+		strField("valid_from", FormatTime(validFrom)),
 	}, c)
 }
 
 // NewMalware builds a malware object.
 func NewMalware(name string, isFamily bool, c Common) (*Object, error) {
-	return New("malware", map[string]any{"name": name, "is_family": isFamily}, c)
+	return build("malware", []field{strField("name", name), {key: "is_family", kind: kindBool, b: isFamily}}, c)
 }
 
 // NewIdentity builds an identity; identityClass is e.g. "organization" or "individual".
 func NewIdentity(name, identityClass string, c Common) (*Object, error) {
-	return New("identity", map[string]any{"name": name, "identity_class": identityClass}, c)
+	return build("identity", []field{strField("name", name), strField("identity_class", identityClass)}, c)
 }
 
 // NewRelationship builds a relationship of relType from source to target.
 func NewRelationship(relType string, source, target ID, c Common) (*Object, error) {
-	return New("relationship", map[string]any{
-		"relationship_type": relType, "source_ref": source, "target_ref": target,
+	return build("relationship", []field{
+		strField("relationship_type", relType), strField("source_ref", string(source)),
+		strField("target_ref", string(target)),
 	}, c)
 }
 
 // NewSighting builds a sighting of sightingOf, seen where whereSighted says (may be empty).
 func NewSighting(sightingOf ID, whereSighted []ID, c Common) (*Object, error) {
-	props := map[string]any{"sighting_of_ref": sightingOf}
+	fields := []field{strField("sighting_of_ref", string(sightingOf))}
 	if len(whereSighted) > 0 {
-		props["where_sighted_refs"] = whereSighted
+		fields = append(fields, idsField("where_sighted_refs", whereSighted))
 	}
-	return New("sighting", props, c)
+	return build("sighting", fields, c)
 }
 
 // NewReport builds a report that contains objects.
 func NewReport(name string, published time.Time, objects []ID, c Common) (*Object, error) {
-	return New("report", map[string]any{
-		"name": name, "published": FormatTime(published), "object_refs": objects,
+	return build("report", []field{
+		strField("name", name), strField("published", FormatTime(published)),
+		idsField("object_refs", objects),
 	}, c)
 }
 
@@ -112,7 +139,7 @@ func NewSCO(typ string, props map[string]any) (*Object, error) {
 	}
 	m["type"] = typ
 	m["spec_version"] = "2.1"
-	raw, err := marshal(m)
+	raw, err := encodeMap(m)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +210,7 @@ func (o *Object) props() (map[string]any, error) {
 }
 
 func fromMap(m map[string]any) (*Object, error) {
-	raw, err := marshal(m)
+	raw, err := encodeMap(m)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,20 @@ func ParseID(s string) (ID, error) {
 
 // NewID returns a fresh identifier of the given type with a random (version 4) UUID.
 func NewID(typ string) ID {
-	return ID(typ + "--" + uuid.NewString())
+	// One allocation: the uuid's hex written straight after the type.
+	u := uuid.New()
+	var b strings.Builder
+	b.Grow(len(typ) + 2 + 36)
+	b.WriteString(typ)
+	b.WriteString("--")
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&0xf])
+	}
+	return ID(b.String())
 }
 
 // Type returns the type part of the identifier ("" when it has none).

@@ -29,7 +29,10 @@ type ClientOptions struct {
 	Header http.Header
 	// From is where the first connection starts: "0" for the whole log, a position
 	// "<milliseconds>-<sequence>" (an id received earlier), or an RFC 3339 date. Empty:
-	// the log's end (live only). Reconnections resume after the last id received.
+	// the log's end (live only); until a frame with an id arrives, reconnections then
+	// resume from where the first connection started (the connected frame's
+	// lastEventId), so nothing written in between is lost. Reconnections resume after the
+	// last id received.
 	From string
 	// Recover, when non-zero, asks for a recovery snapshot of the objects changed between
 	// From and Recover before going live (the recover parameter).
@@ -118,6 +121,20 @@ func NewClient(streamURL string, opts *ClientOptions) (*Client, error) {
 			return nil
 		},
 	}
+	if o.From == "" {
+		// Live only: until a frame with an id arrives, resume from where the first
+		// connection started, so a cut before the first id loses nothing written since.
+		so.StartID = func(ev sse.Event) (string, bool) {
+			if ev.Event != "connected" {
+				return "", false
+			}
+			var c Connected
+			if json.Unmarshal(ev.Data, &c) != nil || c.LastEventID == "" {
+				return "", false
+			}
+			return c.LastEventID, true
+		}
+	}
 	if o.OnReconnect != nil {
 		so.OnReconnect = func(r sse.Reconnect) { o.OnReconnect(r.Err, r.LastEventID) }
 	}
@@ -133,9 +150,12 @@ type Frame struct {
 	// Event is the frame's name: "connected", "heartbeat", "gap", or a [MessageType]
 	// ("create", "update", "merge", "delete"); another name is passed on with only Data.
 	Event string
-	// ID is the frame's own id ("" when it carried none: connected and gap frames).
+	// ID is the frame's own id ("" when it carried none: connected and gap frames): what
+	// to resume from, a log position or a mid-group id (see the package doc, "Frame ids").
 	ID string
-	// Message is the decoded message of a change frame (its Pos and Time come from ID).
+	// Message is the decoded message of a change frame. Its Pos and Time come from ID
+	// when ID is an event's position (the last frame of a group); they are zero for the
+	// earlier frames of a group, whose ids are mid-group ids.
 	Message Message
 	// Connected is the data of a connected frame.
 	Connected Connected

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/stix"
@@ -249,11 +250,11 @@ func TestClientSendsOptions(t *testing.T) {
 	}
 	for range c.Frames(context.Background()) {
 	}
-	want := params{hasFrom: true, from: store.Position{Millis: 1700000000000, Seq: 2}, recover: rec,
+	want := params{hasFrom: true, from: whole(store.Position{Millis: 1700000000000, Seq: 2}), fromName: "Last-Event-ID", fromRaw: "1700000000000-2", recover: rec,
 		sw: Switches{NoDependencies: &yes, NoDeletions: &yes, WithInferences: &yes}}
 	mu.Lock()
 	defer mu.Unlock()
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(params{})); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(params{}, resumePoint{})); diff != "" {
 		t.Errorf("parameters (-want +got):\n%s", diff)
 	}
 }
@@ -285,7 +286,7 @@ func TestClientSendsSwitches(t *testing.T) {
 	for range c.Frames(context.Background()) {
 	}
 	want := params{sw: Switches{NoDeletions: &no, NoDependencies: &no}}
-	if diff := cmp.Diff(want, <-got, cmp.AllowUnexported(params{})); diff != "" {
+	if diff := cmp.Diff(want, <-got, cmp.AllowUnexported(params{}, resumePoint{}), cmpopts.IgnoreFields(params{}, "fromName", "fromRaw")); diff != "" {
 		t.Errorf("parameters (-want +got):\n%s", diff)
 	}
 }

@@ -112,6 +112,50 @@
 // How the HTTP layer writes recovered frames (their ids, and OpenCTI's origins
 // "init-create" and "init-dependencies") is for the handler to say.
 //
+// # Frame ids
+//
+// Every frame that carries a change has an id of OpenCTI's form "<milliseconds>-<sequence>"
+// (decimal, the form of a Redis stream id and of [store.Position]). The last frame of an
+// event's group carries the event's log position E. Each earlier frame carries a mid-group
+// id built from P, the position the connection had completed before the group (the
+// previous event's position, or the resume point), and the message's [Message.Seq] s:
+//
+//	<P's milliseconds>-<P's sequence + (s+1)·2^32>
+//
+// For example, after P = 1705309260000-3 the frames with Seq 0 and 1 of a three-frame group
+// are 1705309260000-4294967299 and 1705309260000-8589934595, and the last is E itself.
+// Stores assign sequences below [store.MaxSeq] (2^32), so a mid-group id is never an
+// event's position, and the handler decodes it back: resume after P, without the messages
+// of the next group whose Seq is at most s. Since Seq depends only on the log, the
+// definition and the principal, the recomputed group is the same, and the consumer gets
+// exactly the frames it lacks (a consumer cut after every few frames still progresses).
+// The frames of a recovery snapshot are one group after the resume point, numbered
+// across the snapshot, the last one carrying the position the snapshot stands for. A
+// snapshot is computed from the current records (those changed after its position are left
+// to their live events), so when an object of its window changed since, a consumer cut off
+// inside it gets the snapshot whole again (creates are idempotent): a repeat, never a loss.
+// A read-form position with the sequence "end of the millisecond" (a date's, a log's
+// origin) is written with the sequence 2^32-1.
+//
+// Why OpenCTI's consumers stay compatible: they treat an id as an opaque string that they
+// save and send back (pycti's ListenStream stores the id of every frame, heartbeats
+// included, as its start_from and reconnects with it as Last-Event-ID), and the ones that
+// read a date from it parse the part before the dash as Unix milliseconds, which is P's,
+// at most the group's own time. The sequence stays below 2^53 for groups of fewer than
+// 2^21 (about two million) messages, so even a consumer that parses it into a JavaScript
+// number writes it back unchanged. What differs from OpenCTI, which gives every frame of
+// a group the event's id: ids are not all in Redis order (when P and E share a
+// millisecond, a mid-group id sorts after E), so a consumer must not drop a frame because
+// its id compares lower than one it saw; pycti does not compare ids.
+//
+// Recovery snapshots: OpenCTI's stream code (sseMiddleware.js) sends each recovered object
+// as a create with origin {"referer":"init-create"} and its dependencies with
+// {"referer":"init-dependencies"}, all with an id made of the object's updated_at
+// milliseconds and sequence 0, and then reads its log from the recover date. The handler
+// writes the same origins; its ids are the snapshot's mid-group ids above, so that a cut
+// inside a snapshot resumes exactly (OpenCTI's updated_at ids resume by date, repeating or
+// skipping objects that share a millisecond).
+//
 // # Errors
 //
 // [NewSubscriber], [Subscriber.SetDefinition], [Definition.Validate], [ParseDefinition] and

@@ -72,7 +72,8 @@ type HandlerOptions struct {
 
 // Handler serves live streams as OpenCTI does (docs/live-streams.md §2):
 //
-//	GET {prefix}/stream        the streams the caller may use, as a JSON array
+//	GET {prefix}/stream        the streams the caller may use, as a JSON array; asked with
+//	                           Accept: text/event-stream, the raw platform stream (below)
 //	GET {prefix}/stream/{id}   the stream, as Server-Sent Events
 //
 // # Access
@@ -83,6 +84,17 @@ type HandlerOptions struct {
 // credentials on a restricted stream, 403 for a caller who may not use data sharing, 404
 // for an unknown stream or one the caller may not know of, 410 for a stopped stream (Live
 // false), 400 naming a malformed parameter, 405 for another method. Errors are plain text.
+//
+// # The raw stream
+//
+// OpenCTI serves its platform-wide live stream at /stream, and its Python client connects
+// there when no live stream id is configured. A request to {prefix}/stream whose Accept
+// header names text/event-stream (as EventSource and OpenCTI's clients send it) gets that
+// raw stream: every event of the log, no filters, with dependencies, with the same
+// parameters, frames and resume semantics as a live stream. Only a principal holding
+// access.CapBypass may read it (OpenCTI restricts it the same way): 401 without
+// credentials, 403 without the capability; it is re-checked at every heartbeat. Any other
+// Accept (application/json, */*, none) keeps getting the list of streams.
 //
 // # Frames
 //
@@ -96,17 +108,22 @@ type HandlerOptions struct {
 //
 // # Resuming
 //
-// Every id is a log position "<milliseconds>-<sequence>", and reconnecting with any id
-// received (as Last-Event-ID or from) delivers every message not received, in order:
-// the messages of one event form a group; the last frame of a group carries the event's
-// position, and the frames before it carry the position the connection had completed
-// before the group. A consumer cut off inside a group therefore receives the whole group
-// again, and one cut off after it resumes with the next. (OpenCTI gives every frame of a
-// group the event's id, so a consumer cut off mid-group loses the rest.) A resumed
-// connection starts with an empty sent-objects cache: its groups may repeat dependencies
-// the consumer already received (creates are idempotent), but never omit one. Replaying
-// the cache window before the resume point would avoid the repeats, but could also mark as
-// sent objects this consumer never received (it may have started later), so it is not done.
+// Every id has OpenCTI's (Redis stream) form "<milliseconds>-<sequence>", and
+// reconnecting with any id received (as Last-Event-ID or from) delivers exactly the
+// messages not received, in order: none is repeated, none lost, even after a cut inside a
+// group (the messages of one event). The last frame of a group carries the event's log
+// position; each earlier frame carries a mid-group id, described in the package doc
+// ("Frame ids"). A resumed connection starts with an empty sent-objects cache: its later
+// groups may repeat dependencies the consumer already received (creates are idempotent),
+// but never omit one. Replaying the cache window before the resume point would avoid
+// those repeats, but could also mark as sent objects this consumer never received (it may
+// have started later), so it is not done.
+//
+// A resume point beyond the log's last position (an id of the future, or of another log
+// whose clock ran ahead) is answered 400 naming the parameter; one older than the log
+// (retention dropped events after it, or it is of a log that restarted: an in-memory store,
+// a restored backup) is a gap (below). A date after the log's last event starts at the
+// log's end. Error messages repeat at most about 100 bytes of a value the client sent.
 //
 // Parameters, from the query first, then the header of the same name: from (or the
 // Last-Event-ID header): "0" or "0-0" for the whole log, a position, or an RFC 3339 date
@@ -115,17 +132,19 @@ type HandlerOptions struct {
 // wants that asks for it with recover). recover: an RFC 3339 date; first a recovery snapshot (create frames, with
 // dependencies) of the objects whose last change lies in [from's date, recover) (from
 // defaults to the start here), then live from recover, or from the log's end if recover
-// lies beyond it; the snapshot's frames resume like one group, and a resume point past
-// recover skips the snapshot. no-dependencies, listen-delete and with-inferences set the
+// lies beyond it. The snapshot is streamed in batches (memory per connection is one batch
+// whatever its size) and resumes like one group; a resume point past recover skips it. no-dependencies, listen-delete and with-inferences set the
 // [Options] switches explicitly, either way, over the definition's [Definition.Defaults]
 // ([Switches]); absent, the default holds; any value other than true or false is 400.
 //
 // # Gaps
 //
-// When the log no longer holds every event after the resume point (retention, or a
-// consumer slower than retention), the connection sends a gap frame (no id; data: [Gap])
-// instead of skipping silently, then a recovery snapshot of the objects changed in the
-// missed window (create frames), then continues live after the dropped events.
+// When the log no longer holds every event after the resume point (retention, a consumer
+// slower than retention, or a resume point of another log: [store.LogBounds.Check] reports
+// store.ErrGap), the connection sends a gap frame (no id; data: [Gap]) instead of skipping
+// silently, then a recovery snapshot, as of the position after which the log is complete
+// (its last dropped event, or its origin), of the objects changed in the missed window
+// (create frames), then continues live from that position.
 //
 // # Changes and flow control
 //
@@ -136,7 +155,9 @@ type HandlerOptions struct {
 // Each connection pulls from the log at its own pace (Read a batch, Wait when caught up),
 // so a slow consumer delays no other and memory per connection is bounded by one batch
 // and one event's frames; a write blocked for WriteTimeout ends the connection. A
-// connection ends when the request's context ends or [Handler.Close] is called.
+// connection ends when the request's context ends or [Handler.Close] is called; once Close
+// is called, writes get at most one second more, so a consumer that stopped reading does
+// not hold Close up for WriteTimeout.
 //
 // A Handler is safe for concurrent use.
 type Handler struct {
@@ -275,6 +296,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id == "" {
+		if wantsEventStream(r) {
+			h.serveRaw(w, r, p)
+			return
+		}
 		h.list(w, r, p)
 		return
 	}
@@ -380,6 +405,12 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 	if !ok {
 		return
 	}
+	h.serveDefinition(w, r, prm, id, def, p, runAs)
+}
+
+// serveDefinition streams def (the stream id, or the raw stream when id is "") to p,
+// running as runAs.
+func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, prm params, id string, def Definition, p, runAs *access.Principal) {
 	proc, err := h.newProcessor(h.src, def, SubscriberOptions{
 		Principal: runAs, Visibility: h.vis, Switches: prm.sw, FilterOptions: h.filterOpt, Clock: h.clock,
 	})
@@ -407,15 +438,18 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 	defer h.active.Add(-1)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	c := &conn{h: h, r: r, id: id, def: def, principal: p, runAs: runAs, proc: proc}
+	watched := make(chan struct{})
 	go func() {
+		defer close(watched)
 		select {
 		case <-h.done:
 			cancel()
+			c.stop(w) // a write blocked on a consumer that stopped reading fails now
 		case <-ctx.Done():
 		}
 	}()
-
-	c := &conn{h: h, r: r, id: id, def: def, principal: p, runAs: runAs, proc: proc}
+	defer func() { cancel(); <-watched }() // c.stop must not touch w after ServeHTTP returns
 	c.observeStart(ctx)
 	err = c.run(ctx, w, prm)
 	c.observeEnd(err)

@@ -80,7 +80,7 @@ func BenchmarkDeliveryOneSubscriber(b *testing.B) {
 // same frames (already encoded) written by a bare handler with the same SSE writer, with
 // no log reads, engine or encoding.
 func BenchmarkDeliveryBaselineRawSSE(b *testing.B) {
-	data, _ := appendData(nil, Message{Type: Create, Object: benchIndicator(1)})
+	data, _ := appendData(nil, Message{Type: Create, Object: benchIndicator(1)}, false)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sse.SetHeaders(w.Header())
 		sw := sse.NewWriter(w)

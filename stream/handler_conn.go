@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
@@ -31,12 +31,19 @@ type conn struct {
 	proc      processor
 
 	w *sse.Writer
-	// pos is the last log position whose messages were all written: the resume point.
-	pos       store.Position
+	// pos is the last log position whose messages were all written: the resume point, in
+	// read form (see handler_position.go).
+	pos store.Position
+	// skip >= 0 leaves out the messages of the next group whose Seq is at most skip: the
+	// consumer resumed from a mid-group id (see resumeFrom).
+	skip      int
 	nextCheck time.Time
 	wrote     bool   // a change frame was written since the last heartbeat tick
 	buf       []byte // one frame's data, reused
-	o         observation
+
+	dmu     sync.Mutex // orders deadline and stop
+	stopped bool       // the handler is closing: writes get closeGrace at most
+	o       observation
 }
 
 // run writes the stream until ctx ends, a write fails or the stream or access changes.
@@ -46,6 +53,34 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 		httpError(w, http.StatusServiceUnavailable, "the stream is unavailable; retry later")
 		return err
 	}
+	c.skip = -1
+	gap := false
+	switch {
+	case prm.hasFrom:
+		rp := prm.from
+		if prm.fromDate && rp.pos.Compare(b.Last) > 0 {
+			rp.pos = b.Last // a date after the last event: nothing to skip, start at the end
+		}
+		switch err := b.Check(rp.pos); {
+		case errors.Is(err, store.ErrInvalidPosition):
+			msg := (&paramError{name: prm.fromName, value: prm.fromRaw, reason: fmt.Sprintf(
+				"position %s is beyond the log's last position %s (an id of another log, or of the future)",
+				wirePos(rp.pos), b.Last)}).Error()
+			httpError(w, http.StatusBadRequest, msg)
+			return nil
+		case errors.Is(err, store.ErrGap):
+			gap = true // said to the consumer below, after the connected frame
+		case err != nil:
+			httpError(w, http.StatusServiceUnavailable, "the stream is unavailable; retry later")
+			return err
+		}
+		c.pos, c.skip = rp.pos, rp.skip
+	case !prm.recover.IsZero():
+		c.pos = store.Position{} // a recovery without from starts at the beginning
+	default:
+		c.pos = b.Last // live only (see the Handler doc)
+	}
+
 	sse.SetHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	c.w = sse.NewWriter(w)
@@ -59,48 +94,17 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 	if err := c.flush(); err != nil {
 		return err
 	}
-
-	switch {
-	case prm.hasFrom:
-		c.pos = prm.from
-	case !prm.recover.IsZero():
-		c.pos = store.Position{} // a recovery without from starts at the beginning
-	default:
-		c.pos = b.Last // live only (see the Handler doc)
+	if gap {
+		if err := c.gap(ctx); err != nil {
+			return err
+		}
 	}
 	if !prm.recover.IsZero() {
-		if err := c.recoverUntil(ctx, prm.recover, b.Last); err != nil {
+		if err := c.recoverUntil(ctx, prm.recover); err != nil {
 			return err
 		}
 	}
 	return c.live(ctx)
-}
-
-// recoverUntil sends the recovery snapshot of the objects changed between the resume
-// point and until, then moves the resume point to until (or the log's end when until lies
-// beyond it, so that no event still to come is skipped).
-func (c *conn) recoverUntil(ctx context.Context, until time.Time, last store.Position) error {
-	at := store.PositionAt(until)
-	if at.Compare(last) > 0 {
-		at = last
-	}
-	if at.Compare(c.pos) <= 0 {
-		return nil // resuming after the recovery window: nothing to recover
-	}
-	var since time.Time
-	if !c.pos.IsZero() {
-		since = c.pos.Time()
-	}
-	msgs, err := c.proc.Recover(ctx, c.h.src, since, until, at)
-	if err != nil {
-		return err
-	}
-	c.o.recovery = true // the group below is a recovery snapshot
-	if err := c.writeGroup(msgs, at); err != nil {
-		return err
-	}
-	c.o.recovery = false
-	return c.flush()
 }
 
 // live follows the log from c.pos.
@@ -162,89 +166,78 @@ func (c *conn) live(ctx context.Context) error {
 	return nil
 }
 
-// gap tells the consumer that the log no longer holds every event after c.pos, sends the
-// recovery snapshot of the missed window and moves past the dropped events.
-func (c *conn) gap(ctx context.Context) error {
-	b, err := c.h.src.Bounds(ctx)
-	if err != nil {
-		return err
-	}
-	resume := before(b.First)
-	if b.Count == 0 || resume.Compare(c.pos) <= 0 {
-		return fmt.Errorf("stream: log reports a gap after %s but retains from %s", c.pos, b.First)
-	}
-	data, err := json.Marshal(newGap(c.pos, b))
-	if err != nil {
-		return err
-	}
-	c.deadline()
-	if err := c.w.WriteEvent(sse.Event{Event: "gap", Data: data}); err != nil {
-		return err
-	}
-	c.observeGap(newGap(c.pos, b))
-	var since time.Time
-	if !c.pos.IsZero() {
-		since = c.pos.Time()
-	}
-	// The dropped events may share the first retained event's millisecond: include it.
-	msgs, err := c.proc.Recover(ctx, c.h.src, since, b.First.Time().Add(time.Millisecond), resume)
-	if err != nil {
-		return err
-	}
-	c.o.recovery = true // the group below is a recovery snapshot
-	if err := c.writeGroup(msgs, resume); err != nil {
-		return err
-	}
-	c.o.recovery = false
-	return c.flush()
-}
-
-// before returns the position just before p, so that reading after it starts with p.
-func before(p store.Position) store.Position {
-	switch {
-	case p.Seq > 0:
-		return store.Position{Millis: p.Millis, Seq: p.Seq - 1}
-	case p.Millis > 0:
-		return store.Position{Millis: p.Millis - 1, Seq: math.MaxUint64}
-	}
-	return store.Position{}
-}
-
-// writeGroup writes the frames of one message group and makes end the resume point. Every
-// frame but the last carries the previous resume point, so a consumer cut off inside the
-// group receives it whole again; the last carries end.
+// writeGroup writes the frames of one event's message group and makes end the resume
+// point. Every frame but the last carries a mid-group id (the resume point before the
+// group and the message's Seq), the last carries end; a consumer cut off inside the group
+// resumes with the first message it lacks. Messages the consumer already received (c.skip)
+// are left out.
 func (c *conn) writeGroup(msgs []Message, end store.Position) error {
+	skip := c.skip
+	c.skip = -1
+	for len(msgs) > 0 && msgs[0].Seq <= skip {
+		msgs = msgs[1:] // Seq increases along a group: the received ones come first
+	}
 	if len(msgs) == 0 {
 		c.pos = end
-		c.observeGroup(0, 0)
+		c.observeGroup(false)
 		return nil
 	}
 	c.deadline()
-	prev, last, bytes := c.pos.String(), end.String(), 0
+	base := c.pos
 	for i, m := range msgs {
-		var err error
-		if c.buf, err = appendData(c.buf[:0], m); err != nil {
-			return err
-		}
-		id := prev
+		id := midID(base, m.Seq)
 		if i == len(msgs)-1 {
-			id = last
+			id = wirePos(end)
 		}
-		if err := c.w.WriteEvent(sse.Event{ID: id, Event: string(m.Type), Data: c.buf}); err != nil {
+		if err := c.writeFrame(m, id, false); err != nil {
 			return err
 		}
-		bytes += len(c.buf)
 	}
 	c.pos, c.wrote = end, true
-	c.observeGroup(len(msgs), bytes)
+	c.observeGroup(false)
+	return nil
+}
+
+// writeFrame writes m as one frame with id; recovered marks a recovery snapshot's frame.
+func (c *conn) writeFrame(m Message, id store.Position, recovered bool) error {
+	var err error
+	if c.buf, err = appendData(c.buf[:0], m, recovered); err != nil {
+		return err
+	}
+	if err := c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: c.buf}); err != nil {
+		return err
+	}
+	c.o.frame(len(c.buf))
 	return nil
 }
 
 // deadline bounds the next writes, so a consumer that stops reading frees the connection.
+// Once the handler is closing, it is closeGrace away: a write blocked on a consumer that
+// stopped reading must not hold Close up for the write timeout.
 func (c *conn) deadline() {
-	if err := c.w.SetWriteDeadline(time.Now().Add(c.h.wtimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	d := time.Now().Add(c.h.wtimeout)
+	if c.stopped {
+		d = time.Now().Add(min(closeGrace, c.h.wtimeout))
+	}
+	if err := c.w.SetWriteDeadline(d); err != nil && !errors.Is(err, http.ErrNotSupported) {
 		c.h.log.Debug("stream: cannot set a write deadline", "err", err)
 	}
+}
+
+// closeGrace is how long writes may still take once the handler is closing: enough for a
+// connection that is not blocked to end its response cleanly, short enough that one blocked
+// on a consumer that stopped reading does not hold Close up for the write timeout.
+const closeGrace = time.Second
+
+// stop bounds every write of the connection to closeGrace from now, even one already
+// blocked. It is called from another goroutine than the connection's.
+func (c *conn) stop(w http.ResponseWriter) {
+	c.dmu.Lock()
+	defer c.dmu.Unlock()
+	c.stopped = true
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(min(closeGrace, c.h.wtimeout)))
 }
 
 func (c *conn) flush() error {
@@ -257,7 +250,7 @@ func (c *conn) flush() error {
 func (c *conn) tick(ctx context.Context) error {
 	if !c.wrote {
 		c.deadline()
-		if err := c.w.WriteEvent(sse.Event{ID: c.pos.String(), Event: "heartbeat", Data: heartbeatData(c.pos)}); err != nil {
+		if err := c.w.WriteEvent(sse.Event{ID: wirePos(c.pos).String(), Event: "heartbeat", Data: heartbeatData(c.pos)}); err != nil {
 			return err
 		}
 		if err := c.flush(); err != nil {
@@ -273,6 +266,9 @@ func (c *conn) tick(ctx context.Context) error {
 // failure to read the definition keeps the connection; anything that would refuse a new
 // connection ends it.
 func (c *conn) recheck(ctx context.Context) error {
+	if c.id == "" {
+		return c.recheckRaw()
+	}
 	def, err := c.h.streams.Get(ctx, c.id)
 	switch {
 	case errors.Is(err, ErrUnknownStream):
@@ -302,6 +298,22 @@ func (c *conn) recheck(ctx context.Context) error {
 			return fmt.Errorf("%w: the new definition is refused: %w", errEnded, err)
 		}
 		c.def = def
+	}
+	return nil
+}
+
+// recheckRaw re-authenticates the request of a raw stream: the principal must be unchanged
+// and still see the whole platform.
+func (c *conn) recheckRaw() error {
+	if c.h.auth == nil {
+		return fmt.Errorf("%w: the raw stream needs an authenticated principal", errEnded)
+	}
+	np, err := c.h.auth.Authenticate(c.r)
+	if err != nil {
+		return fmt.Errorf("%w: credentials no longer accepted: %w", errEnded, err)
+	}
+	if !reflect.DeepEqual(np, c.principal) || !mayReadRaw(np) {
+		return fmt.Errorf("%w: the principal's rights changed", errEnded)
 	}
 	return nil
 }

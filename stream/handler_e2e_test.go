@@ -152,15 +152,105 @@ func TestHTTPSeedScenario(t *testing.T) {
 	}
 }
 
-// The resume test with the real engine on the seed scenario: after a cut at any frame,
-// the resumed connection delivers, in order, every frame of the uninterrupted run from the
-// first group the consumer had not completed; the only other frames it may add are
-// dependency creates of objects the consumer already received (a resumed connection's
-// sent-objects cache starts empty, so it repeats dependencies rather than omit one).
+// The resume test with the real engine on the seed scenario (issue 15, item 5): after a cut
+// at any frame, the resumed connection delivers, in order, every frame of the uninterrupted
+// run after the last one received, with the same ids: no frame of the interrupted group is
+// sent again and none is lost. The only frames it may add come in later groups: dependency
+// creates of objects the consumer already received (a resumed connection's sent-objects
+// cache starts empty, so it repeats a dependency rather than omit one).
 func TestHTTPSeedScenarioResume(t *testing.T) {
+	e, path, auth, full, groupEnd := seedResumeEnv(t)
+	total := len(full)
+	ctx := context.Background()
+	b, _ := e.store.Bounds(ctx)
+	for k := range total {
+		s := e.open(path+"?from=0", auth)
+		got := s.changes(k + 1)
+		s.close()
+		lastID := s.r.LastEventID()
+		have := map[string]bool{}
+		for _, f := range got {
+			have[objectKey(t, frame{f.ID, f.Event, string(f.Data)})] = true
+		}
+		rs := e.open(path, auth, "Last-Event-ID: "+lastID)
+		j := k + 1
+		for _, f := range rs.changesUntilHeartbeat(b.Last) {
+			key := objectKey(t, f)
+			if j < total && f == full[j] {
+				have[key] = true
+				j++
+				continue
+			}
+			if j <= groupEnd[k] || f.Event != "create" || !strings.Contains(f.Data, dependencyReferer) || !have[key] {
+				t.Errorf("cut after frame %d (id %s): unexpected %s %s; only dependencies already received may be added, after the interrupted group",
+					k, lastID, f.ID, describe(t, f))
+			}
+		}
+		if j < total {
+			t.Errorf("cut after frame %d (id %s): frames from %d on never arrived, first %s %s", k, lastID, j, full[j].ID, describe(t, full[j]))
+		}
+		rs.close()
+	}
+}
+
+// Issue 15, reproduction 6: a consumer that always disconnects after a few frames, fewer
+// than a group holds, still progresses through the whole stream (before, an interrupted
+// group was sent again whole, so it never got past the first long group).
+func TestHTTPSeedScenarioPeriodicCutProgresses(t *testing.T) {
+	e, path, auth, full, _ := seedResumeEnv(t)
+	ctx := context.Background()
+	b, _ := e.store.Bounds(ctx)
+	for _, perConn := range []int{1, 2, 3} {
+		var got []frame
+		lastID, conns := "0", 0
+		for lastID != b.Last.String() {
+			conns++
+			if conns > 2*len(full) {
+				t.Fatalf("%d frames per connection: no end after %d connections, %d frames", perConn, conns, len(got))
+			}
+			s := e.open(path, auth, "Last-Event-ID: "+lastID)
+			for n := 0; n < perConn; {
+				ev, err := s.next(true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ev.Event == "heartbeat" {
+					lastID = ev.ID
+					if ev.ID == b.Last.String() {
+						break
+					}
+					continue
+				}
+				if ev.Event == "connected" {
+					continue
+				}
+				got = append(got, frame{ev.ID, ev.Event, string(ev.Data)})
+				lastID = ev.ID
+				n++
+			}
+			s.close()
+		}
+		// Every frame of the uninterrupted run arrived, in order; extras are only repeated
+		// dependencies (each connection starts with an empty cache).
+		j := 0
+		for _, f := range got {
+			if j < len(full) && f == full[j] {
+				j++
+			}
+		}
+		if j < len(full) {
+			t.Errorf("%d frames per connection: frame %d (%s) never arrived", perConn, j, describe(t, full[j]))
+		}
+	}
+}
+
+// seedResumeEnv runs the seed scenario on a handler with the real engine and returns the
+// uninterrupted run's change frames and, per frame, the index of its group's last frame.
+func seedResumeEnv(t *testing.T) (e *env, path, auth string, full []frame, groupEnd []int) {
+	t.Helper()
 	ctx := context.Background()
 	clk := &fakeClock{t: seedscenario.Start()}
-	e := seedEnv(t, clk, 2*time.Millisecond)
+	e = seedEnv(t, clk, 2*time.Millisecond)
 	if err := seedscenario.Setup(ctx, e.store); err != nil {
 		t.Fatal(err)
 	}
@@ -170,14 +260,12 @@ func TestHTTPSeedScenarioResume(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The groups, from a subscriber run directly on the log.
 	f := seedscenario.Filters()
 	sub, err := NewSubscriber(e.store, Definition{ID: "x", Filters: &f, Live: true},
 		SubscriberOptions{Principal: seedAnalyst(), Visibility: e.h.vis, Clock: clk.now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var groupStart []int // frame index → index of its group's first frame
 	for ev, err := range store.Events(ctx, e.store, store.Position{}, 100) {
 		if err != nil {
 			t.Fatal(err)
@@ -186,55 +274,23 @@ func TestHTTPSeedScenarioResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		first := len(groupStart)
 		for range msgs {
-			groupStart = append(groupStart, first)
+			groupEnd = append(groupEnd, 0)
+		}
+		for i := len(groupEnd) - len(msgs); i < len(groupEnd); i++ {
+			groupEnd[i] = len(groupEnd) - 1
 		}
 	}
-	total := len(groupStart)
-	if total < 10 {
-		t.Fatalf("only %d frames in the scenario", total)
+	if len(groupEnd) < 10 {
+		t.Fatalf("only %d frames in the scenario", len(groupEnd))
 	}
-	const path = "/stream/" + seedscenario.StreamID
-	auth := "Authorization: Bearer analyst-token"
+	path, auth = "/stream/"+seedscenario.StreamID, "Authorization: Bearer analyst-token"
 	b, _ := e.store.Bounds(ctx)
-	full := e.open(path+"?from=0", auth).changesUntilHeartbeat(b.Last)
-	if len(full) != total {
-		t.Fatalf("the uninterrupted run has %d frames, the subscriber %d", len(full), total)
+	full = e.open(path+"?from=0", auth).changesUntilHeartbeat(b.Last)
+	if len(full) != len(groupEnd) {
+		t.Fatalf("the uninterrupted run has %d frames, the subscriber %d", len(full), len(groupEnd))
 	}
-
-	for k := range total {
-		s := e.open(path+"?from=0", auth)
-		got := s.changes(k + 1)
-		s.close()
-		lastID := s.r.LastEventID()
-		start := k + 1
-		if k+1 < total && groupStart[k+1] == groupStart[k] {
-			start = groupStart[k]
-		}
-		have := map[string]bool{}
-		for _, f := range got {
-			have[objectKey(t, frame{f.ID, f.Event, string(f.Data)})] = true
-		}
-		rs := e.open(path, auth, "Last-Event-ID: "+lastID)
-		j := start
-		for _, f := range rs.changesUntilHeartbeat(b.Last) {
-			key := objectKey(t, f)
-			if j < total && f == full[j] {
-				have[key] = true
-				j++
-				continue
-			}
-			if f.Event != "create" || !strings.Contains(f.Data, dependencyReferer) || !have[key] {
-				t.Errorf("cut after frame %d (id %s): unexpected %s %s; only dependencies already received may be added",
-					k, lastID, f.ID, describe(t, f))
-			}
-		}
-		if j < total {
-			t.Errorf("cut after frame %d (id %s): frames from %d on never arrived, first %s %s", k, lastID, j, full[j].ID, describe(t, full[j]))
-		}
-		rs.close()
-	}
+	return e, path, auth, full, groupEnd
 }
 
 // objectKey identifies the object version a change frame carries.

@@ -65,6 +65,7 @@ func (f *fakeProc) Process(ctx context.Context, ev store.Event) ([]Message, erro
 		if typ == Update {
 			last.Patch, last.ReversePatch = []byte(`[{"op":"replace","path":"/modified","value":"x"}]`), []byte(`[]`)
 		}
+		last.Seq = 1
 		return []Message{at(Message{Type: Create, Object: ev.Cur, Dependency: true}), at(last)}, nil
 	case store.EventDelete:
 		if f.skipped(ev.Prev) {
@@ -84,7 +85,7 @@ func (f *fakeProc) Recover(ctx context.Context, scan store.Scanner, since, until
 			return nil, err
 		}
 		if !f.skipped(r.Object) {
-			out = append(out, Message{Type: Create, Object: r.Object, Pos: at, Time: at.Time()})
+			out = append(out, Message{Type: Create, Object: r.Object, Pos: at, Time: at.Time(), Seq: len(out)})
 		}
 	}
 	return out, nil

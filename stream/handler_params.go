@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -15,7 +16,12 @@ type params struct {
 	// hasFrom is false when neither from nor Last-Event-ID was given: the stream starts at
 	// the log's end (live only).
 	hasFrom bool
-	from    store.Position
+	from    resumePoint
+	// fromDate is true when from was given as a date (any date is accepted: one after the
+	// log's end starts there), fromName names where from came from, for errors.
+	fromDate bool
+	fromName string
+	fromRaw  string
 	// recover, when non-zero, asks for a recovery snapshot up to that date first.
 	recover time.Time
 	// sw holds the switches the consumer set, true or false.
@@ -28,7 +34,23 @@ type paramError struct {
 }
 
 func (e *paramError) Error() string {
-	return fmt.Sprintf("invalid %s %q: %s", e.name, e.value, e.reason)
+	return fmt.Sprintf("invalid %s %q: %s", e.name, clip(e.value), e.reason)
+}
+
+// maxEcho bounds how much of a client-supplied value an error message repeats, so that a
+// huge header does not come back as a huge answer (or fill a log).
+const maxEcho = 100
+
+// clip returns s cut to about maxEcho bytes (on a UTF-8 boundary), marked when cut.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	i := maxEcho
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + fmt.Sprintf("… (%d bytes)", len(s))
 }
 
 // parseParams reads the tuning parameters of r.
@@ -45,11 +67,11 @@ func parseParams(r *http.Request) (params, error) {
 	}
 	var p params
 	if v, name := get("from", "Last-Event-ID"); v != "" {
-		pos, err := parseStart(v)
+		rp, date, err := parseStart(v)
 		if err != nil {
 			return params{}, &paramError{name: name, value: v, reason: err.Error()}
 		}
-		p.hasFrom, p.from = true, pos
+		p.hasFrom, p.from, p.fromDate, p.fromName, p.fromRaw = true, rp, date, name, v
 	}
 	if v, name := get("recover", "recover"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
@@ -81,18 +103,18 @@ func parseParams(r *http.Request) (params, error) {
 	return p, nil
 }
 
-// parseStart parses a resume point: "0" or "0-0" (the start of the log), a position
-// "<milliseconds>-<sequence>" (resume after it), or an RFC 3339 date (resume with the
-// first event at or after it).
-func parseStart(s string) (store.Position, error) {
+// parseStart parses a resume point: "0" or "0-0" (the start of the log), a frame id
+// "<milliseconds>-<sequence>" (resume after that frame, see [resumeFrom]), or an RFC 3339
+// date (resume with the first event at or after it); date reports the last.
+func parseStart(s string) (rp resumePoint, date bool, err error) {
 	if s == "0" {
-		return store.Position{}, nil
+		return resumePoint{skip: -1}, false, nil
 	}
 	if p, err := store.ParsePosition(s); err == nil {
-		return p, nil
+		return resumeFrom(p), false, nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return store.PositionAt(t), nil
+		return resumePoint{pos: store.PositionAt(t), skip: -1}, true, nil
 	}
-	return store.Position{}, fmt.Errorf("want 0, <milliseconds>-<sequence> or an RFC 3339 date")
+	return resumePoint{}, false, fmt.Errorf("want 0, <milliseconds>-<sequence> or an RFC 3339 date")
 }

@@ -171,8 +171,9 @@ func TestHandlerList(t *testing.T) {
 	}
 }
 
-// The frames of one event's group carry the resume point before the group, except the last,
-// which carries the event's position; change data is OpenCTI's shape.
+// The frames of one event's group carry a mid-group id (the resume point before the group
+// and the message's Seq), except the last, which carries the event's position; change data
+// is OpenCTI's shape.
 func TestHandlerFrameIDsAndData(t *testing.T) {
 	e := newEnv(t, envOptions{}, publicDef("s"))
 	ev1 := mustPut(t, e.store, indicator(1))
@@ -192,9 +193,9 @@ func TestHandlerFrameIDsAndData(t *testing.T) {
 	}
 	got := s.changes(4)
 	want := []struct{ id, event, referer string }{
-		{"0-0", "create", dependencyReferer},
+		{midID(store.Position{}, 0).String(), "create", dependencyReferer},
 		{ev1.Pos.String(), "create", ""},
-		{ev1.Pos.String(), "create", dependencyReferer},
+		{midID(ev1.Pos, 0).String(), "create", dependencyReferer},
 		{ev2.Pos.String(), "create", ""},
 	}
 	for i, w := range want {
@@ -256,63 +257,41 @@ func frames(evs []sse.Event) []frame {
 }
 
 // Whatever frame a consumer is cut off after, resuming with the last id it received
-// delivers exactly the frames it misses, a partly received group again in full: the frames
-// before the cut plus the resumed ones, without the repeated partial group, are the
-// uninterrupted run.
+// delivers exactly the frames it lacks (issue 15, item 5): the frames before the cut plus
+// the resumed ones are the uninterrupted run, with no frame repeated and none lost, even
+// when the cut falls inside a group.
 func TestHandlerResumeAfterEveryFrame(t *testing.T) {
 	e := newEnv(t, envOptions{heartbeat: 2 * time.Millisecond}, Definition{ID: "s", Live: true, Public: true, Description: "skip"})
 	scenario(t, e.store)
 	b, _ := e.store.Bounds(context.Background())
-
-	// The groups, computed from the log with the fake engine directly.
-	var groups []int
-	fp := &fakeProc{skip: "skip"}
-	for ev, err := range store.Events(context.Background(), e.store, store.Position{}, 10) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgs, _ := fp.Process(context.Background(), ev)
-		if len(msgs) > 0 {
-			groups = append(groups, len(msgs))
-		}
+	full := e.open("/stream/s?from=0").changesUntilHeartbeat(b.Last)
+	if len(full) != 12 {
+		t.Fatalf("the scenario gives %d frames, want 12", len(full))
 	}
-	total := 0
-	groupOf := []int{} // frame index → index of the first frame of its group
-	for _, n := range groups {
-		for range n {
-			groupOf = append(groupOf, total)
-		}
-		total += n
-	}
-	full := frames(e.open("/stream/s?from=0").changes(total))
+	var prev store.Position
 	for i, f := range full {
-		last := i+1 == total || groupOf[i+1] != groupOf[i]
-		first := full[groupOf[i]].ID
 		p, err := store.ParsePosition(f.ID)
 		if err != nil {
 			t.Fatalf("frame %d id %q: %v", i, f.ID, err)
 		}
-		if q, _ := store.ParsePosition(first); last && i != groupOf[i] && p.Compare(q) <= 0 || !last && f.ID != first {
-			t.Errorf("frame %d id %s: in a group, all frames but the last share one id and the last has a later one", i, f.ID)
+		if p.Seq >= store.MaxSeq && p.Millis < prev.Millis {
+			t.Errorf("frame %d: mid-group id %s is before the previous group's position %s", i, f.ID, prev)
+		}
+		if p.Seq < store.MaxSeq {
+			prev = p
 		}
 	}
-
-	for k := range total {
+	for k := range len(full) {
 		s := e.open("/stream/s?from=0")
 		got := s.changes(k + 1)
 		s.close()
 		lastID := s.r.LastEventID()
-		start := k + 1
-		if k+1 < total && groupOf[k+1] == groupOf[k] {
-			start = groupOf[k] // cut inside a group: it comes again whole
-		}
 		resumed := e.open("/stream/s", "Last-Event-ID: "+lastID).changesUntilHeartbeat(b.Last)
-		if diff := cmp.Diff(full[start:], resumed); diff != "" {
+		if diff := cmp.Diff(full[k+1:], resumed); diff != "" {
 			t.Errorf("cut after frame %d (id %s): resumed frames (-want +got):\n%s", k, lastID, diff)
 		}
-		union := append(frames(got)[:start:start], resumed...)
-		if diff := cmp.Diff(full, union); diff != "" {
-			t.Errorf("cut after frame %d: union (-want +got):\n%s", k, diff)
+		if diff := cmp.Diff(full[:k+1], frames(got)); diff != "" {
+			t.Errorf("cut after frame %d: received before the cut (-want +got):\n%s", k, diff)
 		}
 	}
 }
@@ -388,9 +367,16 @@ func TestHandlerRecover(t *testing.T) {
 			t.Errorf("snapshot frame %d: %+v, want a create of %s", i, got[i], want)
 		}
 	}
-	at := before(ev3.Pos)
-	if got[0].ID != "0-0" || got[1].ID != at.String() {
-		t.Errorf("snapshot ids %q %q, want 0-0 then %s", got[0].ID, got[1].ID, at)
+	// The snapshot is one group after 0-0: its first frame has the mid-group id of Seq 0
+	// after 0-0, its last the position the snapshot stands for (just before indicator 3).
+	at := wirePos(store.PositionAt(ev3.Time))
+	if got[0].ID != "0-4294967296" || got[1].ID != at.String() {
+		t.Errorf("snapshot ids %q %q, want 0-4294967296 then %s", got[0].ID, got[1].ID, at)
+	}
+	for i := range 2 {
+		if !strings.Contains(got[i].Data, `"origin":{"referer":"init-create"}`) {
+			t.Errorf("snapshot frame %d: %s, want OpenCTI's origin of a recovered object", i, got[i].Data)
+		}
 	}
 	if !strings.Contains(got[3].Data, "ind-3") || got[3].ID != ev3.Pos.String() {
 		t.Errorf("after the snapshot: %+v, want indicator 3 live", got[2:4])
@@ -430,10 +416,10 @@ func TestHandlerGap(t *testing.T) {
 	if gap.Requested != first.Pos || gap.FirstRetained != b.First || !strings.Contains(gap.Message, "recover") {
 		t.Errorf("gap %+v, want requested %s first retained %s and how to recover", gap, first.Pos, b.First)
 	}
-	// Snapshot: the objects changed in the requested position's millisecond through the first
-	// retained one's, bounds included because times have millisecond precision (1 is sent
-	// again, 6 twice: duplicates, never losses); then live 6, 7, 8.
-	got := frames(s.changes(6 + 3*2))
+	// Snapshot: the objects changed from the requested position's millisecond (1 is sent
+	// again: times have millisecond precision) as of the last dropped event, 5; then live
+	// 6, 7, 8.
+	got := frames(s.changes(5 + 3*2))
 	var names []string
 	for _, f := range got {
 		if !strings.Contains(f.Data, dependencyReferer) {
@@ -444,7 +430,7 @@ func TestHandlerGap(t *testing.T) {
 			names = append(names, d.Data.Name)
 		}
 	}
-	want := []string{"ind-1", "ind-2", "ind-3", "ind-4", "ind-5", "ind-6", "ind-6", "ind-7", "ind-8"}
+	want := []string{"ind-1", "ind-2", "ind-3", "ind-4", "ind-5", "ind-6", "ind-7", "ind-8"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("objects after the gap (-want +got):\n%s", diff)
 	}

@@ -23,7 +23,8 @@ type Observer interface {
 // GroupObserver is told of every log event a connection has processed.
 type GroupObserver interface {
 	// ObserveGroup is called after the frames of one event (none when the stream
-	// filtered it out) or of one recovery snapshot were written.
+	// filtered it out or the consumer already had them) or of one recovery snapshot were
+	// written.
 	ObserveGroup(ctx context.Context, d GroupData)
 }
 
@@ -50,7 +51,8 @@ type GroupData struct {
 	StreamID string
 	// Messages and Bytes are the frames written and their data's size.
 	Messages, Bytes int
-	// Pos is the connection's resume point after the group: how far it has read the log.
+	// Pos is how far the connection has read the log after the group: the position to read
+	// after (as store.Log.Read takes it) to find the events it has not processed.
 	Pos store.Position
 	// Recovery is true for a recovery snapshot (the recover parameter or after a gap).
 	Recovery bool
@@ -65,9 +67,15 @@ type GapData struct {
 // observation is one connection's observer and the context its start returned; it lives
 // as long as the connection, which is why the context is kept rather than passed.
 type observation struct {
-	obs      Observer
-	ctx      context.Context
-	recovery bool // the group being written is a recovery snapshot
+	obs             Observer
+	ctx             context.Context
+	messages, bytes int // written since the last group was observed
+}
+
+// frame counts one frame written.
+func (o *observation) frame(bytes int) {
+	o.messages++
+	o.bytes += bytes
 }
 
 func (c *conn) observeStart(ctx context.Context) {
@@ -83,10 +91,12 @@ func (c *conn) observeEnd(err error) {
 	}
 }
 
-func (c *conn) observeGroup(messages, bytes int) {
+// observeGroup reports the frames written since the last call as one group ending at c.pos.
+func (c *conn) observeGroup(recovery bool) {
 	if g, ok := c.o.obs.(GroupObserver); ok {
-		g.ObserveGroup(c.o.ctx, GroupData{StreamID: c.id, Messages: messages, Bytes: bytes, Pos: c.pos, Recovery: c.o.recovery})
+		g.ObserveGroup(c.o.ctx, GroupData{StreamID: c.id, Messages: c.o.messages, Bytes: c.o.bytes, Pos: c.pos, Recovery: recovery})
 	}
+	c.o.messages, c.o.bytes = 0, 0
 }
 
 func (c *conn) observeGap(gap Gap) {

@@ -214,18 +214,18 @@ func containsID(ids []stix.ID, id stix.ID) bool {
 	return false
 }
 
-// redact returns o as the principal may receive it as of v, or nil: granted organizations
-// stripped ([access.Visibility.Redact]) and, for a container, every object_refs entry
-// naming an object the principal may not see as of v removed ([access.Visibility.Screen]),
-// so that no hidden id leaves in a create, an update's patch, a merge or a delete.
+// redact returns o as the principal may receive it as of v, or nil: the whole boundary of
+// [access.Visibility.Screen] (granted organizations stripped; a container's object_refs
+// and every other reference to an object the principal may not see as of v removed), so
+// that no hidden id leaves in a create, an update's patch, a merge or a delete.
 func (s *engineState) redact(ctx context.Context, v store.Snapshot, o *stix.Object) (*stix.Object, error) {
-	if o == nil || !stix.IsContainer(o.Type()) {
-		return s.vis.Redact(s.principal, o), nil
+	if o == nil {
+		return nil, nil
 	}
 	red, err := s.vis.ScreenOne(ctx, s.principal, o, access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
 		recs, err := v.GetMany(ctx, ids)
 		if err != nil {
-			return fmt.Errorf("stream: looking up the contents of %s as of %s: %w", o.ID(), v.Position(), err)
+			return fmt.Errorf("stream: looking up what %s names as of %s: %w", o.ID(), v.Position(), err)
 		}
 		for _, id := range ids {
 			if r, ok := recs[id]; ok {

@@ -23,15 +23,21 @@ import (
 // wireVersion is the event version OpenCTI's consumers check (they skip older ones).
 const wireVersion = "4"
 
-// dependencyReferer is OpenCTI's origin.referer of a dependency.
-const dependencyReferer = "init-dependencies"
+// dependencyReferer is OpenCTI's origin.referer of a dependency, and recoveredReferer that
+// of an object of a recovery snapshot (OpenCTI's sseMiddleware.js: EVENT_TYPE_DEPENDENCIES
+// and EVENT_TYPE_INIT).
+const (
+	dependencyReferer = "init-dependencies"
+	recoveredReferer  = "init-create"
+)
 
 // ErrBadFrame is wrapped by the errors of a [Client] for a frame whose data it cannot
 // decode: not JSON, not of OpenCTI's shape, or without a valid STIX object.
 var ErrBadFrame = errors.New("stream: malformed frame")
 
-// appendData appends the one-line JSON data of m's frame to b.
-func appendData(b []byte, m Message) ([]byte, error) {
+// appendData appends the one-line JSON data of m's frame to b; recovered marks a frame of
+// a recovery snapshot, whose own objects (not dependencies) OpenCTI marks init-create.
+func appendData(b []byte, m Message, recovered bool) ([]byte, error) {
 	if m.Object == nil {
 		return b, fmt.Errorf("stream: %s message without an object", m.Type)
 	}
@@ -39,9 +45,12 @@ func appendData(b []byte, m Message) ([]byte, error) {
 	b = jsonstr.Append(b, string(m.Type))
 	b = append(b, `,"scope":"external","message":`...)
 	b = jsonstr.Append(b, messageText(m))
-	if m.Dependency {
+	switch {
+	case m.Dependency:
 		b = append(b, `,"origin":{"referer":"`+dependencyReferer+`"},"data":`...)
-	} else {
+	case recovered:
+		b = append(b, `,"origin":{"referer":"`+recoveredReferer+`"},"data":`...)
+	default:
 		b = append(b, `,"origin":{},"data":`...)
 	}
 	b = appendCompact(b, m.Object.Raw())
@@ -104,7 +113,9 @@ type wireData struct {
 }
 
 // decodeData decodes the data of a frame named event with id into a Message. Pos and Time
-// come from the id when it is a position (they are zero otherwise).
+// come from the id when it is an event's position, the last frame of a group (they are
+// zero otherwise: for a mid-group id, see the package doc's "Frame ids", and for ids
+// that are not positions).
 func decodeData(event, id string, data []byte) (Message, error) {
 	typ := MessageType(event)
 	switch typ {
@@ -147,8 +158,8 @@ func decodeData(event, id string, data []byte) (Message, error) {
 			m.Sources = append(m.Sources, s)
 		}
 	}
-	if p, err := store.ParsePosition(id); err == nil {
-		m.Pos, m.Time = p, p.Time()
+	if p, err := store.ParsePosition(id); err == nil && p.Seq < store.MaxSeq {
+		m.Pos, m.Time = p, p.Time() // a mid-group id is no event's position: left zero
 	}
 	return m, nil
 }

@@ -15,9 +15,9 @@ import (
 // the Client does: nothing panics, undecodable data is ErrBadFrame, and every decoded
 // change message encodes back to data that decodes to the same message.
 func FuzzDecodeFrames(f *testing.F) {
-	good, _ := appendData(nil, Message{Type: Create, Object: indicator(1), Dependency: true})
-	upd, _ := appendData(nil, Message{Type: Update, Object: indicator(1), Patch: []byte(`[]`), ReversePatch: []byte(`[{"op":"remove","path":"/x"}]`)})
-	mrg, _ := appendData(nil, Message{Type: Merge, Object: indicator(1), Sources: nil})
+	good, _ := appendData(nil, Message{Type: Create, Object: indicator(1), Dependency: true}, false)
+	upd, _ := appendData(nil, Message{Type: Update, Object: indicator(1), Patch: []byte(`[]`), ReversePatch: []byte(`[{"op":"remove","path":"/x"}]`)}, false)
+	mrg, _ := appendData(nil, Message{Type: Merge, Object: indicator(1), Sources: nil}, false)
 	f.Add([]byte("id: 1-0\nevent: create\ndata: " + string(good) + "\n\n"))
 	f.Add([]byte("event: connected\ndata: {\"lastEventId\":\"1-0\",\"streamSize\":3}\n\nid: 1-0\nevent: heartbeat\ndata: \"2024-01-01T00:00:00.000Z\"\n\n"))
 	f.Add([]byte("id: 2-0\r\nevent: update\r\ndata: " + string(upd) + "\r\n\r\n"))
@@ -44,7 +44,7 @@ func FuzzDecodeFrames(f *testing.F) {
 			if m.Object == nil {
 				continue
 			}
-			data, err := appendData(nil, m)
+			data, err := appendData(nil, m, false)
 			if err != nil {
 				t.Fatalf("re-encoding %+v: %v", m, err)
 			}

@@ -30,7 +30,7 @@ func TestWireRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.rule, func(t *testing.T) {
-			data, err := appendData(nil, tc.m)
+			data, err := appendData(nil, tc.m, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,7 +94,7 @@ func TestWireMessageText(t *testing.T) {
 
 // Data that is not an OpenCTI change is refused with ErrBadFrame, never a panic.
 func TestWireDecodeRefuses(t *testing.T) {
-	good, _ := appendData(nil, Message{Type: Create, Object: indicator(1)})
+	good, _ := appendData(nil, Message{Type: Create, Object: indicator(1)}, false)
 	tests := []struct {
 		rule, event, data string
 	}{
@@ -110,7 +110,7 @@ func TestWireDecodeRefuses(t *testing.T) {
 			t.Errorf("%s: error %v, want ErrBadFrame", tc.rule, err)
 		}
 	}
-	if _, err := appendData(nil, Message{Type: Create}); err == nil {
+	if _, err := appendData(nil, Message{Type: Create}, false); err == nil {
 		t.Error("a message without an object was encoded")
 	}
 }

@@ -30,7 +30,7 @@ import (
 //
 // Switch it to true once the stream screens its groups: the whole frame is then scanned,
 // and TestNoFeedLeaks fails if a container in a frame names a hidden id.
-const streamScreensContainers = false
+const streamScreensContainers = true
 
 // caller is one demo caller: whom the feeds must run as, and the credentials to send.
 type caller struct {

@@ -80,6 +80,12 @@ type ClientOptions struct {
 	Reader *ReaderOptions
 	// OnReconnect, if set, is called (on the iterating goroutine) before each wait.
 	OnReconnect func(Reconnect)
+	// StartID, if set, is offered every event dispatched while no last event id is in
+	// force (none was given and the stream has set none); when it returns ok, id becomes
+	// the last event id, as if the event had carried it. A server that reports where a
+	// stream started in a frame without an id (OpenCTI's connected frame) lets a client
+	// that cannot resume from anything else resume from there.
+	StartID func(ev Event) (id string, ok bool)
 }
 
 // Client consumes event streams, reconnecting as needed. It is safe for concurrent use; each
@@ -259,6 +265,12 @@ func (s *session) connect(ctx context.Context, yield func(Event, error) bool) (d
 	for {
 		ev, err := r.Next()
 		s.lastID = r.LastEventID() // an id in a block without data still moves the resume point
+		if err == nil && s.lastID == "" && s.c.opts.StartID != nil {
+			if id, ok := s.c.opts.StartID(ev); ok && validField(id) {
+				r.setLastEventID(id)
+				s.lastID, ev.ID = id, id
+			}
+		}
 		if rt := r.Retry(); rt > 0 {
 			s.retry = rt
 		}

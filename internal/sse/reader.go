@@ -27,8 +27,9 @@ type ReaderOptions struct {
 // interpretation" says: lines end with CRLF, LF or CR; a leading BOM is skipped; lines starting
 // with ':' are comments; fields are id, event, data and retry (others are ignored); a blank
 // line dispatches the event unless its data is empty (no data field); data lines are joined
-// with LF; an id containing NUL is ignored; the last event id persists across events; an
-// incomplete event at end of stream is discarded.
+// with LF; an id containing NUL is ignored; the last event id persists across events and is
+// updated only when a blank line ends the block that set it (so an id whose frame was cut
+// before its end is never taken); an incomplete event at end of stream is discarded.
 //
 // Memory is bounded by MaxEventSize plus a fixed buffer. A Reader is not safe for concurrent
 // use.
@@ -39,7 +40,8 @@ type Reader struct {
 	discard  int    // bytes of the previous line still to drop from br
 	skipLF   bool   // the previous line ended in CR: a following LF belongs to it
 	started  bool   // the first line (which may start with a BOM) was read
-	lastID   string
+	lastID   string // the last event id in force: updated at each blank line
+	idBuf    string // the specification's "last event ID buffer": the last id field read
 	retry    time.Duration
 	data     []byte
 	hasData  bool
@@ -63,12 +65,17 @@ func NewReader(r io.Reader, opts *ReaderOptions) *Reader {
 	if o.MaxEventSize < size {
 		size = max(o.MaxEventSize, 16)
 	}
-	return &Reader{br: bufio.NewReaderSize(r, size), max: o.MaxEventSize, lastID: o.LastEventID}
+	return &Reader{br: bufio.NewReaderSize(r, size), max: o.MaxEventSize, lastID: o.LastEventID, idBuf: o.LastEventID}
 }
 
-// LastEventID returns the last event id in force: the value of the last valid id field read so
-// far, even one in a block that dispatched no event.
+// LastEventID returns the last event id in force: the value of the last valid id field of a
+// block that a blank line ended, even a block that dispatched no event (it had no data). An
+// id field whose block is not complete yet (a connection cut inside a frame) is not in force:
+// resuming from it would skip the frame it belongs to.
 func (r *Reader) LastEventID() string { return r.lastID }
+
+// setLastEventID puts id in force as if a complete block had set it.
+func (r *Reader) setLastEventID(id string) { r.lastID, r.idBuf = id, id }
 
 // Retry returns the reconnection time last set by a retry field, or 0 if none was.
 func (r *Reader) Retry() time.Duration { return r.retry }
@@ -140,8 +147,8 @@ func (r *Reader) field(line []byte) error {
 		r.typ = append(r.typ[:0], value...)
 	case "id":
 		if bytes.IndexByte(value, 0) < 0 {
-			if string(value) != r.lastID {
-				r.lastID = string(value)
+			if string(value) != r.idBuf {
+				r.idBuf = string(value)
 			}
 			r.hasID = true
 		}
@@ -172,8 +179,11 @@ func parseDigits(b []byte) (int64, bool) {
 	return ms, true
 }
 
-// dispatch ends the current block; it reports false when there is nothing to dispatch.
+// dispatch ends the current block; it reports false when there is nothing to dispatch. As
+// the specification's dispatch step says, the last event id takes the buffer's value here,
+// at the blank line, whether or not the block has data.
 func (r *Reader) dispatch() (Event, bool) {
+	r.lastID = r.idBuf
 	ev := Event{ID: r.lastID, HasID: r.hasID, Retry: r.evRetry}
 	ok := r.hasData
 	if ok {
