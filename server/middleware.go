@@ -29,7 +29,10 @@ func (l *limits) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		feed, endpoint := classify(r.URL.Path)
-		live := feed == "stream" && endpoint == "stream" && r.Method == http.MethodGet
+		// Live streams (and the raw platform stream, /stream asked as Server-Sent Events)
+		// never finish by themselves: no write deadline, no latency histogram, and a cap.
+		live := feed == "stream" && r.Method == http.MethodGet &&
+			(endpoint == "stream" || strings.Contains(r.Header.Get("Accept"), "text/event-stream"))
 		rw := &recorder{ResponseWriter: w, code: http.StatusOK}
 		defer func() {
 			code := strconv.Itoa(rw.code)
