@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -54,6 +55,11 @@ func (s *Server) Describe() string {
 	}
 	for _, src := range s.sources {
 		fmt.Fprintf(&b, "ingest %-10s %s\n", src.cfg.Name, describeSource(src.cfg))
+		for _, f := range src.cfg.Files {
+			if _, err := os.Stat(f); err != nil {
+				fmt.Fprintf(&b, "warning: %v (the source will report it when the hub runs)\n", err)
+			}
+		}
 	}
 	for _, u := range s.plan.users {
 		fmt.Fprintf(&b, "user %s: groups %v, capabilities %v\n", u.name, u.principal.Groups, u.principal.Capabilities)
