@@ -73,6 +73,7 @@ type ThrottleConfig struct {
 
 // TLSConfig names the certificate and key files.
 type TLSConfig struct {
+	// CertFile is the PEM certificate chain; KeyFile its private key.
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
 }
@@ -109,20 +110,25 @@ type AccessConfig struct {
 
 // OrganizationConfig is one organization.
 type OrganizationConfig struct {
+	// Name is how users refer to it; ID its STIX identity id (identity--…).
 	Name string `yaml:"name"`
 	ID   string `yaml:"id"`
 }
 
 // MarkingConfig is a marking definition the hub knows beyond TLP.
 type MarkingConfig struct {
-	ID     string `yaml:"id"`
-	Name   string `yaml:"name"`
-	Family string `yaml:"family"` // empty: a statement, allowed only by name in a clearance
+	// ID is the marking definition's STIX id; Name how clearances may refer to it.
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// Family groups comparable markings ordered by Rank (a clearance up to one allows the
+	// lower ranks); empty is a statement, allowed only when a clearance lists it.
+	Family string `yaml:"family"`
 	Rank   int    `yaml:"rank"`
 }
 
 // GroupConfig gives its members capabilities and a clearance.
 type GroupConfig struct {
+	// Name is how users refer to the group, and the group id authorized_members name.
 	Name string `yaml:"name"`
 	// Capabilities are OpenCTI capability names (TAXIIAPI for data sharing, BYPASS…).
 	Capabilities []string `yaml:"capabilities"`
@@ -133,13 +139,15 @@ type GroupConfig struct {
 
 // UserConfig is one account. Secrets are given hashed, never in clear.
 type UserConfig struct {
+	// Name is the login (Basic) and the user id authorized_members name.
 	Name string `yaml:"name"`
 	// PasswordBcrypt is the bcrypt hash of the password (ctifeed hash-password prints it);
 	// empty: no password login.
 	PasswordBcrypt string `yaml:"password_bcrypt"`
 	// TokenSHA256 are the hex SHA-256 digests of the user's API tokens (random tokens,
 	// accepted as Bearer, Token, or x-apikey).
-	TokenSHA256   []string `yaml:"token_sha256"`
+	TokenSHA256 []string `yaml:"token_sha256"`
+	// Groups and Organizations name configured groups and organizations.
 	Groups        []string `yaml:"groups"`
 	Organizations []string `yaml:"organizations"`
 }
@@ -164,6 +172,7 @@ type TAXIIConfig struct {
 
 // APIRootConfig is one TAXII API root.
 type APIRootConfig struct {
+	// Path is where the root is served ("api1" for /api1/); Title is required.
 	Path        string `yaml:"path"`
 	Title       string `yaml:"title"`
 	Description string `yaml:"description"`
@@ -194,11 +203,15 @@ type SourceConfig struct {
 
 // RemoteTAXIIConfig is a remote TAXII collection, polled with added_after.
 type RemoteTAXIIConfig struct {
-	URL        string        `yaml:"url"` // the server's base URL
-	APIRoot    string        `yaml:"api_root"`
-	Collection string        `yaml:"collection"`
-	Interval   time.Duration `yaml:"interval"` // default 5m
-	Username   string        `yaml:"username"`
+	// URL is the server's base URL; APIRoot the root's URL or path under it; Collection
+	// the collection's id.
+	URL        string `yaml:"url"`
+	APIRoot    string `yaml:"api_root"`
+	Collection string `yaml:"collection"`
+	// Interval is the time between polls (default 5m).
+	Interval time.Duration `yaml:"interval"`
+	// Username logs in with Basic, with the password from PasswordEnv.
+	Username string `yaml:"username"`
 	// PasswordEnv and TokenEnv name environment variables holding the secrets, so that
 	// they are not written in the configuration.
 	PasswordEnv string `yaml:"password_env"`
@@ -207,6 +220,8 @@ type RemoteTAXIIConfig struct {
 
 // RemoteStreamConfig is another platform's live stream (this SDK's or OpenCTI's).
 type RemoteStreamConfig struct {
-	URL      string `yaml:"url"` // https://host/stream/{id}
+	// URL is the stream's address, https://host/stream/{id}.
+	URL string `yaml:"url"`
+	// TokenEnv names the environment variable holding the Bearer token.
 	TokenEnv string `yaml:"token_env"`
 }

@@ -23,6 +23,7 @@ type ConfigError struct {
 	Err   error
 }
 
+// Error says "file:line: field: problem".
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	if e.File != "" {
@@ -39,6 +40,7 @@ func (e *ConfigError) Error() string {
 	return b.String()
 }
 
+// Unwrap returns the problem.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // LoadConfig reads a YAML configuration. Unknown fields, wrong types and invalid values
