@@ -86,8 +86,13 @@
 // failure with the one message [access.RefusedMessage], whatever the reason. An object that
 // fails is a failure with a message in the status, the others are written with
 // [store.Writer.Put]. An exact duplicate or an older version is a success ("already
-// stored"). The check and the write are one step for the handler's own writers. A status resource ([Status]) is kept
-// for [HandlerOptions.StatusTTL] and shown only to the principal that posted. DELETE removes
+// stored"). The check and the write are one step for the handler's own writers. An
+// envelope of more than [HandlerOptions.MaxPostObjects] objects answers 413. A status
+// resource ([Status]) is kept in a [StatusStore] (in memory by default; a durable or shared
+// one keeps it across restarts and nodes) for [HandlerOptions.StatusTTL] and shown only to
+// the principal that posted; its counts are exact and its detail lists hold at most
+// [HandlerOptions.MaxStatusDetails] entries each, so neither the status nor the 202 answer
+// grows with the envelope. DELETE removes
 // the object with all its versions (the store deletes nothing less; a match[version] that
 // selects only some versions answers 400); a DELETE whose cascade (the relationships and
 // sightings the store deletes with the object) would remove an object the writer may not

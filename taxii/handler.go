@@ -24,6 +24,8 @@ const (
 	DefaultMaxContentLength = 10 << 20
 	DefaultStatusTTL        = 24 * time.Hour
 	DefaultMaxStatuses      = 10000
+	DefaultMaxPostObjects   = 100_000
+	DefaultMaxStatusDetails = 100
 	DiscoveryPath           = "/taxii2/"
 )
 
@@ -56,6 +58,18 @@ type HandlerOptions struct {
 	// MaxStatuses bounds how many are kept, the oldest going first (default 10,000).
 	StatusTTL   time.Duration
 	MaxStatuses int
+	// Statuses keeps the status resources (default: an in-memory [MemStatusStore] holding
+	// MaxStatuses); give a durable or shared one so statuses survive a restart or can be
+	// polled on another node. MaxStatuses is then the store's own business.
+	Statuses StatusStore
+	// MaxPostObjects refuses, with 413, a POST whose envelope holds more objects
+	// (default 100,000): each object costs work and memory however small its JSON.
+	MaxPostObjects int
+	// MaxStatusDetails caps each detail list of a status resource (successes, failures,
+	// pendings; default 100), so that a status and the 202 answer stay small whatever
+	// the envelope's size: each list names the first objects of its kind (pendings: the
+	// next to be written). The counts stay exact and summarise the objects not listed.
+	MaxStatusDetails int
 	// AsyncWrites makes POST answer 202 with a pending status at once and write the
 	// objects in the background; the status turns complete when they are written. By
 	// default POST writes before answering and the status it returns is complete.
@@ -138,7 +152,10 @@ type Handler struct {
 	clock       func() time.Time
 	newID       func() string
 	log         *slog.Logger
-	statuses    *statusStore
+	statuses    StatusStore
+	statusTTL   time.Duration
+	maxObjects  int
+	maxDetails  int
 	// writeMu makes each write's access check and the write itself one step for this
 	// handler's writers (POST, DELETE), so that no other write through it changes the
 	// object in between. Writes from elsewhere (the host) are not covered.
@@ -203,14 +220,20 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 		h.key = make([]byte, 32)
 		rand.Read(h.key)
 	}
-	ttl, maxStatuses := o.StatusTTL, o.MaxStatuses
-	if ttl <= 0 {
-		ttl = DefaultStatusTTL
+	h.statusTTL, h.maxObjects, h.maxDetails = o.StatusTTL, o.MaxPostObjects, o.MaxStatusDetails
+	if h.statusTTL <= 0 {
+		h.statusTTL = DefaultStatusTTL
 	}
-	if maxStatuses <= 0 {
-		maxStatuses = DefaultMaxStatuses
+	if h.maxObjects <= 0 {
+		h.maxObjects = DefaultMaxPostObjects
 	}
-	h.statuses = newStatusStore(ttl, maxStatuses)
+	if h.maxDetails <= 0 {
+		h.maxDetails = DefaultMaxStatusDetails
+	}
+	h.statuses = o.Statuses
+	if h.statuses == nil {
+		h.statuses = NewMemStatusStore(&MemStatusStoreOptions{MaxStatuses: o.MaxStatuses, Clock: h.clock})
+	}
 
 	paths := map[string]bool{strings.Trim(DiscoveryPath, "/"): true}
 	for i, ar := range o.APIRoots {

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/tidwall/gjson"
 
@@ -46,61 +47,77 @@ func (h *Handler) addObjects(q *request, c *collection) {
 		h.fail(q.w, &Error{Status: http.StatusBadRequest, Title: "Bad request", Description: "the body could not be read"})
 		return
 	}
+	if n := countObjects(body); n > h.maxObjects {
+		h.fail(q.w, &Error{Status: http.StatusRequestEntityTooLarge, Title: "Too many objects",
+			Description: "the envelope holds " + strconv.Itoa(n) + " objects; at most " + strconv.Itoa(h.maxObjects) + " are accepted in one request"})
+		return
+	}
 	raws, err := decodeEnvelope(body)
 	if err != nil {
 		h.fail(q.w, &Error{Status: http.StatusUnprocessableEntity, Title: "Unprocessable content", Description: err.Error()})
 		return
 	}
+	ctx := q.r.Context()
 	now := h.clock()
-	st := Status{ID: h.newID(), Status: StatusPending, RequestTimestamp: FormatTime(now), TotalCount: len(raws)}
+	rec := StatusRecord{Root: q.root.path, Owner: owner(q), Expires: now.Add(h.statusTTL)}
+	p := newProgress(Status{ID: h.newID(), RequestTimestamp: FormatTime(now)}, raws, h.maxDetails)
 	if !h.async {
 		for _, raw := range raws {
-			st.record(h.addOne(q.r.Context(), c, q.sees, raw))
+			p.record(h.addOne(ctx, c, q.sees, raw))
 		}
-		st.Status = StatusComplete
-		h.statuses.put(q.root.path, owner(q), st, now)
-		h.writeJSON(q.w, http.StatusAccepted, st)
+		rec.Status = p.status()
+		if err := h.statuses.PutStatus(ctx, rec); err != nil {
+			h.storeFailed(q, err)
+			return
+		}
+		h.writeJSON(q.w, http.StatusAccepted, rec.Status)
 		return
 	}
-	for _, raw := range raws {
-		st.Pendings = append(st.Pendings, StatusDetail{ID: gjson.GetBytes(raw, "id").String()})
+	// The pending status is kept before anything is written, so that a status the client
+	// is told about can always be polled.
+	rec.Status = p.status()
+	if err := h.statuses.PutStatus(ctx, rec); err != nil {
+		h.storeFailed(q, err)
+		return
 	}
-	st.PendingCount = len(raws)
-	if len(raws) == 0 {
-		st.Status = StatusComplete
-	}
-	h.statuses.put(q.root.path, owner(q), st, now)
-	h.writeJSON(q.w, http.StatusAccepted, st)
+	h.writeJSON(q.w, http.StatusAccepted, rec.Status)
 	if len(raws) == 0 {
 		return
 	}
 	// The writes outlive the request but not their own work: the goroutine ends when every
 	// object is written.
-	ctx := context.WithoutCancel(q.r.Context())
-	rootPath, id, writer := q.root.path, st.ID, q.sees
-	go func() {
-		for _, raw := range raws {
-			d, ok := h.addOne(ctx, c, writer, raw)
-			h.statuses.update(rootPath, id, func(s *Status) {
-				s.Pendings = s.Pendings[1:]
-				s.PendingCount--
-				s.record(d, ok)
-				if s.PendingCount == 0 {
-					s.Status = StatusComplete
-				}
-			})
-		}
-	}()
+	go h.addInBackground(context.WithoutCancel(ctx), c, q.sees, rec, p)
 }
 
-func (st *Status) record(d StatusDetail, ok bool) {
-	if ok {
-		st.Successes = append(st.Successes, d)
-		st.SuccessCount++
-	} else {
-		st.Failures = append(st.Failures, d)
-		st.FailureCount++
+// statusFlushEvery and statusFlushAfter bound how stale a pending status may be while
+// its objects are written in the background, without one status write per object.
+const (
+	statusFlushEvery = 100
+	statusFlushAfter = 250 * time.Millisecond
+)
+
+func (h *Handler) addInBackground(ctx context.Context, c *collection, writer *access.Principal, rec StatusRecord, p *progress) {
+	last := time.Now()
+	for i, raw := range p.raws {
+		p.record(h.addOne(ctx, c, writer, raw))
+		if i == len(p.raws)-1 || (i+1)%statusFlushEvery == 0 || time.Since(last) >= statusFlushAfter {
+			rec.Status = p.status()
+			if err := h.statuses.PutStatus(ctx, rec); err != nil {
+				h.log.Error("taxii: updating a status failed", "status", rec.Status.ID, "err", err)
+			}
+			last = time.Now()
+		}
 	}
+}
+
+// countObjects returns how many elements the body's "objects" array has (0 when the body
+// is not JSON or has none), without decoding them, so that an oversized envelope is
+// refused before it costs memory.
+func countObjects(body []byte) int {
+	if !gjson.ValidBytes(body) {
+		return 0
+	}
+	return int(gjson.GetBytes(body, "objects.#").Int())
 }
 
 // addOne parses, validates and stores one object as the writer w. Objects the

@@ -1,6 +1,7 @@
 package taxii
 
 import (
+	"errors"
 	"net/http"
 )
 
@@ -56,12 +57,15 @@ func (c *collection) resource() CollectionResource {
 // status serves GET {root}/status/{id}/: only to whom made the request (by user id;
 // anonymous requests share one owner), to others it does not exist.
 func (h *Handler) status(q *request, id string) {
-	st, ok := h.statuses.get(q.root.path, id, owner(q), h.clock())
-	if !ok {
+	rec, err := h.statuses.GetStatus(q.r.Context(), q.root.path, id, h.clock())
+	switch {
+	case errors.Is(err, ErrStatusNotFound) || err == nil && rec.Owner != owner(q):
 		h.fail(q.w, errNotFound("no such status"))
-		return
+	case err != nil:
+		h.storeFailed(q, err)
+	default:
+		h.writeJSON(q.w, http.StatusOK, rec.Status)
 	}
-	h.writeJSON(q.w, http.StatusOK, st)
 }
 
 func owner(q *request) string {

@@ -39,6 +39,8 @@ func parseFlags(args []string, stderr io.Writer) (demoserver.Config, error) {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	fs.DurationVar(&cfg.Simulate, "simulate", 0, "if positive, change the demo data at this interval (e.g. 2s); 0: never")
 	fs.IntVar(&cfg.Indicators, "indicators", 300, "how many demo indicators to generate (at least 1)")
+	fs.StringVar(&cfg.Data, "data", "", "keep everything in this directory (a bbolt file) across restarts; default: memory only")
+	fs.StringVar(&cfg.Store, "store", "", "keep everything in this PostgreSQL database (postgres://user:password@host/db), shared by every server started on it")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

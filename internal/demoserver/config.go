@@ -12,4 +12,12 @@ type Config struct {
 	Indicators int
 	// Heartbeat is the live streams' heartbeat interval (default 5 s, as OpenCTI).
 	Heartbeat time.Duration
+	// Data is the directory of a durable store (boltstore) that keeps objects, the log, IoC
+	// notifications, TAXII statuses and the TAXII `next` key across restarts; demo data is
+	// seeded only when it is empty. "" keeps everything in memory.
+	Data string
+	// Store is the DSN of a PostgreSQL database (postgres://…) that keeps the same state as
+	// Data does, shared by every server started on it (store/pgstore). At most one of Data
+	// and Store may be set.
+	Store string
 }

@@ -43,6 +43,7 @@ const (
 func (p *platform) mountTAXII() error {
 	h, err := taxii.NewHandler(&taxii.HandlerOptions{
 		Store: p.store, Title: "ctifeed demo TAXII server", Authenticator: p.auth, Visibility: p.vis,
+		Statuses: p.storage.statuses, CursorKey: p.storage.cursorKey,
 		APIRoots: []taxii.APIRoot{{Path: "taxii2/demo", Title: "Demo API root", Collections: []taxii.Collection{
 			{ID: CollectionIndicators, Alias: "indicators", Title: "Indicators", Description: "Every indicator",
 				Filters: mustFilter(filterIndicators), CanRead: true},

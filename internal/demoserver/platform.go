@@ -12,7 +12,6 @@ import (
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
-	"github.com/ctifeed/ctifeed/store/memstore"
 )
 
 // The demo credentials the banner prints. They exist only in this example.
@@ -26,11 +25,13 @@ const (
 
 // platform is everything the server serves: one store, one access policy, every feed.
 type platform struct {
-	store *memstore.Store
-	ioc   *iocstream.MemStore
-	auth  *access.Static
-	vis   *access.Visibility
-	mux   *http.ServeMux
+	store store.Store
+	ioc   iocstream.Store
+	// storage is where store and ioc come from, with the rest of the durable state.
+	storage *storage
+	auth    *access.Static
+	vis     *access.Visibility
+	mux     *http.ServeMux
 	// audience are the demo principals, the IoC stream's readers; see iocAudience.
 	audience []*access.Principal
 	// feeds describe what is mounted, for the banner.
@@ -86,24 +87,77 @@ func newPlatform(ctx context.Context, cfg Config) (*platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &platform{store: memstore.New(nil), ioc: iocstream.NewMemStore(nil), auth: auth, vis: vis,
-		mux: http.NewServeMux(), audience: []*access.Principal{analyst, partner}}
-	if err := p.seed(ctx, cfg.Indicators); err != nil {
-		return nil, err
-	}
-	if err := p.mountStream(cfg.Heartbeat); err != nil {
-		return nil, err
-	}
-	if err := p.mountTAXII(); err != nil {
-		return nil, err
-	}
-	sched, err := p.mountCSV()
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	p := &platform{store: st.store, ioc: st.ioc, storage: st, auth: auth, vis: vis,
+		mux: http.NewServeMux(), audience: []*access.Principal{analyst, partner}}
+	if err := p.mount(ctx, cfg); err != nil {
+		st.close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// mount seeds an empty store (or finds what a kept one holds) and mounts every feed.
+func (p *platform) mount(ctx context.Context, cfg Config) error {
+	n, err := store.Count(ctx, p.store)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		err = p.seed(ctx, cfg.Indicators)
+	} else {
+		err = p.resume(ctx, n)
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.mountStream(cfg.Heartbeat); err != nil {
+		return err
+	}
+	if err := p.mountTAXII(); err != nil {
+		return err
+	}
+	sched, err := p.mountCSV()
+	if err != nil {
+		return err
+	}
 	p.background = append(p.background, func(ctx context.Context) { _ = sched.Run(ctx) }) // returns ctx.Err()
 	p.mountIoCStream()
-	return p, nil
+	return nil
+}
+
+// resume takes up a kept store of n objects: the simulation changes its indicators. If
+// the IoC stream is empty (a seed cut short between the objects and their notifications),
+// the indicators' notifications are added again; those already expired are never seen.
+func (p *platform) resume(ctx context.Context, n int) error {
+	p.objects = n
+	for r, err := range store.All(ctx, p.store, store.ScanOptions{Types: []string{"indicator"}}) {
+		if err != nil {
+			return err
+		}
+		p.indicators = append(p.indicators, r.Object.ID())
+	}
+	all, err := iocstream.ParseFilter("")
+	if err != nil {
+		return err
+	}
+	kept, err := p.ioc.Scan(ctx, all, &iocstream.ScanOptions{Order: iocstream.OrderNewest, Limit: 1})
+	if err != nil || len(kept) > 0 {
+		return err
+	}
+	recs, err := p.store.GetMany(ctx, p.indicators)
+	if err != nil {
+		return err
+	}
+	for _, id := range p.indicators {
+		if err := p.notify(ctx, recs[id].Object); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // seed puts the demo objects into the store and one IoC notification per indicator into
@@ -116,11 +170,23 @@ func (p *platform) seed(ctx context.Context, indicators int) error {
 	if err != nil {
 		return err
 	}
+	// The objects in one batch (one transaction on a durable store), then their
+	// notifications, whose access check looks objects up in the store; see resume for a
+	// seed cut short between the two.
+	res, err := store.PutMany(ctx, p.store, objs)
+	if err != nil {
+		return err
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			return fmt.Errorf("storing %s: %w", objs[i].ID(), r.Err)
+		}
+	}
+	p.objects = len(objs)
 	for _, o := range objs {
-		if err := p.put(ctx, o); err != nil {
+		if err := p.notify(ctx, o); err != nil {
 			return err
 		}
-		p.objects++
 		if o.Type() == "indicator" {
 			p.indicators = append(p.indicators, o.ID())
 		}
@@ -133,6 +199,12 @@ func (p *platform) put(ctx context.Context, o *stix.Object) error {
 	if _, _, err := p.store.Put(ctx, o); err != nil {
 		return fmt.Errorf("storing %s: %w", o.ID(), err)
 	}
+	return p.notify(ctx, o)
+}
+
+// notify adds the IoC notifications of an indicator (one already kept is not an error: a
+// seed may be repeated).
+func (p *platform) notify(ctx context.Context, o *stix.Object) error {
 	if o.Type() != "indicator" {
 		return nil
 	}

@@ -15,11 +15,17 @@ import (
 // run builds the platform, listens on cfg.Addr and serves until ctx ends; then it shuts
 // down, ending live streams first. ready, when set, receives the base URL once the
 // listener is open (tests use it with -addr 127.0.0.1:0).
-func Run(ctx context.Context, cfg Config, out io.Writer, ready func(baseURL string)) error {
+func Run(ctx context.Context, cfg Config, out io.Writer, ready func(baseURL string)) (err error) {
 	p, err := newPlatform(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	// The store closes last, once nothing serves or writes any more.
+	defer func() {
+		if cerr := p.storage.close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -65,7 +71,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, ready func(baseURL stri
 
 func printBanner(out io.Writer, base string, p *platform) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ctifeed demo feed server on %s (in-memory store, %d objects)\n\n", base, p.objects)
+	fmt.Fprintf(&b, "ctifeed demo feed server on %s (%s, %d objects)\n\n", base, p.storage.describe, p.objects)
 	fmt.Fprintf(&b, "Demo credentials:\n")
 	fmt.Fprintf(&b, "  %s / %s   (sees up to TLP:AMBER, member of the Red organization)\n", AnalystUser, AnalystPassword)
 	fmt.Fprintf(&b, "  %s / %s   (sees up to TLP:GREEN, member of the Blue organization)\n", PartnerUser, PartnerPassword)
