@@ -6,6 +6,7 @@ import (
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/taxii"
 )
 
 // Engine opens the store a configuration names. It returns the store and a function that
@@ -23,6 +24,8 @@ type Opened struct {
 	Checkpoints Checkpoints
 	// IoC keeps the IoC stream's notifications (nil: in memory).
 	IoC iocstream.Store
+	// Statuses keeps TAXII status resources (nil: in memory).
+	Statuses taxii.StatusStore
 	// CursorKey signs TAXII `next` tokens; give every node of one platform the same key,
 	// kept with the data, so tokens survive restarts and work on any node (nil: a random
 	// key per process).
@@ -36,7 +39,7 @@ type Opened struct {
 // BuiltinEngines returns the engines this package knows by name, in a new map a host may
 // extend before passing it in [Options.Engines].
 func BuiltinEngines() map[string]Engine {
-	return map[string]Engine{"memory": openMemory}
+	return map[string]Engine{"memory": openMemory, "bolt": openBolt, "postgres": openPostgres}
 }
 
 func openMemory(_ context.Context, cfg StoreConfig) (Opened, error) {

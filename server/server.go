@@ -165,7 +165,7 @@ func (s *Server) mount() error {
 	if len(s.plan.roots) > 0 {
 		h, err := taxii.NewHandler(&taxii.HandlerOptions{Store: s.store, Title: orDefaultStr(c.Title, "ctifeed TAXII server"),
 			APIRoots: s.plan.roots, BaseURL: c.BaseURL, Authenticator: s.auth, Visibility: s.plan.vis, Logger: s.log,
-			CursorKey: s.opened.CursorKey})
+			CursorKey: s.opened.CursorKey, Statuses: s.opened.Statuses})
 		if err != nil {
 			return err
 		}
