@@ -50,11 +50,11 @@ func TestConfigErrorsNameFileLineField(t *testing.T) {
 // TestConfigEngineCheckedByNew: a file may name an engine its host adds, so LoadConfig
 // leaves the name to New, which refuses an unknown one naming the field.
 func TestConfigEngineCheckedByNew(t *testing.T) {
-	cfg, err := ParseConfig("hub.yaml", []byte("listen: :0\nstore: {engine: bolt}\n"))
+	cfg, err := ParseConfig("hub.yaml", []byte("listen: :0\nstore: {engine: mongo}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "store.engine: unknown engine \"bolt\"") {
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "store.engine: unknown engine \"mongo\"") {
 		t.Errorf("Validate: %v", err)
 	}
 }
