@@ -37,7 +37,7 @@ func (f LookupFunc) Lookup(ctx context.Context, ids []stix.ID, found func(*stix.
 // hostile chain of relationships costs a bounded number of calls and fails closed.
 const maxRounds = 8
 
-// Screen applies the whole boundary (REFERENCE §3.2 and §3.3) to a batch of objects that
+// Screen applies the whole boundary (docs/access.md §2 and §3) to a batch of objects that
 // p is about to receive, and returns a slice parallel to objs: out[i] is objs[i] as p may
 // receive it, or nil when it must not leave the feed. An object leaves when
 //   - p may see it ([Visibility.CanSee]), and

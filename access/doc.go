@@ -1,7 +1,7 @@
 // Package access is the SDK's security boundary: it decides who may use a feed and which
 // objects a caller may see, so that nothing a principal may not see ever leaves a feed.
 //
-// Two questions are answered before anything is emitted (REFERENCE §3):
+// Two questions are answered before anything is emitted (docs/access.md):
 //
 //  1. May this caller use this feed? An [Authenticator] turns a request's credentials
 //     (HTTP Basic, Bearer, x-apikey) into a [Principal]; [FeedAccess.Authorize] then

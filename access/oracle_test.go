@@ -10,7 +10,7 @@ import (
 )
 
 // This file checks Visibility.CanSee against an oracle written separately and naively from
-// REFERENCE §3: it reasons over the description of a random principal and object (not over
+// docs/access.md: it reasons over the description of a random principal and object (not over
 // the parsed object), with its own table of marking ids typed in from the reference.
 
 // oracleFamily maps marking ids to family and rank, written out by hand.
@@ -93,7 +93,7 @@ func oracleCanSee(w oracleWorld, p *oraclePrincipal, o oracleObject) bool {
 	if !w.enforce && w.platform == "" {
 		return true
 	}
-	// REFERENCE §3.2: OpenCTI's STIX_ORGANIZATIONS_UNRESTRICTED.
+	// docs/access.md §2: OpenCTI's STIX_ORGANIZATIONS_UNRESTRICTED.
 	if has([]string{"location", "marking-definition"}, o.typ) || o.typ == "identity" && has([]string{"organization", "class"}, o.class) {
 		return true
 	}

@@ -41,7 +41,7 @@ type Write struct {
 	Removed []*stix.Object
 }
 
-// CheckWrite decides whether p may make the write w (REFERENCE §3.4). It returns nil when
+// CheckWrite decides whether p may make the write w (docs/access.md §4). It returns nil when
 // p may, and a [*WriteError] (wrapping [ErrWriteRefused]) when:
 //   - p is nil;
 //   - w.Object carries markings or granted organizations beyond p's clearance (p could

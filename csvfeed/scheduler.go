@@ -41,6 +41,8 @@ type SchedulerOptions struct {
 	MaxPrincipals int
 	// Logger receives generation failures (default: none).
 	Logger *slog.Logger
+	// Observer, if set, is told of every generation (see [Observer]); nil costs nothing.
+	Observer Observer
 }
 
 // Scheduler regenerates feeds at their intervals and hands out their latest files.
@@ -69,6 +71,7 @@ type Scheduler struct {
 	newTicker     func(time.Duration) Ticker
 	maxPrincipals int
 	log           *slog.Logger
+	obs           Observer
 	feeds         map[string]*feedState
 	order         []*feedState
 	running       atomic.Bool
@@ -107,7 +110,7 @@ func NewScheduler(opts *SchedulerOptions) (*Scheduler, error) {
 		return nil, fmt.Errorf("%w: a scheduler needs a Source and a Visibility", ErrInvalid)
 	}
 	s := &Scheduler{src: opts.Source, vis: opts.Visibility, clock: opts.Clock, newTicker: opts.NewTicker,
-		maxPrincipals: opts.MaxPrincipals, log: opts.Logger, feeds: map[string]*feedState{}}
+		maxPrincipals: opts.MaxPrincipals, log: opts.Logger, obs: opts.Observer, feeds: map[string]*feedState{}}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -196,7 +199,7 @@ func (s *Scheduler) regenerate(ctx context.Context, fs *feedState) error {
 	snap := &snapshot{window: w, files: map[[32]byte]*pending{}}
 	if fs.feed.access.Public {
 		p, _ := fs.feed.access.Authorize(nil)
-		file, err := fs.feed.Generate(ctx, s.src, s.vis, p, w)
+		file, err := s.generate(ctx, fs.feed, p, w)
 		if err != nil {
 			return err
 		}
@@ -279,7 +282,7 @@ func (s *Scheduler) File(ctx context.Context, id string, p *access.Principal) (*
 // does not fail the others. A failed generation is forgotten, so a later request retries.
 func (s *Scheduler) fill(ctx context.Context, f *Feed, snap *snapshot, k [32]byte, pd *pending, p *access.Principal) {
 	defer close(pd.done)
-	pd.file, pd.err = f.Generate(context.WithoutCancel(ctx), s.src, s.vis, p, snap.window)
+	pd.file, pd.err = s.generate(context.WithoutCancel(ctx), f, p, snap.window)
 	if pd.err != nil {
 		snap.mu.Lock()
 		defer snap.mu.Unlock()

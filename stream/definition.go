@@ -11,7 +11,7 @@ import (
 	"github.com/ctifeed/ctifeed/filter"
 )
 
-// The cache defaults. REFERENCE §4.3: OpenCTI documents a 5-minute cache but ships
+// The cache defaults. docs/live-streams.md §4: OpenCTI documents a 5-minute cache but ships
 // 2 hours / 5,000 entries; we honour the documented lifetime.
 const (
 	// DefaultCacheTTL is how long a sent object stays known as sent when Options.CacheTTL is 0.

@@ -10,7 +10,7 @@
 // each [store.Event] into that consumer's messages, in order, as a function of the event,
 // the definition, the principal, what the subscriber was already sent, and the store as it
 // was right after the event (see "Time" below).
-// With m(x) = "x passes the filters and the principal may see it" (REFERENCE §4.1):
+// With m(x) = "x passes the filters and the principal may see it" (docs/live-streams.md §1):
 //
 //   - !m(prev) && m(cur): the object enters, a create (even for an update event);
 //   - m(prev) && m(cur): an update, with RFC 6902 patches both ways ([Message.Patch]);
@@ -57,7 +57,7 @@
 // Every decision about an event — membership, dependencies, relationships and the
 // visibility of their ends — reads the store as of the event's position ([store.At] over
 // the subscriber's [store.History]), never as the store is when the event happens to be
-// processed (REFERENCE §4.3). So a subscriber that is behind (a replay from 0, a reconnect,
+// processed (docs/live-streams.md §3). So a subscriber that is behind (a replay from 0, a reconnect,
 // a consumer slower than the writes) sends exactly what a caught-up one sent, given the
 // same cache clock: an object created after the event is not yet there to be a dependency,
 // a relationship deleted after it still has its ends, a dependency is sent in the version

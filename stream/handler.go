@@ -66,9 +66,11 @@ type HandlerOptions struct {
 	Logger *slog.Logger
 	// Clock drives the subscribers' sent-objects caches (default time.Now).
 	Clock func() time.Time
+	// Observer, if set, watches connections (see [Observer]); nil costs nothing.
+	Observer Observer
 }
 
-// Handler serves live streams as OpenCTI does (REFERENCE §4.2):
+// Handler serves live streams as OpenCTI does (docs/live-streams.md §2):
 //
 //	GET {prefix}/stream        the streams the caller may use, as a JSON array; asked with
 //	                           Accept: text/event-stream, the raw platform stream (below)
@@ -171,6 +173,7 @@ type Handler struct {
 	batch     int
 	log       *slog.Logger
 	clock     func() time.Time
+	obs       Observer
 
 	// newProcessor makes a connection's processor; tests replace it.
 	newProcessor func(src store.History, def Definition, opts SubscriberOptions) (processor, error)
@@ -207,7 +210,7 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 	h := &Handler{
 		src: o.Store, streams: o.Streams, auth: o.Authenticator, vis: o.Visibility, public: o.PublicPrincipal,
 		filterOpt: o.FilterOptions, heartbeat: o.Heartbeat, wtimeout: o.WriteTimeout, batch: o.BatchSize,
-		log: o.Logger, clock: o.Clock, newProcessor: newEngineProcessor, done: make(chan struct{}),
+		log: o.Logger, clock: o.Clock, obs: o.Observer, newProcessor: newEngineProcessor, done: make(chan struct{}),
 	}
 	if h.streams == nil {
 		h.streams = &Registry{}
@@ -447,7 +450,10 @@ func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, prm pa
 		}
 	}()
 	defer func() { cancel(); <-watched }() // c.stop must not touch w after ServeHTTP returns
-	if err := c.run(ctx, w, prm); err != nil && ctx.Err() == nil {
+	c.observeStart(ctx)
+	err = c.run(ctx, w, prm)
+	c.observeEnd(err)
+	if err != nil && ctx.Err() == nil {
 		h.log.Info("stream: connection ended", "stream", id, "err", err)
 	}
 }

@@ -43,6 +43,7 @@ type conn struct {
 
 	dmu     sync.Mutex // orders deadline and stop
 	stopped bool       // the handler is closing: writes get closeGrace at most
+	o       observation
 }
 
 // run writes the stream until ctx ends, a write fails or the stream or access changes.
@@ -178,6 +179,7 @@ func (c *conn) writeGroup(msgs []Message, end store.Position) error {
 	}
 	if len(msgs) == 0 {
 		c.pos = end
+		c.observeGroup(false)
 		return nil
 	}
 	c.deadline()
@@ -192,6 +194,7 @@ func (c *conn) writeGroup(msgs []Message, end store.Position) error {
 		}
 	}
 	c.pos, c.wrote = end, true
+	c.observeGroup(false)
 	return nil
 }
 
@@ -201,7 +204,11 @@ func (c *conn) writeFrame(m Message, id store.Position, recovered bool) error {
 	if c.buf, err = appendData(c.buf[:0], m, recovered); err != nil {
 		return err
 	}
-	return c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: c.buf})
+	if err := c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: c.buf}); err != nil {
+		return err
+	}
+	c.o.frame(len(c.buf))
+	return nil
 }
 
 // deadline bounds the next writes, so a consumer that stops reading frees the connection.

@@ -10,7 +10,7 @@ import (
 	"github.com/ctifeed/ctifeed/store"
 )
 
-// params are a connection's tuning parameters (REFERENCE §4.2), each read from the query
+// params are a connection's tuning parameters (docs/live-streams.md §2), each read from the query
 // first, then from the header of the same name.
 type params struct {
 	// hasFrom is false when neither from nor Last-Event-ID was given: the stream starts at

@@ -88,6 +88,7 @@ func (c *conn) snapshot(ctx context.Context, since, until time.Time, at store.Po
 		c.wrote = true
 	}
 	c.pos = at
+	c.observeGroup(true)
 	return c.flush()
 }
 
@@ -111,6 +112,7 @@ func (c *conn) gap(ctx context.Context) error {
 	if err := c.w.WriteEvent(sse.Event{Event: "gap", Data: data}); err != nil {
 		return err
 	}
+	c.observeGap(newGap(wirePos(c.pos), b))
 	var since time.Time
 	if !c.pos.IsZero() {
 		since = c.pos.Time()

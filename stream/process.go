@@ -10,7 +10,7 @@ import (
 
 // process decides every event as of its own position: membership, dependencies,
 // relationships and the visibility of their ends are read through the store's view right
-// after ev (REFERENCE §4.3), so a subscriber that is behind the log sends exactly what a
+// after ev (docs/live-streams.md §3), so a subscriber that is behind the log sends exactly what a
 // caught-up one sent.
 func (s *Subscriber) process(ctx context.Context, ev store.Event) ([]Message, error) {
 	if err := ctx.Err(); err != nil {
@@ -26,10 +26,10 @@ func (s *Subscriber) process(ctx context.Context, ev store.Event) ([]Message, er
 	return nil, fmt.Errorf("%w: event %s has unknown kind %d", ErrInvalid, ev.Pos, int(ev.Kind))
 }
 
-// change handles create, update and delete events by the rules of REFERENCE §4.1: prev is
-// decided as of the position just before the event, cur as of the event's (see bounds).
-// With relationship keys, the objects the change lets enter or leave the filter are
-// decided too (see affected).
+// change handles create, update and delete events by the rules of docs/live-streams.md §1:
+// prev is decided as of the position just before the event, cur as of the event's (see
+// bounds). With relationship keys, the objects the change lets enter or leave the filter
+// are decided too (see affected).
 func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Event) ([]Message, error) {
 	prev, cur := ev.Prev, ev.Cur
 	if ev.Kind == store.EventDelete {

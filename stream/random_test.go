@@ -273,7 +273,7 @@ func fullPlanProblem(ctx context.Context, cold *stream.Subscriber, ev store.Even
 // and are let through: with deletions off the consumer keeps what is deleted (but a
 // merge still removes its sources); and a relationship whose own or other end's
 // visibility to the principal changed after it was sent, which no event of the
-// relationship's own reports (end-visibility rules are access's; REFERENCE §3.3). With
+// relationship's own reports (end-visibility rules are access's; docs/access.md §3). With
 // resolution off, an end that left the filters is deleted without its relationships, as
 // the seed's table does ("Delete the indicator"), so an end that is still stored may be
 // missing; an end that was deleted may not: the store deleted the relationship first.

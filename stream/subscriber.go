@@ -127,8 +127,8 @@ func Inferred(o *stix.Object) bool {
 		o.Get("x_opencti_inferred").Type == gjson.True
 }
 
-// member is m(x) of REFERENCE §4.1: x passes the filters at d and the principal may see it.
-// A relationship or sighting is a member only with every end stored and visible in v (never
+// member is m(x) of docs/live-streams.md §1: x passes the filters at d and the principal
+// may see it. A relationship or sighting is a member only with every end stored and visible in v (never
 // a relationship without both ends); with dependencies resolution on, it is also a member
 // when one of its ends passes the filters at d (relationship events of matching objects).
 func (s *engineState) member(ctx context.Context, v store.Snapshot, d decision, x *stix.Object) (bool, error) {

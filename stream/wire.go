@@ -12,7 +12,7 @@ import (
 	"github.com/ctifeed/ctifeed/store"
 )
 
-// The wire format of a change frame's data is OpenCTI's (REFERENCE §4.2):
+// The wire format of a change frame's data is OpenCTI's (docs/live-streams.md §2):
 //
 //	{"version":"4","type":"create","scope":"external","message":"creates a Indicator `x`",
 //	 "origin":{},"data":{<STIX object>},"context":{}}

@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log"
+	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
@@ -16,7 +21,9 @@ import (
 )
 
 func main() {
-	ctx := context.Background()
+	// Ctrl-C or SIGTERM ends ctx: the CSV scheduler stops and the server shuts down.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	st := memstore.New(nil) // or your own store.Store (see store/storetest)
 	// Your service writes STIX objects, before and while it serves; every feed sees each change.
 	ind, _ := stix.NewIndicator("bad domain", "[domain-name:value = 'bad.example']", time.Now(), stix.Common{Labels: []string{"detection"}})
@@ -27,7 +34,35 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Fatal(http.ListenAndServe("localhost:8081", mux))
+	if err := serve(ctx, "localhost:8081", mux); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// serve serves h until ctx ends, then shuts down gracefully. Live streams never finish by
+// themselves, so their requests' context (BaseContext) ends first; then Shutdown waits for
+// the other requests in flight, at most 10 s. The timeouts keep idle and slow clients from
+// holding connections.
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	reqCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		BaseContext: func(net.Listener) context.Context { return reqCtx }}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	cancel() // ends the live streams
+	sctx, done := context.WithTimeout(context.Background(), 10*time.Second)
+	defer done()
+	err := srv.Shutdown(sctx)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+		return e
+	}
+	return err
 }
 
 // feeds builds the three feeds over one store.

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+
+	"github.com/ctifeed/ctifeed/store/boltstore"
+	"github.com/ctifeed/ctifeed/store/pgstore"
+)
+
+// cursorKeySecret names the TAXII `next` signing key kept in a durable store, so that
+// tokens survive restarts and, on PostgreSQL, work on every node.
+const cursorKeySecret = "taxii-next-key"
+
+// openBolt opens store/boltstore in the directory cfg.Path; ingestion positions go to a
+// file in the same directory, so a backup of the directory carries them with the data.
+func openBolt(ctx context.Context, cfg StoreConfig) (Opened, error) {
+	if cfg.Path == "" {
+		return Opened{}, fmt.Errorf("store.path: the bolt engine needs a directory")
+	}
+	s, err := boltstore.Open(cfg.Path, nil)
+	if err != nil {
+		return Opened{}, err
+	}
+	key, err := s.Secret(ctx, cursorKeySecret, 32)
+	if err != nil {
+		s.Close()
+		return Opened{}, err
+	}
+	cps, err := OpenFileCheckpoints(filepath.Join(cfg.Path, "ingest-positions.json"))
+	if err != nil {
+		s.Close()
+		return Opened{}, err
+	}
+	return Opened{Store: s, IoC: s.Notifications(nil), Statuses: s.Statuses(), CursorKey: key,
+		Checkpoints: cps, Durable: true, Close: s.Close}, nil
+}
+
+// openPostgres opens store/pgstore on the connection string cfg.Path. Ingestion positions
+// are kept in memory: a restarted node reads its sources again from the start, which
+// stores nothing twice (writes are idempotent) and loses nothing.
+func openPostgres(ctx context.Context, cfg StoreConfig) (Opened, error) {
+	if cfg.Path == "" {
+		return Opened{}, fmt.Errorf("store.path: the postgres engine needs a connection string")
+	}
+	s, err := pgstore.Open(ctx, cfg.Path, nil)
+	if err != nil {
+		return Opened{}, err
+	}
+	key, err := s.Secret(ctx, cursorKeySecret, 32)
+	if err != nil {
+		s.Close()
+		return Opened{}, err
+	}
+	return Opened{Store: s, IoC: s.IoC("hub", nil), Statuses: s.Statuses(), CursorKey: key, Durable: true,
+		Close: func() error { s.Close(); return nil }}, nil
+}

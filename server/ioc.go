@@ -1,0 +1,82 @@
+package server
+
+import (
+	"context"
+	"errors"
+
+	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/iocstream"
+	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
+)
+
+// followIoC turns stored indicators and observables into IoC stream notifications, from
+// the start of the log, until ctx ends. The IoC stream has one audience (every caller
+// sees the same notifications), so only objects every configured user may see become
+// notifications.
+func (s *Server) followIoC(ctx context.Context) {
+	var pos store.Position
+	tmpl := iocstream.Notification{Origin: iocstream.OriginSubscriptions,
+		Sources: []iocstream.Source{{Type: iocstream.SourceCollection, ID: "hub", Label: "ctifeed hub"}}}
+	for ctx.Err() == nil {
+		evs, err := s.store.Read(ctx, pos, 256)
+		if errors.Is(err, store.ErrGap) {
+			b, berr := s.store.Bounds(ctx)
+			if berr != nil {
+				return
+			}
+			s.log.Warn("the IoC stream skipped events lost to the log's retention", "from", pos, "to", b.First)
+			pos = store.Position{Millis: b.First.Millis, Seq: b.First.Seq}
+			pos = before(pos)
+			continue
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Error("the IoC stream stopped reading the log", "err", err)
+			}
+			return
+		}
+		for _, ev := range evs {
+			pos = ev.Pos
+			if ev.Cur == nil || ev.Kind == store.EventDelete || !s.everyoneSees(ev.Cur) {
+				continue
+			}
+			t := tmpl
+			t.Date, t.Tags = ev.Cur.Created(), ev.Cur.Labels()
+			ns, err := iocstream.FromSTIX(ev.Cur, &t)
+			if err != nil {
+				continue // not an IoC (ErrUnsupported) or not usable as one
+			}
+			for _, n := range ns {
+				if err := s.ioc.Add(ctx, n); err != nil && !errors.Is(err, iocstream.ErrExists) {
+					s.log.Warn("adding an IoC notification failed", "id", ev.ID, "err", err)
+				}
+			}
+		}
+		if len(evs) == 0 {
+			if err := s.store.Wait(ctx, pos); err != nil && ctx.Err() == nil {
+				return
+			}
+		}
+	}
+}
+
+// before is the position just before p.
+func before(p store.Position) store.Position {
+	switch {
+	case p.Seq > 0:
+		return store.Position{Millis: p.Millis, Seq: p.Seq - 1}
+	case p.Millis > 0:
+		return store.Position{Millis: p.Millis - 1, Seq: store.MaxSeq}
+	}
+	return store.Position{}
+}
+
+func (s *Server) everyoneSees(o *stix.Object) bool {
+	for _, u := range s.plan.users {
+		if u.principal.Has(access.CapAccessDataSharing) && !s.plan.vis.CanSee(u.principal, o) {
+			return false
+		}
+	}
+	return true
+}
