@@ -38,8 +38,8 @@ func openBolt(ctx context.Context, cfg StoreConfig) (Opened, error) {
 }
 
 // openPostgres opens store/pgstore on the connection string cfg.Path. Ingestion positions
-// are kept in memory: a restarted node reads its sources again from the start, which
-// stores nothing twice (writes are idempotent) and loses nothing.
+// are kept in the database with the data, so a restarted node, or another node of the same
+// platform, resumes its sources where they stopped.
 func openPostgres(ctx context.Context, cfg StoreConfig) (Opened, error) {
 	if cfg.Path == "" {
 		return Opened{}, fmt.Errorf("store.path: the postgres engine needs a connection string")
@@ -53,6 +53,7 @@ func openPostgres(ctx context.Context, cfg StoreConfig) (Opened, error) {
 		s.Close()
 		return Opened{}, err
 	}
-	return Opened{Store: s, IoC: s.IoC("hub", nil), Statuses: s.Statuses(), CursorKey: key, Durable: true,
+	return Opened{Store: s, IoC: s.IoC("hub", nil), Statuses: s.Statuses(), CursorKey: key,
+		Checkpoints: s.Positions(), Durable: true,
 		Close: func() error { s.Close(); return nil }}, nil
 }
