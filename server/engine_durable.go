@@ -54,6 +54,6 @@ func openPostgres(ctx context.Context, cfg StoreConfig) (Opened, error) {
 		return Opened{}, err
 	}
 	return Opened{Store: s, IoC: s.IoC("hub", nil), Statuses: s.Statuses(), CursorKey: key,
-		Checkpoints: s.Positions(), Durable: true,
+		Checkpoints: s.Positions(), CSVWindows: s.CSVWindows(), Durable: true,
 		Close: func() error { s.Close(); return nil }}, nil
 }
