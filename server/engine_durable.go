@@ -13,8 +13,9 @@ import (
 // tokens survive restarts and, on PostgreSQL, work on every node.
 const cursorKeySecret = "taxii-next-key"
 
-// openBolt opens store/boltstore in the directory cfg.Path; ingestion positions go to a
-// file in the same directory, so a backup of the directory carries them with the data.
+// openBolt opens store/boltstore in the directory cfg.Path; ingestion positions and CSV
+// feeds' windows go to files in the same directory, so a backup of the directory carries
+// them with the data.
 func openBolt(ctx context.Context, cfg StoreConfig) (Opened, error) {
 	if cfg.Path == "" {
 		return Opened{}, fmt.Errorf("store.path: the bolt engine needs a directory")
@@ -33,8 +34,13 @@ func openBolt(ctx context.Context, cfg StoreConfig) (Opened, error) {
 		s.Close()
 		return Opened{}, err
 	}
+	wins, err := OpenFileCSVWindows(filepath.Join(cfg.Path, "csv-windows.json"))
+	if err != nil {
+		s.Close()
+		return Opened{}, err
+	}
 	return Opened{Store: s, IoC: s.Notifications(nil), Statuses: s.Statuses(), CursorKey: key,
-		Checkpoints: cps, Durable: true, Close: s.Close}, nil
+		Checkpoints: cps, CSVWindows: wins, Durable: true, Close: s.Close}, nil
 }
 
 // openPostgres opens store/pgstore on the connection string cfg.Path. Ingestion positions
