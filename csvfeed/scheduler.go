@@ -43,6 +43,13 @@ type SchedulerOptions struct {
 	Logger *slog.Logger
 	// Observer, if set, is told of every generation (see [Observer]); nil costs nothing.
 	Observer Observer
+	// State keeps each feed's latest window (default: in memory, see
+	// [NewMemoryWindowState]). With a shared state, since-previous windows continue from
+	// the stored close after a restart, and the schedulers of several nodes publish the
+	// same windows: at a tick, a scheduler adopts the stored window when it closed less
+	// than nine tenths of the interval ago (another node's tick closed it) and closes the
+	// next one otherwise. [Scheduler.Regenerate] always closes a new window.
+	State WindowState
 }
 
 // Scheduler regenerates feeds at their intervals and hands out their latest files.
@@ -75,6 +82,8 @@ type Scheduler struct {
 	feeds         map[string]*feedState
 	order         []*feedState
 	running       atomic.Bool
+	state         WindowState
+	shared        bool // State was given: ticks adopt a recent stored window
 }
 
 type feedState struct {
@@ -110,7 +119,11 @@ func NewScheduler(opts *SchedulerOptions) (*Scheduler, error) {
 		return nil, fmt.Errorf("%w: a scheduler needs a Source and a Visibility", ErrInvalid)
 	}
 	s := &Scheduler{src: opts.Source, vis: opts.Visibility, clock: opts.Clock, newTicker: opts.NewTicker,
-		maxPrincipals: opts.MaxPrincipals, log: opts.Logger, obs: opts.Observer, feeds: map[string]*feedState{}}
+		maxPrincipals: opts.MaxPrincipals, log: opts.Logger, obs: opts.Observer, feeds: map[string]*feedState{},
+		state: opts.State, shared: opts.State != nil}
+	if s.state == nil {
+		s.state = NewMemoryWindowState()
+	}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -167,7 +180,11 @@ func (s *Scheduler) loop(ctx context.Context, fs *feedState) {
 	t := s.newTicker(fs.feed.interval)
 	defer t.Stop()
 	for {
-		if err := s.regenerate(ctx, fs); err != nil && ctx.Err() == nil {
+		adopt := time.Duration(0)
+		if s.shared {
+			adopt = fs.feed.interval * 9 / 10
+		}
+		if err := s.regenerate(ctx, fs, adopt); err != nil && ctx.Err() == nil {
 			s.log.Error("csvfeed: regeneration failed", "feed", fs.feed.ID(), "err", err)
 		}
 		select {
@@ -186,16 +203,40 @@ func (s *Scheduler) Regenerate(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrNotFound, id)
 	}
-	return s.regenerate(ctx, fs)
+	return s.regenerate(ctx, fs, 0)
 }
 
-func (s *Scheduler) regenerate(ctx context.Context, fs *feedState) error {
+// regenerate publishes the feed's next window through the window state: the stored one
+// when it closed less than adopt ago (another node's tick closed it; 0 never adopts),
+// else a new one. Whatever generation fails stores nothing, so the next window spans
+// the failure.
+func (s *Scheduler) regenerate(ctx context.Context, fs *feedState, adopt time.Duration) error {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	w, err := s.nextWindow(ctx, fs)
-	if err != nil {
-		return err
-	}
+	_, err := s.state.Advance(ctx, fs.feed.ID(), func(prev *Window) (Window, error) {
+		if prev != nil && adopt > 0 && s.clock().Sub(prev.Until) < adopt {
+			if cur := fs.cur.Load(); cur != nil && sameWindow(cur.window, *prev) {
+				return *prev, nil // published already
+			}
+			return *prev, s.publish(ctx, fs, *prev)
+		}
+		w, err := s.nextWindow(ctx, fs, prev)
+		if err != nil {
+			return Window{}, err
+		}
+		return w, s.publish(ctx, fs, w)
+	})
+	return err
+}
+
+// sameWindow compares windows by instant (a stored window's times come back in another
+// location).
+func sameWindow(a, b Window) bool {
+	return a.Since.Equal(b.Since) && a.Until.Equal(b.Until) && a.Closed == b.Closed && a.After == b.After && a.Through == b.Through
+}
+
+// publish makes w the feed's current generation, generating the public file first.
+func (s *Scheduler) publish(ctx context.Context, fs *feedState, w Window) error {
 	snap := &snapshot{window: w, files: map[[32]byte]*pending{}}
 	if fs.feed.access.Public {
 		p, _ := fs.feed.access.Authorize(nil)
@@ -216,20 +257,19 @@ func (s *Scheduler) regenerate(ctx context.Context, fs *feedState) error {
 // nextWindow closes the next window at the log's last position: every change stored
 // before this call is in it or an earlier one, every later change in a later one. The
 // clock only labels the window and places the first one (and a rolling one's start).
-func (s *Scheduler) nextWindow(ctx context.Context, fs *feedState) (Window, error) {
+func (s *Scheduler) nextWindow(ctx context.Context, fs *feedState, prev *Window) (Window, error) {
 	now := s.clock().UTC().Truncate(time.Millisecond)
 	b, err := s.src.Bounds(ctx)
 	if err != nil {
 		return Window{}, err
 	}
 	w := Window{Since: now.Add(-fs.feed.interval), Until: now, Closed: true, Through: b.Last}
-	prev := fs.cur.Load()
 	switch {
 	case fs.feed.rolling > 0:
 		w.Since = now.Add(-fs.feed.rolling)
 		w.After = store.PositionAt(w.Since)
 	case prev != nil:
-		w.Since, w.After = prev.window.Until, prev.window.Through
+		w.Since, w.After = prev.Until, prev.Through
 	default:
 		w.After = store.PositionAt(w.Since)
 	}

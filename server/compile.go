@@ -405,7 +405,9 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	c.HTTP.TLS.CertFile = abs(c.HTTP.TLS.CertFile)
 	c.HTTP.TLS.KeyFile = abs(c.HTTP.TLS.KeyFile)
-	if c.Store.Engine != "" && c.Store.Engine != "memory" && !strings.Contains(c.Store.Path, "://") {
+	// A postgres path is a connection string, in URL or keyword/value form
+	// ("host=/run/pg dbname=x"); neither is a file name to resolve.
+	if c.Store.Engine != "" && c.Store.Engine != "memory" && c.Store.Engine != "postgres" && !strings.Contains(c.Store.Path, "://") {
 		c.Store.Path = abs(c.Store.Path)
 	}
 	for i := range c.Ingest {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"github.com/ctifeed/ctifeed/csvfeed"
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
@@ -26,6 +27,9 @@ type Opened struct {
 	IoC iocstream.Store
 	// Statuses keeps TAXII status resources (nil: in memory).
 	Statuses taxii.StatusStore
+	// CSVWindows keeps CSV feeds' latest windows (nil: in memory); a shared one makes
+	// every node publish the same windows and a restarted node continue them.
+	CSVWindows csvfeed.WindowState
 	// CursorKey signs TAXII `next` tokens; give every node of one platform the same key,
 	// kept with the data, so tokens survive restarts and work on any node (nil: a random
 	// key per process).

@@ -13,8 +13,9 @@ import (
 // tokens survive restarts and, on PostgreSQL, work on every node.
 const cursorKeySecret = "taxii-next-key"
 
-// openBolt opens store/boltstore in the directory cfg.Path; ingestion positions go to a
-// file in the same directory, so a backup of the directory carries them with the data.
+// openBolt opens store/boltstore in the directory cfg.Path; ingestion positions and CSV
+// feeds' windows go to files in the same directory, so a backup of the directory carries
+// them with the data.
 func openBolt(ctx context.Context, cfg StoreConfig) (Opened, error) {
 	if cfg.Path == "" {
 		return Opened{}, fmt.Errorf("store.path: the bolt engine needs a directory")
@@ -33,13 +34,18 @@ func openBolt(ctx context.Context, cfg StoreConfig) (Opened, error) {
 		s.Close()
 		return Opened{}, err
 	}
+	wins, err := OpenFileCSVWindows(filepath.Join(cfg.Path, "csv-windows.json"))
+	if err != nil {
+		s.Close()
+		return Opened{}, err
+	}
 	return Opened{Store: s, IoC: s.Notifications(nil), Statuses: s.Statuses(), CursorKey: key,
-		Checkpoints: cps, Durable: true, Close: s.Close}, nil
+		Checkpoints: cps, CSVWindows: wins, Durable: true, Close: s.Close}, nil
 }
 
 // openPostgres opens store/pgstore on the connection string cfg.Path. Ingestion positions
-// are kept in memory: a restarted node reads its sources again from the start, which
-// stores nothing twice (writes are idempotent) and loses nothing.
+// are kept in the database with the data, so a restarted node, or another node of the same
+// platform, resumes its sources where they stopped.
 func openPostgres(ctx context.Context, cfg StoreConfig) (Opened, error) {
 	if cfg.Path == "" {
 		return Opened{}, fmt.Errorf("store.path: the postgres engine needs a connection string")
@@ -53,6 +59,7 @@ func openPostgres(ctx context.Context, cfg StoreConfig) (Opened, error) {
 		s.Close()
 		return Opened{}, err
 	}
-	return Opened{Store: s, IoC: s.IoC("hub", nil), Statuses: s.Statuses(), CursorKey: key, Durable: true,
+	return Opened{Store: s, IoC: s.IoC("hub", nil), Statuses: s.Statuses(), CursorKey: key,
+		Checkpoints: s.Positions(), CSVWindows: s.CSVWindows(), Durable: true,
 		Close: func() error { s.Close(); return nil }}, nil
 }

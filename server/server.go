@@ -184,7 +184,7 @@ func (s *Server) mount() error {
 	}
 	if len(s.plan.csv) > 0 {
 		sched, err := csvfeed.NewScheduler(&csvfeed.SchedulerOptions{Source: s.store, Visibility: s.plan.vis,
-			Feeds: s.plan.csv, Logger: s.log, Observer: csvObserver{s.m}})
+			Feeds: s.plan.csv, Logger: s.log, Observer: csvObserver{s.m}, State: s.opened.CSVWindows})
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,10 @@
 //
 // Nodes open the same database with [Open]; each gets its own pool and listening
 // connection. Everything a second node needs lives in the database: objects and log, IoC
-// notifications ([Store.IoC]), TAXII status resources ([Store.Statuses]). The TAXII `next`
+// notifications ([Store.IoC]), TAXII status resources ([Store.Statuses]), ingestion
+// positions ([Store.Positions]), CSV feeds' windows ([Store.CSVWindows], so that every
+// node publishes the same windows and a restarted node continues them) and live-stream
+// definitions changed at run time ([Store.StreamDefinitions]). The TAXII `next`
 // tokens are signed with taxii.HandlerOptions.CursorKey: give every node the same key from
 // configuration (never a per-process random one), or a `next` made by one node is refused
 // by another.

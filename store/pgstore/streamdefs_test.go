@@ -1,0 +1,79 @@
+package pgstore_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ctifeed/ctifeed/internal/seedscenario"
+	"github.com/ctifeed/ctifeed/store/pgstore"
+	"github.com/ctifeed/ctifeed/stream"
+)
+
+// A stream definition put on node A is served by node B within B's refresh, filters and
+// all; a change and a delete on A reach B the same way; an invalid definition is refused.
+func TestStreamDefinitionsSharedByNodes(t *testing.T) {
+	a, dsn := open(t, nil)
+	b, err := pgstore.Open(t.Context(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := t.Context()
+	defsA := a.StreamDefinitions(nil)
+	defsB := b.StreamDefinitions(&pgstore.StreamDefinitionsOptions{Refresh: 20 * time.Millisecond})
+	if _, err := defsB.Get(ctx, "detections"); !errors.Is(err, stream.ErrUnknownStream) {
+		t.Fatalf("before any Put: %v, want ErrUnknownStream", err)
+	}
+	def, err := stream.ParseDefinition([]byte(`{"id":"detections","name":"Detections","filters":`+seedscenario.FiltersJSON+
+		`,"stream_live":true,"authorized_members":[{"kind":"group","id":"soc"}],"defaults":{"cache_size":500}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := defsA.Put(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(def)
+	eventuallyDef := func(what string, ok func(stream.Definition, error) bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			got, err := defsB.Get(ctx, "detections")
+			if ok(got, err) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: node B still has %+v, %v", what, got, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	eventuallyDef("the put", func(got stream.Definition, err error) bool {
+		b, _ := json.Marshal(got)
+		return err == nil && string(b) == string(want)
+	})
+	def.Live = false
+	if err := defsA.Put(ctx, def); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := defsA.Get(ctx, "detections"); err != nil || got.Live {
+		t.Errorf("node A right after its own change: %+v, %v", got, err)
+	}
+	eventuallyDef("the change", func(got stream.Definition, err error) bool { return err == nil && !got.Live })
+	if list, err := defsB.List(ctx); err != nil || len(list) != 1 || list[0].ID != "detections" {
+		t.Errorf("List on B: %+v, %v", list, err)
+	}
+	if found, err := defsA.Delete(ctx, "detections"); err != nil || !found {
+		t.Fatalf("Delete: %v, %v", found, err)
+	}
+	if found, err := defsA.Delete(ctx, "detections"); err != nil || found {
+		t.Errorf("second Delete: %v, %v; want false", found, err)
+	}
+	eventuallyDef("the delete", func(_ stream.Definition, err error) bool { return errors.Is(err, stream.ErrUnknownStream) })
+	for _, bad := range []stream.Definition{{Name: "no id"}, {ID: "a/b", Name: "slash"}} {
+		if err := defsA.Put(ctx, bad); !errors.Is(err, stream.ErrInvalid) {
+			t.Errorf("Put(%+v): %v, want ErrInvalid", bad, err)
+		}
+	}
+}
