@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/gowebpki/jcs"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ctifeed/ctifeed/stix"
@@ -143,15 +142,8 @@ func checkObject(obj *stix.Object) error {
 	return nil
 }
 
-// sameJSON compares content, not formatting (RFC 8785), so a re-serialised duplicate is one.
-func sameJSON(a, b []byte) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	ca, err1 := jcs.Transform(a)
-	cb, err2 := jcs.Transform(b)
-	return err1 == nil && err2 == nil && bytes.Equal(ca, cb)
-}
+// sameJSON is [store.SameContent].
+func sameJSON(a, b []byte) bool { return store.SameContent(a, b) }
 
 // current returns id's header and current JSON; ok is false if id is not stored.
 func (w *wtx) current(id stix.ID) (header, []byte, bool) {

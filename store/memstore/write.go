@@ -1,14 +1,11 @@
 package memstore
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/google/btree"
-	"github.com/gowebpki/jcs"
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
@@ -50,39 +47,9 @@ func (s *Store) putLocked(obj *stix.Object) (store.Event, bool, error) {
 	return ev, true, nil
 }
 
-// place finds where obj goes among e's versions: the index to insert it at (len = it becomes
-// current), or same = true and the index of the stored version it duplicates, or ErrConflict.
+// place is [store.Place] over e's versions.
 func place(e *entry, obj *stix.Object) (i int, same bool, err error) {
-	cur := e.current()
-	v := obj.Version()
-	if v.IsZero() || cur.Version().IsZero() {
-		// Unversioned objects (SCOs, marking definitions): content decides.
-		if sameJSON(cur, obj) {
-			return len(e.versions) - 1, true, nil
-		}
-		return len(e.versions), false, nil
-	}
-	i, found := slices.BinarySearchFunc(e.versions, v, func(x version, t time.Time) int {
-		return x.obj.Version().Compare(t)
-	})
-	if found {
-		if sameJSON(e.versions[i].obj, obj) {
-			return i, true, nil
-		}
-		return 0, false, fmt.Errorf("%w: %s version %s is stored with different content",
-			store.ErrConflict, obj.ID(), stix.FormatTime(v))
-	}
-	return i, false, nil
-}
-
-// sameJSON compares content, not formatting (RFC 8785), so a re-serialised duplicate is one.
-func sameJSON(a, b *stix.Object) bool {
-	if bytes.Equal(a.Raw(), b.Raw()) {
-		return true
-	}
-	ca, err1 := jcs.Transform(a.Raw())
-	cb, err2 := jcs.Transform(b.Raw())
-	return err1 == nil && err2 == nil && bytes.Equal(ca, cb)
+	return store.Place(len(e.versions), func(i int) *stix.Object { return e.versions[i].obj }, obj)
 }
 
 func checkObject(obj *stix.Object) error {

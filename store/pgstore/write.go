@@ -1,14 +1,12 @@
 package pgstore
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	"github.com/gowebpki/jcs"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/ctifeed/ctifeed/stix"
@@ -373,37 +371,9 @@ func (w *wtx) setCurrent(id stix.ID, r *rec, obj *stix.Object, ev store.Event) {
 
 // place finds where obj goes among r's versions: the index to insert it at (len = it
 // becomes current), or same = true and the index of the stored version it duplicates, or
-// ErrConflict.
+// place is [store.Place] over r's versions.
 func place(r *rec, obj *stix.Object) (i int, same bool, err error) {
-	cur := r.current()
-	v := obj.Version()
-	if v.IsZero() || cur.Version().IsZero() {
-		if sameJSON(cur, obj) {
-			return len(r.versions) - 1, true, nil
-		}
-		return len(r.versions), false, nil
-	}
-	i, found := slices.BinarySearchFunc(r.versions, v, func(x version, t time.Time) int {
-		return x.obj.Version().Compare(t)
-	})
-	if found {
-		if sameJSON(r.versions[i].obj, obj) {
-			return i, true, nil
-		}
-		return 0, false, fmt.Errorf("%w: %s version %s is stored with different content",
-			store.ErrConflict, obj.ID(), stix.FormatTime(v))
-	}
-	return i, false, nil
-}
-
-// sameJSON compares content, not formatting (RFC 8785).
-func sameJSON(a, b *stix.Object) bool {
-	if bytes.Equal(a.Raw(), b.Raw()) {
-		return true
-	}
-	ca, err1 := jcs.Transform(a.Raw())
-	cb, err2 := jcs.Transform(b.Raw())
-	return err1 == nil && err2 == nil && bytes.Equal(ca, cb)
+	return store.Place(len(r.versions), func(i int) *stix.Object { return r.versions[i].obj }, obj)
 }
 
 // remove takes id out of the current state at the lsn of the event just appended.
