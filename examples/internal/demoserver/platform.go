@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
-	"github.com/ctifeed/ctifeed/internal/demodata"
+	"github.com/ctifeed/ctifeed/examples/internal/demodata"
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
