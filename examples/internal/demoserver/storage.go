@@ -5,15 +5,13 @@ import (
 	"fmt"
 
 	"github.com/ctifeed/ctifeed/iocstream"
+	"github.com/ctifeed/ctifeed/server"
 	"github.com/ctifeed/ctifeed/store"
-	"github.com/ctifeed/ctifeed/store/boltstore"
-	"github.com/ctifeed/ctifeed/store/memstore"
-	"github.com/ctifeed/ctifeed/store/pgstore"
 	"github.com/ctifeed/ctifeed/taxii"
 )
 
 // storage is where the platform keeps its state: objects and log, IoC notifications, TAXII
-// statuses and the TAXII `next` signing key. Each engine fills it in openStore.
+// statuses and the TAXII `next` signing key, as one of package server's engines opens it.
 type storage struct {
 	store store.Store
 	ioc   iocstream.Store
@@ -27,48 +25,39 @@ type storage struct {
 	close    func() error
 }
 
-// cursorKeySecret is the name of the TAXII `next` signing key in a durable store.
-const cursorKeySecret = "taxii-next-key"
-
-// openStore opens the storage cfg names: a bbolt store in cfg.Data when set, a PostgreSQL
-// database when cfg.Store is set, else memory. It is the one place where an engine is
-// chosen; add new ones here.
-func openStore(ctx context.Context, cfg Config) (*storage, error) {
-	if cfg.Store != "" {
-		if cfg.Data != "" {
-			return nil, fmt.Errorf("-data and -store both name a store: give one")
-		}
-		return openPostgres(ctx, cfg.Store)
+// storeConfig is the server.StoreConfig the flags name: -data DIR is the bolt engine,
+// -store DSN the postgres engine, neither the memory engine.
+func storeConfig(cfg Config) (server.StoreConfig, string, error) {
+	switch {
+	case cfg.Store != "" && cfg.Data != "":
+		return server.StoreConfig{}, "", fmt.Errorf("-data and -store both name a store: give one")
+	case cfg.Store != "":
+		return server.StoreConfig{Engine: "postgres", Path: cfg.Store}, "PostgreSQL store", nil
+	case cfg.Data != "":
+		return server.StoreConfig{Engine: "bolt", Path: cfg.Data}, "bbolt store in " + cfg.Data, nil
 	}
-	if cfg.Data == "" {
-		return &storage{store: memstore.New(nil), ioc: iocstream.NewMemStore(nil),
-			describe: "in-memory store: nothing is kept after exit; -data DIR keeps it", close: func() error { return nil }}, nil
-	}
-	s, err := boltstore.Open(cfg.Data, nil)
-	if err != nil {
-		return nil, err
-	}
-	key, err := s.Secret(ctx, cursorKeySecret, 32)
-	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("reading the TAXII next key from %s: %w", cfg.Data, err)
-	}
-	return &storage{store: s, ioc: s.Notifications(nil), statuses: s.Statuses(), cursorKey: key,
-		describe: "bbolt store in " + cfg.Data, close: s.Close}, nil
+	return server.StoreConfig{Engine: "memory"}, "in-memory store: nothing is kept after exit; -data DIR keeps it", nil
 }
 
-// openPostgres opens a pgstore on dsn. Several servers may share the database: the TAXII
-// `next` key is one secret kept in it, so every node signs and accepts the same tokens.
-func openPostgres(ctx context.Context, dsn string) (*storage, error) {
-	s, err := pgstore.Open(ctx, dsn, nil)
+// openStore opens the storage cfg names through package server's engine seam, so that the
+// demo keeps its data exactly as a hub configured with the same engine does.
+func openStore(ctx context.Context, cfg Config) (*storage, error) {
+	sc, describe, err := storeConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	key, err := s.Secret(ctx, cursorKeySecret, 32)
+	open := server.BuiltinEngines()[sc.Engine]
+	o, err := open(ctx, sc)
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("reading the TAXII next key: %w", err)
+		return nil, fmt.Errorf("store engine %s: %w", sc.Engine, err)
 	}
-	return &storage{store: s, ioc: s.IoC("demo", nil), statuses: s.Statuses(), cursorKey: key,
-		describe: "PostgreSQL store", close: func() error { s.Close(); return nil }}, nil
+	st := &storage{store: o.Store, ioc: o.IoC, statuses: o.Statuses, cursorKey: o.CursorKey,
+		describe: describe, close: o.Close}
+	if st.ioc == nil { // the engine keeps notifications in memory
+		st.ioc = iocstream.NewMemStore(nil)
+	}
+	if st.close == nil {
+		st.close = func() error { return nil }
+	}
+	return st, nil
 }
