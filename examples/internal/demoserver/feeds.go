@@ -1,30 +1,16 @@
 package demoserver
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/ctifeed/ctifeed/access"
-	"github.com/ctifeed/ctifeed/csvfeed"
-	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
-	"github.com/ctifeed/ctifeed/taxii"
 )
 
-// publicPrincipal is whom anonymous callers of public feeds run as: they see objects marked
-// TLP:CLEAR (or unmarked) that no organization restricts.
+// publicPrincipal is whom anonymous callers of public feeds run as (server's default
+// public clearance): they see objects marked TLP:CLEAR (or unmarked) that no organization
+// restricts.
 func publicPrincipal() *access.Principal {
 	return &access.Principal{UserID: "anonymous", Name: "anonymous",
 		Markings: access.Clearance{Max: []stix.ID{stix.TLP2Clear}}}
-}
-
-// mustFilter parses a FilterGroup written in this file; a mistake here is a bug.
-func mustFilter(js string) *filter.Group {
-	g, err := filter.Parse([]byte(js))
-	if err != nil {
-		panic(fmt.Sprintf("demo filter %s: %v", js, err))
-	}
-	return &g
 }
 
 const (
@@ -40,28 +26,32 @@ const (
 	CollectionInbox      = "7e9f0a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
 )
 
-func (p *platform) mountTAXII() error {
-	h, err := taxii.NewHandler(&taxii.HandlerOptions{
-		Store: p.store, Title: "ctifeed demo TAXII server", Authenticator: p.auth, Visibility: p.vis,
-		Statuses: p.storage.statuses, CursorKey: p.storage.cursorKey,
-		APIRoots: []taxii.APIRoot{{Path: "taxii2/demo", Title: "Demo API root", Collections: []taxii.Collection{
-			{ID: CollectionIndicators, Alias: "indicators", Title: "Indicators", Description: "Every indicator",
-				Filters: mustFilter(filterIndicators), CanRead: true},
-			{ID: CollectionKnowledge, Alias: "knowledge", Title: "All knowledge", Description: "Every object you may see",
-				CanRead: true},
-			{ID: CollectionPublic, Alias: "public", Title: "Public", Description: "What anonymous callers may see (TLP:CLEAR)",
-				Access: access.FeedAccess{Public: true, PublicPrincipal: publicPrincipal()}, CanRead: true},
-			{ID: CollectionInbox, Alias: "inbox", Title: "Inbox", Description: "Add objects here (POST)",
-				Filters: mustFilter(filterIndicators), CanRead: true, CanWrite: true},
-		}}},
-	})
-	if err != nil {
-		return err
-	}
-	p.mux.Handle("/taxii2/", h)
-	p.feeds = append(p.feeds, feedInfo{Name: "TAXII 2.1", Path: "/taxii2/",
-		Curl: "curl -s -u " + AnalystUser + ":" + AnalystPassword + " -H 'Accept: application/taxii+json;version=2.1' '{base}/taxii2/demo/collections/" + CollectionIndicators + "/objects/?limit=2'"})
-	return nil
+// The demo live streams' ids.
+const (
+	StreamDetection = "detection-indicators"
+	StreamPublic    = "public"
+)
+
+// streamDefinitions are the demo live streams, in OpenCTI's JSON shape.
+var streamDefinitions = []string{
+	`{"id": "` + StreamDetection + `", "name": "Detection indicators", "stream_live": true,
+	  "description": "Indicators labelled detection, with their dependencies (the seed's stream)",
+	  "filters": ` + filterDetection + `}`,
+	`{"id": "` + StreamPublic + `", "name": "Public knowledge", "stream_live": true, "stream_public": true,
+	  "description": "Everything anonymous callers may see (TLP:CLEAR)"}`,
+}
+
+// collectionDefinitions are the demo TAXII collections, in OpenCTI's JSON shape plus
+// alias and permissions.
+var collectionDefinitions = []string{
+	`{"id": "` + CollectionIndicators + `", "alias": "indicators", "name": "Indicators",
+	  "description": "Every indicator", "filters": ` + filterIndicators + `}`,
+	`{"id": "` + CollectionKnowledge + `", "alias": "knowledge", "name": "All knowledge",
+	  "description": "Every object you may see"}`,
+	`{"id": "` + CollectionPublic + `", "alias": "public", "name": "Public", "taxii_public": true,
+	  "description": "What anonymous callers may see (TLP:CLEAR)"}`,
+	`{"id": "` + CollectionInbox + `", "alias": "inbox", "name": "Inbox", "can_write": true,
+	  "description": "Add objects here (POST)", "filters": ` + filterIndicators + `}`,
 }
 
 // csvDefinitions are the demo CSV feeds, in OpenCTI's JSON shape.
@@ -87,31 +77,19 @@ var csvDefinitions = []string{`{
     {"attribute": "name", "mappings": [{"type": "StixFile", "attribute": "name"}]}
   ]}`}
 
-// mountCSV compiles the demo CSV feeds and serves them; the returned scheduler must run
-// for files to exist.
-func (p *platform) mountCSV() (*csvfeed.Scheduler, error) {
-	var feeds []*csvfeed.Feed
-	for _, js := range csvDefinitions {
-		var def csvfeed.Definition
-		if err := json.Unmarshal([]byte(js), &def); err != nil {
-			return nil, fmt.Errorf("demo CSV feed: %w", err)
-		}
-		f, err := csvfeed.Compile(def, &csvfeed.FeedOptions{PublicPrincipal: publicPrincipal()})
-		if err != nil {
-			return nil, err
-		}
-		feeds = append(feeds, f)
-	}
-	sched, err := csvfeed.NewScheduler(&csvfeed.SchedulerOptions{Source: p.store, Visibility: p.vis, Feeds: feeds})
-	if err != nil {
-		return nil, err
-	}
-	h, err := csvfeed.NewHandler(&csvfeed.HandlerOptions{Scheduler: sched, Authenticator: p.auth})
-	if err != nil {
-		return nil, err
-	}
-	p.mux.Handle("/feeds/", h)
-	p.feeds = append(p.feeds, feedInfo{Name: "CSV feeds", Path: "/feeds/detection-indicators",
-		Curl: "curl -s -u " + AnalystUser + ":" + AnalystPassword + " '{base}/feeds/detection-indicators'   # public: curl -s '{base}/feeds/public-file-hashes'"})
-	return sched, nil
+// feedInfo is one banner entry: a feed's name, its URL path and a curl example.
+type feedInfo struct {
+	Name, Path, Curl string
+}
+
+// bannerFeeds are the banner's entries, one per kind of feed the configuration serves.
+var bannerFeeds = []feedInfo{
+	{Name: "Live stream (OpenCTI Server-Sent Events)", Path: "/stream/" + StreamDetection,
+		Curl: "curl -sN -u " + AnalystUser + ":" + AnalystPassword + " '{base}/stream/" + StreamDetection + "?from=0'   # all streams: curl -s -u " + AnalystUser + ":" + AnalystPassword + " '{base}/stream'"},
+	{Name: "TAXII 2.1", Path: "/taxii2/",
+		Curl: "curl -s -u " + AnalystUser + ":" + AnalystPassword + " -H 'Accept: application/taxii+json;version=2.1' '{base}/taxii2/demo/collections/" + CollectionIndicators + "/objects/?limit=2'"},
+	{Name: "CSV feeds", Path: "/feeds/detection-indicators",
+		Curl: "curl -s -u " + AnalystUser + ":" + AnalystPassword + " '{base}/feeds/detection-indicators'   # public: curl -s '{base}/feeds/public-file-hashes'"},
+	{Name: "IoC stream (VirusTotal API v3)", Path: "/api/v3/ioc_stream",
+		Curl: "curl -s -H 'x-apikey: " + AnalystToken + "' '{base}/api/v3/ioc_stream?limit=5&filter=entity_type:file'"},
 }

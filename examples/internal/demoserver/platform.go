@@ -4,17 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"io"
+	"log/slog"
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/examples/internal/demodata"
 	"github.com/ctifeed/ctifeed/iocstream"
+	"github.com/ctifeed/ctifeed/server"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
 
-// The demo credentials the banner prints. They exist only in this example.
+// The demo credentials the banner prints. They exist only in this example (the hub keeps
+// only their hashes).
 const (
 	AnalystUser     = "analyst"
 	AnalystPassword = "analyst-demo-password"
@@ -23,138 +26,114 @@ const (
 	PartnerPassword = "partner-demo-password"
 )
 
-// platform is everything the server serves: one store, one access policy, every feed.
+// platform is the demo hub: package server configured by hubConfig, plus what the demo
+// adds (seeding, the simulation, the banner).
 type platform struct {
-	store store.Store
-	ioc   iocstream.Store
-	// storage is where store and ioc come from, with the rest of the durable state.
-	storage *storage
-	auth    *access.Static
-	vis     *access.Visibility
-	mux     *http.ServeMux
-	// audience are the demo principals, the IoC stream's readers; see iocAudience.
+	srv *server.Server
+	// banner receives the hub's banner; serve sets what it does.
+	banner *onWrite
+	store  store.Store
+	// ioc is the IoC store the hub serves; the demo seeds it (see notify).
+	ioc iocstream.Store
+	vis *access.Visibility
+	// describe names the store engine in the banner.
+	describe string
+	// audience are the demo principals, the IoC stream's readers; see notify.
 	audience []*access.Principal
-	// feeds describe what is mounted, for the banner.
-	feeds []feedInfo
-	// background are the goroutines the platform needs while it serves (CSV regeneration,
-	// the simulation); each returns when its context ends.
-	background []func(ctx context.Context)
-	// closers run at shutdown, before the server waits for its connections.
-	closers []func()
 	// objects is how many demo objects were stored.
 	objects int
 	// indicators are the demo indicators' ids, which the simulation changes.
 	indicators []stix.ID
 }
 
-// feedInfo is one banner entry: a feed's name, its URL path and a curl example.
-type feedInfo struct {
-	Name, Path, Curl string
-}
-
-// principals: the analyst sees up to TLP:AMBER and the Red organization's objects; the
-// partner sees up to TLP:GREEN and the Blue organization's.
+// principals are the demo users as the configuration makes them: the analyst sees up to
+// TLP:AMBER and the Red organization's objects; the partner sees up to TLP:GREEN and the
+// Blue organization's.
 func principals() (analyst, partner *access.Principal) {
 	orgs := demodata.Orgs()
-	analyst = &access.Principal{UserID: "user-analyst", Name: AnalystUser,
+	analyst = &access.Principal{UserID: AnalystUser, Name: AnalystUser, Groups: []string{"analysts"},
 		Organizations: []string{string(orgs.Red)},
 		Capabilities:  []access.Capability{access.CapAccessDataSharing},
 		Markings:      access.Clearance{Max: []stix.ID{stix.TLP2Amber}}}
-	partner = &access.Principal{UserID: "user-partner", Name: PartnerUser,
+	partner = &access.Principal{UserID: PartnerUser, Name: PartnerUser, Groups: []string{"partners"},
 		Organizations: []string{string(orgs.Blue)},
 		Capabilities:  []access.Capability{access.CapAccessDataSharing},
 		Markings:      access.Clearance{Max: []stix.ID{stix.TLP2Green}}}
 	return analyst, partner
 }
 
-func newPlatform(ctx context.Context, cfg Config) (*platform, error) {
+// newPlatform builds the hub cfg describes and seeds its store when empty; nothing is
+// served until serve. log receives the hub's warnings and errors.
+func newPlatform(ctx context.Context, cfg Config, log io.Writer) (*platform, error) {
 	if cfg.Indicators <= 0 {
 		cfg.Indicators = 300
 	}
-	analyst, partner := principals()
-	auth, err := access.NewStatic(access.StaticOptions{
-		Users: []access.StaticUser{
-			{Username: AnalystUser, Password: AnalystPassword, Principal: analyst},
-			{Username: PartnerUser, Password: PartnerPassword, Principal: partner},
-		},
-		Tokens: []access.StaticToken{{Token: AnalystToken, Principal: analyst}},
-	})
+	hc, err := hubConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	// Objects granted to an organization are seen by its members only; the rest by all.
+	_, describe, _ := storeConfig(cfg) // hubConfig checked it
+	var ioc iocstream.Store
+	banner := &onWrite{}
+	srv, err := server.New(ctx, hc, &server.Options{Engines: engines(&ioc), Banner: banner,
+		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return nil, err
+	}
+	// The same rule as the hub's (organizations enforced, ungranted objects visible to
+	// all), for the demo's IoC audience.
 	vis, err := access.NewVisibility(&access.VisibilityOptions{EnforceOrganizations: true, UngrantedVisible: true})
 	if err != nil {
+		srv.Close()
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	p := &platform{store: st.store, ioc: st.ioc, storage: st, auth: auth, vis: vis,
-		mux: http.NewServeMux(), audience: []*access.Principal{analyst, partner}}
+	analyst, partner := principals()
+	p := &platform{srv: srv, banner: banner, store: srv.Store(), ioc: ioc, vis: vis, describe: describe,
+		audience: []*access.Principal{analyst, partner}}
 	if err := p.mount(ctx, cfg); err != nil {
-		st.close()
+		srv.Close()
 		return nil, err
 	}
 	return p, nil
 }
 
-// mount seeds an empty store (or finds what a kept one holds) and mounts every feed.
+// mount seeds an empty store, or finds what a kept one holds.
 func (p *platform) mount(ctx context.Context, cfg Config) error {
 	n, err := store.Count(ctx, p.store)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		err = p.seed(ctx, cfg.Indicators)
-	} else {
-		err = p.resume(ctx, n)
+		return p.seed(ctx, cfg.Indicators)
 	}
-	if err != nil {
-		return err
-	}
-	if err := p.mountStream(cfg.Heartbeat); err != nil {
-		return err
-	}
-	if err := p.mountTAXII(); err != nil {
-		return err
-	}
-	sched, err := p.mountCSV()
-	if err != nil {
-		return err
-	}
-	p.background = append(p.background, func(ctx context.Context) { _ = sched.Run(ctx) }) // returns ctx.Err()
-	p.mountIoCStream()
-	return nil
+	return p.resume(ctx, n)
 }
 
 // resume takes up a kept store of n objects: the simulation changes its indicators. If
 // the IoC stream is empty (a seed cut short between the objects and their notifications),
-// the indicators' notifications are added again; those already expired are never seen.
+// the notifications are added again before serving, as the hub's bridge would add them
+// afterwards; those already expired are never seen.
 func (p *platform) resume(ctx context.Context, n int) error {
 	p.objects = n
-	for r, err := range store.All(ctx, p.store, store.ScanOptions{Types: []string{"indicator"}}) {
-		if err != nil {
-			return err
-		}
-		p.indicators = append(p.indicators, r.Object.ID())
-	}
 	all, err := iocstream.ParseFilter("")
 	if err != nil {
 		return err
 	}
 	kept, err := p.ioc.Scan(ctx, all, &iocstream.ScanOptions{Order: iocstream.OrderNewest, Limit: 1})
-	if err != nil || len(kept) > 0 {
-		return err
-	}
-	recs, err := p.store.GetMany(ctx, p.indicators)
 	if err != nil {
 		return err
 	}
-	for _, id := range p.indicators {
-		if err := p.notify(ctx, recs[id].Object); err != nil {
+	for r, err := range store.All(ctx, p.store, store.ScanOptions{}) {
+		if err != nil {
 			return err
+		}
+		if r.Object.Type() == "indicator" {
+			p.indicators = append(p.indicators, r.Object.ID())
+		}
+		if len(kept) == 0 {
+			if err := p.notify(ctx, r.Object); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -202,22 +181,26 @@ func (p *platform) put(ctx context.Context, o *stix.Object) error {
 	return p.notify(ctx, o)
 }
 
-// notify adds the IoC notifications of an indicator (one already kept is not an error: a
+// hubSource is the source package server's IoC bridge gives the notifications it derives
+// from the log. The demo adds the same notifications (same template, so the same derived
+// ids) before it serves, so that the IoC stream is complete once the banner is printed;
+// the hub's bridge then finds each one already kept.
+var hubSource = iocstream.Source{Type: iocstream.SourceCollection, ID: "hub", Label: "ctifeed hub"}
+
+// notify adds the IoC notifications of o as the hub's bridge makes them: indicators and
+// observables that every demo principal may see (one already kept is not an error: a
 // seed may be repeated).
 func (p *platform) notify(ctx context.Context, o *stix.Object) error {
-	if o.Type() != "indicator" {
-		return nil
+	for _, pr := range p.audience {
+		if !p.vis.CanSee(pr, o) {
+			return nil
+		}
 	}
 	tmpl := &iocstream.Notification{Origin: iocstream.OriginSubscriptions, Date: o.Created(),
-		Sources: []iocstream.Source{{Type: iocstream.SourceCollection, ID: "demo-indicators", Label: "Demo indicators"}},
-		Tags:    o.Labels()}
-	// The IoC stream has one audience: it carries only what every demo principal may see.
-	ns, err := iocstream.FromSTIXFor(ctx, p.iocAudience(), o, tmpl)
-	if errors.Is(err, iocstream.ErrUnsupported) || errors.Is(err, iocstream.ErrHidden) {
-		return nil
-	}
+		Sources: []iocstream.Source{hubSource}, Tags: o.Labels()}
+	ns, err := iocstream.FromSTIX(o, tmpl)
 	if err != nil {
-		return err
+		return nil // not an IoC (ErrUnsupported) or not usable as one, as the bridge decides
 	}
 	for _, n := range ns {
 		if err := p.ioc.Add(ctx, n); err != nil && !errors.Is(err, iocstream.ErrExists) {
@@ -225,19 +208,6 @@ func (p *platform) notify(ctx context.Context, o *stix.Object) error {
 		}
 	}
 	return nil
-}
-
-func (p *platform) mountIoCStream() {
-	h := iocstream.NewHandler(&iocstream.HandlerOptions{Store: p.ioc, Authenticator: p.auth, ReadOnly: true})
-	p.mux.Handle("/api/v3/", h)
-	p.feeds = append(p.feeds, feedInfo{Name: "IoC stream (VirusTotal API v3)", Path: "/api/v3/ioc_stream",
-		Curl: "curl -s -H 'x-apikey: " + AnalystToken + "' '{base}/api/v3/ioc_stream?limit=5&filter=entity_type:file'"})
-}
-
-// iocAudience is who reads the IoC stream: the demo principals, whose boundary decides
-// what becomes a notification.
-func (p *platform) iocAudience() *iocstream.Audience {
-	return &iocstream.Audience{Visibility: p.vis, Principals: p.audience, Lookup: storeLookup(p.store)}
 }
 
 // storeLookup answers the access boundary's look-ups from the store's current records.
