@@ -11,8 +11,8 @@ import (
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/filter"
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 	"github.com/ctifeed/ctifeed/stream"
 )
 

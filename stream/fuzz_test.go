@@ -9,10 +9,10 @@ import (
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/filter"
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 	"github.com/ctifeed/ctifeed/stream"
 )
 

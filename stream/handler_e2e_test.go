@@ -12,9 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/ctifeed/ctifeed/access"
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 )
 
 // fakeClock is a settable clock shared by the store (positions) and the handler (the

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 	"github.com/ctifeed/ctifeed/stream"
 )
 

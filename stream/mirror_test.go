@@ -8,10 +8,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 )
 
 // A consumer mirroring a filtered, segregated stream over HTTP, through cut connections,

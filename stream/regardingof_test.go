@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/internal/golden"
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 	"github.com/ctifeed/ctifeed/stream"
 )
 

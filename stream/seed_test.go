@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/ctifeed/ctifeed/internal/golden"
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 	"github.com/ctifeed/ctifeed/stream"
 )
 

@@ -10,7 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/ctifeed/ctifeed/internal/demoserver"
+	"github.com/ctifeed/ctifeed/examples/internal/demoserver"
 )
 
 func main() {

@@ -15,7 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/ctifeed/ctifeed/internal/demoserver"
+	"github.com/ctifeed/ctifeed/examples/internal/demoserver"
 	"github.com/ctifeed/ctifeed/stream"
 )
 

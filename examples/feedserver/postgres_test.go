@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/ctifeed/ctifeed/internal/demoserver"
+	"github.com/ctifeed/ctifeed/examples/internal/demoserver"
 	"github.com/ctifeed/ctifeed/internal/pgtest"
 	"github.com/ctifeed/ctifeed/taxii"
 )

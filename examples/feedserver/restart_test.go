@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ctifeed/ctifeed/internal/demoserver"
+	"github.com/ctifeed/ctifeed/examples/internal/demoserver"
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/store/boltstore"
 	"github.com/ctifeed/ctifeed/stream"

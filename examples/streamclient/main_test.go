@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/ctifeed/ctifeed/internal/demoserver"
+	"github.com/ctifeed/ctifeed/examples/internal/demoserver"
 )
 
 // syncBuilder is a strings.Builder safe for the client's reconnect callback.

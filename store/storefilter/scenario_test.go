@@ -10,11 +10,11 @@ import (
 
 	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/internal/golden"
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
 	"github.com/ctifeed/ctifeed/store/storefilter"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

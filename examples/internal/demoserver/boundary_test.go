@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,28 +46,36 @@ func demoCallers() []caller {
 	}
 }
 
-// startPlatform builds the demo platform with its background tasks (the CSV scheduler)
-// and serves it until the test ends.
-func startPlatform(t *testing.T) (*platform, *httptest.Server) {
+// startPlatform builds the demo platform and serves it on a free loopback port until the
+// test ends; the returned URL is its base.
+func startPlatform(t *testing.T) (*platform, baseURL) {
 	t.Helper()
-	ctx := context.Background()
-	p, err := newPlatform(ctx, Config{Indicators: 80, Heartbeat: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := newPlatform(ctx, Config{Addr: "127.0.0.1:0", Indicators: 80}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(p.mux)
-	bg, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	for _, task := range p.background {
-		wg.Go(func() { task(bg) })
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- p.serve(ctx, Config{}, io.Discard, func(b string) { ready <- b }) }()
+	select {
+	case base := <-ready:
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("demo platform: %v after shutdown", err)
+			}
+		})
+		return p, baseURL{base}
+	case err := <-done:
+		cancel()
+		t.Fatalf("demo platform did not start: %v", err)
+		return nil, baseURL{}
 	}
-	t.Cleanup(func() {
-		stop()
-		wg.Wait()
-		srv.Close()
-	})
-	return p, srv
 }
+
+// baseURL is where startPlatform serves.
+type baseURL struct{ URL string }
 
 // body is one response body a feed sent, as text.
 type body struct {

@@ -3,7 +3,7 @@ package demodata_test
 import (
 	"fmt"
 
-	"github.com/ctifeed/ctifeed/internal/demodata"
+	"github.com/ctifeed/ctifeed/examples/internal/demodata"
 )
 
 // Generate makes the same objects on every run: count them by type.

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/access"
-	"github.com/ctifeed/ctifeed/internal/demodata"
+	"github.com/ctifeed/ctifeed/examples/internal/demodata"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/taxii"

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/ctifeed/ctifeed/internal/demoserver"
+	"github.com/ctifeed/ctifeed/examples/internal/demoserver"
 )
 
 // Run serves until its context ends; ready reports the address once it listens.

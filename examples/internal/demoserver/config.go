@@ -10,8 +10,6 @@ type Config struct {
 	Simulate time.Duration
 	// Indicators is how many demo indicators to generate (default 300).
 	Indicators int
-	// Heartbeat is the live streams' heartbeat interval (default 5 s, as OpenCTI).
-	Heartbeat time.Duration
 	// Data is the directory of a durable store (boltstore) that keeps objects, the log, IoC
 	// notifications, TAXII statuses and the TAXII `next` key across restarts; demo data is
 	// seeded only when it is empty. "" keeps everything in memory.

@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/ctifeed/ctifeed/internal/demodata"
+	"github.com/ctifeed/ctifeed/examples/internal/demodata"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )

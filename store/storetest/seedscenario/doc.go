@@ -16,7 +16,9 @@
 //  5. Delete the indicator (only the indicator: the relationship stays, dangling, so that
 //     the stream alone decides to delete it).
 //
-// The package imports only stix, store and filter (the stream package's tests use it), so it
+// It is a test fixture kept beside the store's conformance kit: the package imports only
+// stix, store and filter, so the store's own tests (store/storefilter), the stream package's
+// tests and the scenario example can all use it without an import pointing up. It therefore
 // gives the stream definition's parts rather than a stream.Definition:
 //
 //	f := seedscenario.Filters()

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/ctifeed/ctifeed/filter"
-	"github.com/ctifeed/ctifeed/internal/seedscenario"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 )
 
 // Every object of the scenario is valid STIX and is the same on every call (fixed ids and

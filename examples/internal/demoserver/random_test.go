@@ -18,7 +18,7 @@ import (
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/csvfeed"
-	"github.com/ctifeed/ctifeed/internal/demodata"
+	"github.com/ctifeed/ctifeed/examples/internal/demodata"
 	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
