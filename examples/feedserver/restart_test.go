@@ -75,6 +75,23 @@ func consume(ctx context.Context, base, from string, out chan<- msgKey) {
 	}
 }
 
+// withoutResent drops the dependency creates of objects the consumer already received:
+// a resumed connection starts with an empty sent cache, so its later groups may send
+// again what an uninterrupted consumer's cache held back (documented in the stream
+// package); everything else must be exactly what the uninterrupted consumer got.
+func withoutResent(msgs []msgKey) []msgKey {
+	held := map[string]bool{}
+	var out []msgKey
+	for _, m := range msgs {
+		if m.depend && m.typ == stream.Create && held[m.id] {
+			continue
+		}
+		held[m.id] = m.typ != stream.Delete
+		out = append(out, m)
+	}
+	return out
+}
+
 // collect receives keys until n have arrived (n < 0: until none arrives for idle).
 func collect(t *testing.T, in <-chan msgKey, n int, idle time.Duration) []msgKey {
 	t.Helper()
@@ -174,7 +191,7 @@ func checkRestart(t *testing.T, cfg demoserver.Config) {
 	ref := make(chan msgKey, 1<<12)
 	go consume(ctx, base, "0", ref)
 	want := collect(t, ref, -1, 2*time.Second)
-	got := append(before, collect(t, live, len(want)-len(before), time.Minute)...)
+	got := withoutResent(append(before, collect(t, live, -1, 2*time.Second)...))
 	if len(got) != len(want) {
 		t.Fatalf("the consumer across the restart got %d messages, an uninterrupted one %d", len(got), len(want))
 	}
@@ -184,11 +201,6 @@ func checkRestart(t *testing.T, cfg demoserver.Config) {
 		}
 	}
 	t.Logf("%d messages, %d of them before the restart", len(want), len(before))
-	select {
-	case extra := <-live:
-		t.Errorf("the consumer across the restart got an extra message %+v", extra)
-	case <-time.After(200 * time.Millisecond):
-	}
 
 	if code, page2B := body(t, "GET", coll+"?limit=7&next="+page1.Next, taxiiHdr, ""); code != 200 || page2B != page2A {
 		t.Errorf("TAXII page 2 with the token issued before the restart: %d\n%s\nbefore the restart:\n%s", code, page2B, page2A)
