@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/gowebpki/jcs"
@@ -46,4 +47,37 @@ func Place(n int, versions func(i int) *stix.Object, obj *stix.Object) (i int, s
 	}
 	return 0, false, fmt.Errorf("%w: %s version %s is stored with different content",
 		ErrConflict, obj.ID(), stix.FormatTime(v))
+}
+
+// CheckObject applies [Writer.Put]'s preconditions: a nil object or an id that fails
+// [stix.ID.Validate] gives an error wrapping [ErrInvalid]. Engines share it so that they agree.
+func CheckObject(obj *stix.Object) error {
+	if obj == nil {
+		return fmt.Errorf("%w: nil object", ErrInvalid)
+	}
+	if err := obj.ID().Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// CheckMerge applies [Writer.Merge]'s preconditions on its arguments (not on what is
+// stored): a valid target, and sources that are non-empty, valid, distinct and differ from
+// the target's id; errors wrap [ErrInvalid].
+func CheckMerge(target *stix.Object, sources []stix.ID) error {
+	if err := CheckObject(target); err != nil {
+		return err
+	}
+	if len(sources) == 0 {
+		return fmt.Errorf("%w: merge without sources", ErrInvalid)
+	}
+	for i, src := range sources {
+		if err := src.Validate(); err != nil {
+			return fmt.Errorf("%w: source: %v", ErrInvalid, err)
+		}
+		if src == target.ID() || slices.Contains(sources[:i], src) {
+			return fmt.Errorf("%w: source %s repeated or equal to the target", ErrInvalid, src)
+		}
+	}
+	return nil
 }

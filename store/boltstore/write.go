@@ -132,16 +132,6 @@ func (w *wtx) appendEvent(ev store.Event) (store.Event, error) {
 	return ev, nil
 }
 
-func checkObject(obj *stix.Object) error {
-	if obj == nil {
-		return fmt.Errorf("%w: nil object", store.ErrInvalid)
-	}
-	if err := obj.ID().Validate(); err != nil {
-		return fmt.Errorf("%w: %v", store.ErrInvalid, err)
-	}
-	return nil
-}
-
 // sameJSON is [store.SameContent].
 func sameJSON(a, b []byte) bool { return store.SameContent(a, b) }
 
@@ -200,7 +190,7 @@ func (w *wtx) place(h header, cur []byte, obj *stix.Object) (placement, error) {
 }
 
 func (w *wtx) put(obj *stix.Object) (store.Event, bool, error) {
-	if err := checkObject(obj); err != nil {
+	if err := store.CheckObject(obj); err != nil {
 		return store.Event{}, false, err
 	}
 	id := obj.ID()
@@ -250,29 +240,33 @@ func (w *wtx) insert(obj *stix.Object, ev store.Event) error {
 	return w.index(id, h, obj.Raw(), true)
 }
 
-// index writes id's header and its entries in the scan indexes (the date_added ones too
-// when added) and the relation index.
-func (w *wtx) index(id stix.ID, h header, raw []byte, added bool) error {
+// bucketKey is one entry of a scan index.
+type bucketKey struct {
+	b *bolt.Bucket
+	k []byte
+}
+
+// scanKeys returns id's entries in the scan indexes for header h: the updated ones, and the
+// date_added ones too when added.
+func (w *wtx) scanKeys(id stix.ID, h header, added bool) []bucketKey {
 	typ := []byte(id.Type())
 	ts := tkey(unixNano(h.updated))
-	puts := []struct {
-		b *bolt.Bucket
-		k []byte
-	}{
+	keys := []bucketKey{
 		{w.b.byUpdated, join(ts, []byte(id))},
 		{w.b.typeUpd, join(typ, []byte{sep}, ts, []byte(id))},
 	}
 	if added {
 		ta := tkey(unixNano(h.added))
-		puts = append(puts, struct {
-			b *bolt.Bucket
-			k []byte
-		}{w.b.byAdded, join(ta, []byte(id))}, struct {
-			b *bolt.Bucket
-			k []byte
-		}{w.b.typeAdded, join(typ, []byte{sep}, ta, []byte(id))})
+		keys = append(keys, bucketKey{w.b.byAdded, join(ta, []byte(id))},
+			bucketKey{w.b.typeAdded, join(typ, []byte{sep}, ta, []byte(id))})
 	}
-	for _, p := range puts {
+	return keys
+}
+
+// index writes id's header and its entries in the scan indexes (the date_added ones too
+// when added) and the relation index.
+func (w *wtx) index(id stix.ID, h header, raw []byte, added bool) error {
+	for _, p := range w.scanKeys(id, h, added) {
 		if err := p.b.Put(p.k, nil); err != nil {
 			return err
 		}
@@ -290,26 +284,7 @@ func (w *wtx) index(id stix.ID, h header, raw []byte, added bool) error {
 // unindex removes id's entries from the updated indexes (and the date_added ones when
 // all) and the relation index of its current JSON raw.
 func (w *wtx) unindex(id stix.ID, h header, raw []byte, all bool) error {
-	typ := []byte(id.Type())
-	ts := tkey(unixNano(h.updated))
-	keys := []struct {
-		b *bolt.Bucket
-		k []byte
-	}{
-		{w.b.byUpdated, join(ts, []byte(id))},
-		{w.b.typeUpd, join(typ, []byte{sep}, ts, []byte(id))},
-	}
-	if all {
-		ta := tkey(unixNano(h.added))
-		keys = append(keys, struct {
-			b *bolt.Bucket
-			k []byte
-		}{w.b.byAdded, join(ta, []byte(id))}, struct {
-			b *bolt.Bucket
-			k []byte
-		}{w.b.typeAdded, join(typ, []byte{sep}, ta, []byte(id))})
-	}
-	for _, k := range keys {
+	for _, k := range w.scanKeys(id, h, all) {
 		if err := k.b.Delete(k.k); err != nil {
 			return err
 		}

@@ -3,8 +3,6 @@ package boltstore
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
@@ -19,7 +17,7 @@ var (
 // Put implements [store.Writer]. The change and its event are one transaction, durable
 // when Put returns (unless [Options.NoSync]).
 func (s *Store) Put(ctx context.Context, obj *stix.Object) (store.Event, bool, error) {
-	if err := checkObject(obj); err != nil {
+	if err := store.CheckObject(obj); err != nil {
 		return store.Event{}, false, err
 	}
 	var ev store.Event
@@ -57,19 +55,8 @@ func (s *Store) PutMany(ctx context.Context, objs []*stix.Object) ([]store.PutRe
 
 // Merge implements [store.Writer].
 func (s *Store) Merge(ctx context.Context, target *stix.Object, sources []stix.ID) (store.Event, error) {
-	if err := checkObject(target); err != nil {
+	if err := store.CheckMerge(target, sources); err != nil {
 		return store.Event{}, err
-	}
-	if len(sources) == 0 {
-		return store.Event{}, fmt.Errorf("%w: merge without sources", store.ErrInvalid)
-	}
-	for i, src := range sources {
-		if err := src.Validate(); err != nil {
-			return store.Event{}, fmt.Errorf("%w: source: %v", store.ErrInvalid, err)
-		}
-		if src == target.ID() || slices.Contains(sources[:i], src) {
-			return store.Event{}, fmt.Errorf("%w: source %s repeated or equal to the target", store.ErrInvalid, src)
-		}
 	}
 	var ev store.Event
 	err := s.update(ctx, func(w *wtx) error {

@@ -17,7 +17,7 @@ func (s *Store) PutMany(ctx context.Context, objs []*stix.Object) ([]store.PutRe
 	}
 	out := make([]store.PutResult, len(objs))
 	for i, o := range objs { // outside the lock: validation needs no state
-		out[i].Err = checkObject(o)
+		out[i].Err = store.CheckObject(o)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -16,7 +16,7 @@ func (s *Store) Put(ctx context.Context, obj *stix.Object) (store.Event, bool, e
 	if err := ctx.Err(); err != nil {
 		return store.Event{}, false, err
 	}
-	if err := checkObject(obj); err != nil {
+	if err := store.CheckObject(obj); err != nil {
 		return store.Event{}, false, err
 	}
 	s.mu.Lock()
@@ -52,16 +52,6 @@ func place(e *entry, obj *stix.Object) (i int, same bool, err error) {
 	return store.Place(len(e.versions), func(i int) *stix.Object { return e.versions[i].obj }, obj)
 }
 
-func checkObject(obj *stix.Object) error {
-	if obj == nil {
-		return fmt.Errorf("%w: nil object", store.ErrInvalid)
-	}
-	if err := obj.ID().Validate(); err != nil {
-		return fmt.Errorf("%w: %v", store.ErrInvalid, err)
-	}
-	return nil
-}
-
 // setCurrent makes obj e's current version at ev's time, keeping the state it replaces for
 // reads as of earlier positions. Unversioned objects keep only their current content: there
 // is no version to tell older ones apart by.
@@ -87,19 +77,8 @@ func (s *Store) Merge(ctx context.Context, target *stix.Object, sources []stix.I
 	if err := ctx.Err(); err != nil {
 		return store.Event{}, err
 	}
-	if err := checkObject(target); err != nil {
+	if err := store.CheckMerge(target, sources); err != nil {
 		return store.Event{}, err
-	}
-	if len(sources) == 0 {
-		return store.Event{}, fmt.Errorf("%w: merge without sources", store.ErrInvalid)
-	}
-	for i, src := range sources {
-		if err := src.Validate(); err != nil {
-			return store.Event{}, fmt.Errorf("%w: source: %v", store.ErrInvalid, err)
-		}
-		if src == target.ID() || slices.Contains(sources[:i], src) {
-			return store.Event{}, fmt.Errorf("%w: source %s repeated or equal to the target", store.ErrInvalid, src)
-		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

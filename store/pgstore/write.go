@@ -18,7 +18,7 @@ func (s *Store) Put(ctx context.Context, obj *stix.Object) (store.Event, bool, e
 	if err := ctx.Err(); err != nil {
 		return store.Event{}, false, err
 	}
-	if err := checkObject(obj); err != nil {
+	if err := store.CheckObject(obj); err != nil {
 		return store.Event{}, false, err
 	}
 	var ev store.Event
@@ -48,7 +48,7 @@ func (s *Store) PutMany(ctx context.Context, objs []*stix.Object) ([]store.PutRe
 		out = make([]store.PutResult, len(objs))
 		ids := make([]stix.ID, 0, len(objs))
 		for _, o := range objs {
-			if checkObject(o) == nil {
+			if store.CheckObject(o) == nil {
 				ids = append(ids, o.ID())
 			}
 		}
@@ -56,7 +56,7 @@ func (s *Store) PutMany(ctx context.Context, objs []*stix.Object) ([]store.PutRe
 			return err
 		}
 		for i, o := range objs {
-			if err := checkObject(o); err != nil {
+			if err := store.CheckObject(o); err != nil {
 				out[i].Err = err
 				continue
 			}
@@ -75,19 +75,8 @@ func (s *Store) Merge(ctx context.Context, target *stix.Object, sources []stix.I
 	if err := ctx.Err(); err != nil {
 		return store.Event{}, err
 	}
-	if err := checkObject(target); err != nil {
+	if err := store.CheckMerge(target, sources); err != nil {
 		return store.Event{}, err
-	}
-	if len(sources) == 0 {
-		return store.Event{}, fmt.Errorf("%w: merge without sources", store.ErrInvalid)
-	}
-	for i, src := range sources {
-		if err := src.Validate(); err != nil {
-			return store.Event{}, fmt.Errorf("%w: source: %v", store.ErrInvalid, err)
-		}
-		if src == target.ID() || slices.Contains(sources[:i], src) {
-			return store.Event{}, fmt.Errorf("%w: source %s repeated or equal to the target", store.ErrInvalid, src)
-		}
 	}
 	var ev store.Event
 	err := s.write(ctx, func(w *wtx) error {
@@ -116,16 +105,6 @@ func (s *Store) Delete(ctx context.Context, id stix.ID) (store.Event, error) {
 		return err
 	})
 	return ev, err
-}
-
-func checkObject(obj *stix.Object) error {
-	if obj == nil {
-		return fmt.Errorf("%w: nil object", store.ErrInvalid)
-	}
-	if err := obj.ID().Validate(); err != nil {
-		return fmt.Errorf("%w: %v", store.ErrInvalid, err)
-	}
-	return nil
 }
 
 func notFound(id stix.ID) error { return fmt.Errorf("%w: %s", store.ErrNotFound, id) }
