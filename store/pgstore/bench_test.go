@@ -94,8 +94,8 @@ func BenchmarkIngestBatch(b *testing.B) {
 	objs := corpus(b)
 	const batch = 1000
 	for _, e := range engines(b) {
+		seq := 0 // across the runs of -count, which share the engine
 		b.Run(e.name, func(b *testing.B) {
-			seq := 0
 			for b.Loop() {
 				b.StopTimer()
 				in := fresh(b, objs, batch, seq)
@@ -115,9 +115,9 @@ func BenchmarkIngestBatch(b *testing.B) {
 func BenchmarkPut(b *testing.B) {
 	objs := corpus(b)
 	for _, e := range engines(b) {
+		seq := 1_000_000 // across the runs of -count, which share the engine
 		b.Run(e.name, func(b *testing.B) {
 			var in []*stix.Object
-			seq := 1_000_000
 			for b.Loop() {
 				if len(in) == 0 { // new objects, made outside the timer
 					b.StopTimer()
