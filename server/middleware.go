@@ -211,6 +211,11 @@ func classify(path string) (feed, endpoint string) {
 			return "stream", "list"
 		}
 		return "stream", "stream"
+	case seg[0] == "admin":
+		if len(seg) > 1 && seg[1] == "streams" {
+			return "admin", "streams"
+		}
+		return "admin", "other"
 	case seg[0] == "feeds":
 		return "csv", "feed"
 	case seg[0] == "api" && len(seg) > 2 && seg[1] == "v3":
