@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"testing"
 
 	"github.com/ctifeed/ctifeed/internal/pgtest"
@@ -125,6 +124,7 @@ func TestAdminStreamsSurviveRestart(t *testing.T) {
 	if code, _ := connect(t, hub.base+"/stream/runtime", readerToken); code != http.StatusOK {
 		t.Errorf("the run-time stream answers %d after a restart", code)
 	}
+	got = adminDefinition{}
 	if err := json.Unmarshal([]byte(mustCall(t, 200, http.MethodGet, hub.base+"/admin/streams/configured", adminToken, "")), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +134,7 @@ func TestAdminStreamsSurviveRestart(t *testing.T) {
 	hub.stop()
 
 	hub = startAdminHub(t, writeAdminConfig(t, dir, storeYAML, ""))
+	got = adminDefinition{}
 	if err := json.Unmarshal([]byte(mustCall(t, 200, http.MethodGet, hub.base+"/admin/streams/configured", adminToken, "")), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +144,6 @@ func TestAdminStreamsSurviveRestart(t *testing.T) {
 	mustCall(t, http.StatusNoContent, http.MethodDelete, hub.base+"/admin/streams/configured", adminToken, "")
 	hub.stop()
 
-	hub = startAdminHub(t, writeAdminConfig(t, filepath.Clean(dir), storeYAML, ""))
+	hub = startAdminHub(t, writeAdminConfig(t, dir, storeYAML, ""))
 	mustCall(t, http.StatusNotFound, http.MethodGet, hub.base+"/admin/streams/configured", adminToken, "")
 }
