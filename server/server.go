@@ -200,6 +200,7 @@ func (s *Server) mount(defs []stream.Definition) error {
 	}
 	s.probes = s.publicProbes()
 	s.mountAdmin()
+	s.feeds = append(s.feeds, feedLine{"stream admin", "/admin/streams", "capability " + string(CapManageStreams)})
 	if len(s.plan.roots) > 0 {
 		h, err := taxii.NewHandler(&taxii.HandlerOptions{Store: s.store, Title: orDefaultStr(c.Title, "ctifeed TAXII server"),
 			APIRoots: s.plan.roots, BaseURL: c.BaseURL, Authenticator: s.auth, Visibility: s.plan.vis, Logger: s.log,
