@@ -185,12 +185,12 @@ func (s *Server) adminStream(w http.ResponseWriter, r *http.Request) {
 // putStream creates (POST, or PUT of a new id) or replaces (PUT) the stream the request
 // body defines. id is the path's id ("" for POST).
 func (s *Server) putStream(w http.ResponseWriter, r *http.Request, p *access.Principal, id string, post bool) {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-			writeProblem(w, http.StatusUnsupportedMediaType, "send the definition as application/json")
-			return
-		}
+	// Required, not assumed: a cross-site form or no-cors fetch cannot send it without a
+	// CORS preflight, so a browser's cached Basic credentials cannot be used to define streams.
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+		writeProblem(w, http.StatusUnsupportedMediaType, "send the definition with Content-Type: application/json")
+		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDefinitionBytes))
 	var tooBig *http.MaxBytesError

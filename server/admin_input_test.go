@@ -34,6 +34,7 @@ func TestAdminStreamBadInput(t *testing.T) {
 		{"id too long", http.MethodPut, "/" + strings.Repeat("i", 201), `{}`, nil, 400, "id"},
 		{"blank id in a POST", http.MethodPost, "", `{"id": " "}`, nil, 400, "id"},
 		{"text body", http.MethodPut, "/x", `{}`, []string{"Content-Type", "text/plain"}, 415, ""},
+		{"no content type", http.MethodPost, "", `{}`, []string{"Content-Type", ""}, 415, ""},
 		{"huge body", http.MethodPut, "/x", `{"name": "` + strings.Repeat("n", maxDefinitionBytes) + `"}`, nil, 413, ""},
 		{"PATCH", http.MethodPatch, "/x", `{}`, nil, 405, ""},
 		{"POST to a stream", http.MethodPost, "/x", `{}`, nil, 405, ""},

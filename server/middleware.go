@@ -136,7 +136,7 @@ func (l *limits) cors(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Set("Access-Control-Expose-Headers", "Retry-After, X-TAXII-Date-Added-First, X-TAXII-Date-Added-Last, Last-Event-ID")
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-		h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS") // PUT: the admin API
 		h.Set("Access-Control-Allow-Headers", "Authorization, Accept, Content-Type, Last-Event-ID, x-apikey")
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
