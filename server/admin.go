@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -268,8 +269,11 @@ func (s *Server) unavailable(w http.ResponseWriter, what string, err error) {
 // decodeStream decodes a definition from the admin API's body: a JSON object in OpenCTI's
 // stream form. Filters may be given as an object or, as OpenCTI stores them, as a string
 // holding the JSON. Members it does not know are ignored (OpenCTI exports more). A member
-// that does not decode is named.
+// that does not decode is named; a body that is not valid UTF-8 is refused whole.
 func decodeStream(body []byte) (stream.Definition, []fieldProblem) {
+	if !utf8.Valid(body) { // RFC 8259; encoding/json would keep or replace bad bytes silently
+		return stream.Definition{}, []fieldProblem{{"definition", "the body is not valid UTF-8"}}
+	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		detail := "the body is not a JSON object"

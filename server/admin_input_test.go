@@ -21,6 +21,7 @@ func TestAdminStreamBadInput(t *testing.T) {
 		{"not JSON", http.MethodPut, "/x", `{"name": `, nil, 400, "definition"},
 		{"not an object", http.MethodPut, "/x", `["x"]`, nil, 400, "definition"},
 		{"null", http.MethodPut, "/x", `null`, nil, 400, "definition"},
+		{"invalid UTF-8", http.MethodPut, "/x", "{\"name\": \"\xff\"}", nil, 400, "definition"},
 		{"unknown filter key", http.MethodPut, "/x", `{"stream_live": true, "filters": {"mode": "and", "filters": [{"key": ["no_such_key"], "values": ["v"]}], "filterGroups": []}}`, nil, 400, "filters"},
 		{"malformed filters", http.MethodPut, "/x", `{"filters": {"mode": 3}}`, nil, 400, "filters"},
 		{"malformed filters string", http.MethodPut, "/x", `{"filters": "{\"mode\": "}`, nil, 400, "filters"},
