@@ -234,17 +234,39 @@ func (c *consumer) expect(t *testing.T, want *stix.Object, never ...*stix.Object
 	}
 }
 
-// heartbeats reads frames until n heartbeats arrived: after the second one following a
-// definition change, the connection has re-read the definition.
-func (c *consumer) heartbeats(t *testing.T, n int) {
+// awaitFilter writes probes labelled label (matching the new filter, not the old one)
+// until one arrives: from then on the connection decides with the new definition. A probe
+// the old filter dropped is never sent later, so no timing is assumed; the wait per probe
+// only paces the writes.
+func (c *consumer) awaitFilter(t *testing.T, write func(*stix.Object), label string) {
 	t.Helper()
-	for n > 0 {
-		ev, ok := c.next(t)
-		if !ok {
-			t.Fatal("the stream ended while waiting for heartbeats")
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		p := labelled(t, fmt.Sprintf("probe-%s-%d", label, i), label, stix.TLP2Green)
+		write(p)
+		if c.within(t, p, 200*time.Millisecond) {
+			return
 		}
-		if ev.Event == "heartbeat" {
-			n--
+		if time.Now().After(deadline) {
+			t.Fatalf("the connection did not apply the filter on %q within 10 s", label)
+		}
+	}
+}
+
+// within reads frames until a create of want (true) or until d passed (false).
+func (c *consumer) within(t *testing.T, want *stix.Object, d time.Duration) bool {
+	t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case ev := <-c.frames:
+			if ev.Event == "create" && bytes.Contains(ev.Data, []byte(want.ID())) {
+				return true
+			}
+		case <-c.ended:
+			t.Fatal("the stream ended while waiting for a probe")
+		case <-timeout:
+			return false
 		}
 	}
 }

@@ -50,8 +50,7 @@ func TestAdminStreamsSharedByNodes(t *testing.T) {
 
 	mustCall(t, http.StatusOK, http.MethodPut, a.base+"/admin/streams/shared", adminToken,
 		`{"name": "Shared", "stream_live": true, "filters": `+filterOn("beta")+`}`)
-	time.Sleep(refresh) // B's cache may hold the old definition that long
-	c.heartbeats(t, 2)
+	c.awaitFilter(t, func(o *stix.Object) { put(t, a, o) }, "beta") // B's refresh, then its heartbeat
 	a2, b2 := labelled(t, "alpha-2", "alpha", stix.TLP2Green), labelled(t, "beta-2", "beta", stix.TLP2Green)
 	put(t, a, a2, b2)
 	c.expect(t, b2, a2)

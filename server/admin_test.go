@@ -62,7 +62,7 @@ func testAdminLifecycle(t *testing.T, storeYAML string) {
 
 	// A new filter applies to the open connection from its next re-read on.
 	mustCall(t, 200, http.MethodPut, admin, adminToken, `{"name": "Run time", "stream_live": true, "filters": `+filterOn("beta")+`}`)
-	c.heartbeats(t, 2)
+	c.awaitFilter(t, func(o *stix.Object) { put(t, hub, o) }, "beta")
 	a2, b2 := labelled(t, "alpha-2", "alpha", stix.TLP2Green), labelled(t, "beta-2", "beta", stix.TLP2Green)
 	put(t, hub, a2, b2) // a2 first: when b2 arrives, a2 was decided
 	c.expect(t, b2, a2)
@@ -83,7 +83,7 @@ func testAdminLifecycle(t *testing.T, storeYAML string) {
 	}
 	mustCall(t, http.StatusNotFound, http.MethodGet, admin, adminToken, "")
 	mustCall(t, http.StatusNotFound, http.MethodDelete, admin, adminToken, "")
-	for op, want := range map[string]float64{"create": 1, "replace": 2, "delete": 1} {
+	for op, want := range map[string]float64{"create": 1, "replace": 2, "delete": 1} { // PUT filter, PUT stop
 		if v, _ := metric(t, hub.base, `ctifeed_stream_definition_changes_total{op="`+op+`"}`); v != want {
 			t.Errorf("changes metric %s = %v, want %v", op, v, want)
 		}
