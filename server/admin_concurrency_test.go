@@ -68,4 +68,9 @@ func TestAdminStreamsConcurrent(t *testing.T) {
 			t.Errorf("%s: present %v, name %q", id, ok, name)
 		}
 	}
+	// Concurrent requests make the client dial connections it may never use; a graceful
+	// shutdown waits (up to 5 s, past the test's shutdown timeout) for such request-less
+	// connections, so close them before stopping.
+	http.DefaultClient.CloseIdleConnections()
+	hub.stop()
 }
