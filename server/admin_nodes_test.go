@@ -12,8 +12,8 @@ import (
 
 // TestAdminStreamsSharedByNodes: two hubs on one PostgreSQL database. A stream PUT on
 // node A is served by node B within pgstore's refresh interval (1 s); B's open connection
-// follows a filter changed on A, ends when A stops the stream, and B answers 404 once A
-// deleted it.
+// follows a filter changed on A and ends when A stops or deletes the stream; B answers
+// 410 and 404 to new connections.
 func TestAdminStreamsSharedByNodes(t *testing.T) {
 	storeYAML := fmt.Sprintf("{engine: postgres, path: %q}", pgtest.DSN(t))
 	a := startAdminHub(t, writeAdminConfig(t, t.TempDir(), storeYAML, configuredStream))
@@ -65,4 +65,14 @@ func TestAdminStreamsSharedByNodes(t *testing.T) {
 		code, _ := connect(t, b.base+"/stream/shared", readerToken)
 		return code == http.StatusNotFound
 	})
+
+	// A stream deleted on A while B serves it: B's connection ends.
+	mustCall(t, http.StatusCreated, http.MethodPut, a.base+"/admin/streams/doomed", adminToken, `{"name": "Doomed", "stream_live": true}`)
+	eventually(t, "node B serving the second stream", func() bool {
+		code, cc := connect(t, b.base+"/stream/doomed", readerToken)
+		c = cc
+		return code == http.StatusOK
+	})
+	mustCall(t, http.StatusNoContent, http.MethodDelete, a.base+"/admin/streams/doomed", adminToken, "")
+	c.waitEnd(t)
 }
