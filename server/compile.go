@@ -279,6 +279,9 @@ func (c *Config) compileFeeds(e *errs, p *plan) {
 	for i, d := range f.Streams {
 		field := fmt.Sprintf("feeds.streams[%d]", i)
 		def, err := stream.ParseDefinition(d.JSON, nil)
+		if err == nil {
+			err = validateStream(def) // the id rules of streams defined at run time too
+		}
 		if err != nil {
 			e.addLine(d.Line, field, err)
 			continue
@@ -296,6 +299,9 @@ func (c *Config) compileFeeds(e *errs, p *plan) {
 				e.add(field, "an API root needs a path and a title")
 			}
 			root := taxii.APIRoot{Path: strings.Trim(r.Path, "/"), Title: r.Title, Description: r.Description}
+			if root.Path == "admin" || strings.HasPrefix(root.Path, "admin/") {
+				e.add(field+".path", "%q is reserved for the admin API (/admin/streams)", r.Path)
+			}
 			for j, d := range r.Collections {
 				cf := fmt.Sprintf("%s.collections[%d]", field, j)
 				var cj collectionJSON

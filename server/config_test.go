@@ -72,6 +72,9 @@ func TestClassify(t *testing.T) {
 		"/a/collections/c/manifest/":             {"taxii", "manifest"},
 		"/a/status/123/":                         {"taxii", "status"},
 		"/feeds/x":                               {"csv", "feed"},
+		"/admin/streams":                         {"admin", "streams"},
+		"/admin/streams/x":                       {"admin", "streams"},
+		"/admin/other":                           {"admin", "other"},
 		"/api/v3/ioc_stream":                     {"ioc", "ioc_stream"},
 		"/whatever/you/like":                     {"other", "other"},
 	} {

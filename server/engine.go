@@ -30,6 +30,9 @@ type Opened struct {
 	// CSVWindows keeps CSV feeds' latest windows (nil: in memory); a shared one makes
 	// every node publish the same windows and a restarted node continue them.
 	CSVWindows csvfeed.WindowState
+	// Streams keeps the live-stream definitions (nil: in memory, so run-time streams are
+	// lost on restart); a shared one makes a change on one node reach every node.
+	Streams StreamStore
 	// CursorKey signs TAXII `next` tokens; give every node of one platform the same key,
 	// kept with the data, so tokens survive restarts and work on any node (nil: a random
 	// key per process).

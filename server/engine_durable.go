@@ -13,9 +13,9 @@ import (
 // tokens survive restarts and, on PostgreSQL, work on every node.
 const cursorKeySecret = "taxii-next-key"
 
-// openBolt opens store/boltstore in the directory cfg.Path; ingestion positions and CSV
-// feeds' windows go to files in the same directory, so a backup of the directory carries
-// them with the data.
+// openBolt opens store/boltstore in the directory cfg.Path; ingestion positions, CSV
+// feeds' windows and live-stream definitions go to files in the same directory, so a
+// backup of the directory carries them with the data.
 func openBolt(ctx context.Context, cfg StoreConfig) (Opened, error) {
 	if cfg.Path == "" {
 		return Opened{}, fmt.Errorf("store.path: the bolt engine needs a directory")
@@ -39,13 +39,19 @@ func openBolt(ctx context.Context, cfg StoreConfig) (Opened, error) {
 		s.Close()
 		return Opened{}, err
 	}
+	defs, err := OpenFileStreamDefinitions(filepath.Join(cfg.Path, "stream-definitions.json"))
+	if err != nil {
+		s.Close()
+		return Opened{}, err
+	}
 	return Opened{Store: s, IoC: s.Notifications(nil), Statuses: s.Statuses(), CursorKey: key,
-		Checkpoints: cps, CSVWindows: wins, Durable: true, Close: s.Close}, nil
+		Checkpoints: cps, CSVWindows: wins, Streams: defs, Durable: true, Close: s.Close}, nil
 }
 
 // openPostgres opens store/pgstore on the connection string cfg.Path. Ingestion positions
-// are kept in the database with the data, so a restarted node, or another node of the same
-// platform, resumes its sources where they stopped.
+// and live-stream definitions are kept in the database with the data, so a restarted node,
+// or another node of the same platform, resumes its sources where they stopped and serves
+// the streams any node defined (seen within pgstore's refresh interval, 1 s).
 func openPostgres(ctx context.Context, cfg StoreConfig) (Opened, error) {
 	if cfg.Path == "" {
 		return Opened{}, fmt.Errorf("store.path: the postgres engine needs a connection string")
@@ -60,6 +66,6 @@ func openPostgres(ctx context.Context, cfg StoreConfig) (Opened, error) {
 		return Opened{}, err
 	}
 	return Opened{Store: s, IoC: s.IoC("hub", nil), Statuses: s.Statuses(), CursorKey: key,
-		Checkpoints: s.Positions(), CSVWindows: s.CSVWindows(), Durable: true,
+		Checkpoints: s.Positions(), CSVWindows: s.CSVWindows(), Streams: s.StreamDefinitions(nil), Durable: true,
 		Close: func() error { s.Close(); return nil }}, nil
 }

@@ -176,15 +176,32 @@ type running struct {
 
 func startHub(t *testing.T, path string, engines map[string]Engine, logs io.Writer) *running {
 	t.Helper()
+	return startHubWith(t, path, &Options{Engines: engines, Logger: slog.New(slog.NewJSONHandler(orDiscard(logs), nil))})
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// startHubWith starts the hub of the configuration file path with opts (a 5 s shutdown
+// timeout and a discarding logger unless set).
+func startHubWith(t *testing.T, path string, opts *Options) *running {
+	t.Helper()
 	cfg, err := LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if logs == nil {
-		logs = io.Discard
+	o := *opts
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = 5 * time.Second
 	}
-	s, err := New(context.Background(), cfg, &Options{Engines: engines, ShutdownTimeout: 5 * time.Second,
-		Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	s, err := New(context.Background(), cfg, &o)
 	if err != nil {
 		t.Fatal(err)
 	}

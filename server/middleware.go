@@ -136,7 +136,7 @@ func (l *limits) cors(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Set("Access-Control-Expose-Headers", "Retry-After, X-TAXII-Date-Added-First, X-TAXII-Date-Added-Last, Last-Event-ID")
 	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-		h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS") // PUT: the admin API
 		h.Set("Access-Control-Allow-Headers", "Authorization, Accept, Content-Type, Last-Event-ID, x-apikey")
 		h.Set("Access-Control-Max-Age", "600")
 		w.WriteHeader(http.StatusNoContent)
@@ -211,6 +211,11 @@ func classify(path string) (feed, endpoint string) {
 			return "stream", "list"
 		}
 		return "stream", "stream"
+	case seg[0] == "admin":
+		if len(seg) > 1 && seg[1] == "streams" {
+			return "admin", "streams"
+		}
+		return "admin", "other"
 	case seg[0] == "feeds":
 		return "csv", "feed"
 	case seg[0] == "api" && len(seg) > 2 && seg[1] == "v3":

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ctifeed/ctifeed/csvfeed"
 	"github.com/ctifeed/ctifeed/iocstream"
+	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/stream"
 	"github.com/ctifeed/ctifeed/taxii"
@@ -35,6 +36,10 @@ type Options struct {
 	Engines map[string]Engine
 	// ShutdownTimeout bounds a graceful shutdown (default 10 s).
 	ShutdownTimeout time.Duration
+	// StreamHeartbeat is the interval of live-stream heartbeats, at which open connections
+	// also re-read their stream's definition (default stream.DefaultHeartbeat, 5 s, as
+	// OpenCTI).
+	StreamHeartbeat time.Duration
 }
 
 // Server is a running hub: its store, feeds and ingestion sources.
@@ -52,6 +57,10 @@ type Server struct {
 	mux     *http.ServeMux
 	handler http.Handler
 	streams *stream.Handler
+	defs    *Streams
+	beat    time.Duration
+	// probes decide whether a stream manager may make a stream public (admin_public.go).
+	probes  []*stix.Object
 	csv     *csvfeed.Scheduler
 	ioc     iocstream.Store
 	sources []*source
@@ -84,7 +93,7 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: *cfg, plan: p, log: o.Logger, banner: o.Banner, m: newMetrics(), mux: http.NewServeMux(),
-		timeout: o.ShutdownTimeout, hc: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
+		timeout: o.ShutdownTimeout, beat: o.StreamHeartbeat, hc: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}}
 	if s.timeout <= 0 {
 		s.timeout = 10 * time.Second
 	}
@@ -101,11 +110,35 @@ func New(ctx context.Context, cfg *Config, opts *Options) (*Server, error) {
 	if s.cps == nil {
 		s.cps = newMemCheckpoints()
 	}
-	if err := s.mount(); err != nil {
+	defs, err := s.openStreams(ctx)
+	if err != nil {
+		s.closeStore()
+		return nil, err
+	}
+	if err := s.mount(defs); err != nil {
 		s.closeStore()
 		return nil, err
 	}
 	return s, nil
+}
+
+// openStreams puts the configuration's streams into the engine's definitions and returns
+// every stream defined then.
+func (s *Server) openStreams(ctx context.Context) ([]stream.Definition, error) {
+	st := s.opened.Streams
+	if st == nil {
+		st = memStreams{reg: &stream.Registry{}}
+	}
+	s.defs = &Streams{store: st, configured: map[string]bool{}}
+	for _, d := range s.plan.streams {
+		s.defs.configured[d.ID] = true
+	}
+	defs, err := s.defs.seed(ctx, s.plan.streams, s.log.Info)
+	if err != nil {
+		return nil, fmt.Errorf("live-stream definitions: %w", err)
+	}
+	s.m.setStreams(s.defs)
+	return defs, nil
 }
 
 func level(s string) slog.Level {
@@ -128,7 +161,7 @@ func (s *Server) Addr() string {
 	return s.addr
 }
 
-func (s *Server) mount() error {
+func (s *Server) mount(defs []stream.Definition) error {
 	c := s.cfg
 	th := newThrottle(orDefault(c.HTTP.AuthFailures.PerMinute, 30), orDefaultInt(c.HTTP.AuthFailures.Burst, 10))
 	s.auth = newAuthenticator(s.plan.users, th, func(scheme string, ok bool) {
@@ -145,23 +178,29 @@ func (s *Server) mount() error {
 	hc.MaxStreamsPerPrincipal = orDefaultInt(hc.MaxStreamsPerPrincipal, 8)
 	s.limits = &limits{cfg: hc, auth: s.auth, throttle: th, m: s.m, log: s.log,
 		accessLog: c.Observability.AccessLog, streamsPer: map[string]int{}}
-	if len(s.plan.streams) > 0 {
-		reg, err := stream.NewRegistry(&stream.RegistryOptions{Definitions: s.plan.streams})
-		if err != nil {
-			return err
-		}
-		h, err := stream.NewHandler(&stream.HandlerOptions{Store: s.store, Streams: reg, Authenticator: s.auth,
-			Visibility: s.plan.vis, PublicPrincipal: s.plan.public, Logger: s.log, Observer: streamObserver{s.m}})
-		if err != nil {
-			return err
-		}
-		s.streams = h
-		s.mux.Handle("/stream", h)
-		s.mux.Handle("/stream/", h)
-		for _, d := range s.plan.streams {
-			s.feeds = append(s.feeds, feedLine{"live stream", "/stream/" + d.ID, audience(d.Public)})
-		}
+	// Streams are served even when none is defined yet: the admin API may add some.
+	h, err := stream.NewHandler(&stream.HandlerOptions{Store: s.store, Streams: s.defs.store, Authenticator: s.auth,
+		Visibility: s.plan.vis, PublicPrincipal: s.plan.public, Logger: s.log, Observer: streamObserver{s.m},
+		Heartbeat: s.beat})
+	if err != nil {
+		return err
 	}
+	s.streams = h
+	s.mux.Handle("/stream", h)
+	s.mux.Handle("/stream/", h)
+	for _, d := range defs {
+		note := audience(d.Public)
+		if !s.defs.Configured(d.ID) {
+			note += ", defined at run time"
+		}
+		if !d.Live {
+			note += ", stopped"
+		}
+		s.feeds = append(s.feeds, feedLine{"live stream", "/stream/" + d.ID, note})
+	}
+	s.probes = s.publicProbes()
+	s.mountAdmin()
+	s.feeds = append(s.feeds, feedLine{"stream admin", "/admin/streams", "capability " + string(CapManageStreams)})
 	if len(s.plan.roots) > 0 {
 		h, err := taxii.NewHandler(&taxii.HandlerOptions{Store: s.store, Title: orDefaultStr(c.Title, "ctifeed TAXII server"),
 			APIRoots: s.plan.roots, BaseURL: c.BaseURL, Authenticator: s.auth, Visibility: s.plan.vis, Logger: s.log,
