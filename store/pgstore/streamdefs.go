@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ type StreamDefinitions struct {
 	version int64
 	checked time.Time // when version was last compared with the database's; zero: never
 	defs    map[string]stream.Definition
+	broken  map[string]error // stored definitions that do not decode, by id
 }
 
 var _ stream.Definitions = (*StreamDefinitions)(nil)
@@ -116,8 +118,11 @@ func (d *StreamDefinitions) change(ctx context.Context, what string, fn func(pgx
 
 // Get implements [stream.Definitions].
 func (d *StreamDefinitions) Get(ctx context.Context, id string) (stream.Definition, error) {
-	defs, err := d.current(ctx)
+	defs, broken, err := d.current(ctx)
 	if err != nil {
+		return stream.Definition{}, err
+	}
+	if err := broken[id]; err != nil {
 		return stream.Definition{}, err
 	}
 	def, ok := defs[id]
@@ -127,11 +132,19 @@ func (d *StreamDefinitions) Get(ctx context.Context, id string) (stream.Definiti
 	return def, nil
 }
 
-// List implements [stream.Definitions].
+// List implements [stream.Definitions]. A stored definition that does not decode makes it
+// fail, naming the definition, rather than list the streams without it.
 func (d *StreamDefinitions) List(ctx context.Context) ([]stream.Definition, error) {
-	defs, err := d.current(ctx)
+	defs, broken, err := d.current(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if len(broken) > 0 {
+		errs := make([]error, 0, len(broken))
+		for _, id := range slices.Sorted(maps.Keys(broken)) {
+			errs = append(errs, broken[id])
+		}
+		return nil, errors.Join(errs...)
 	}
 	out := make([]stream.Definition, 0, len(defs))
 	for _, def := range defs {
@@ -141,56 +154,63 @@ func (d *StreamDefinitions) List(ctx context.Context) ([]stream.Definition, erro
 	return out, nil
 }
 
-// current returns the definitions, re-read when the version moved since the last check
-// and that check is older than Refresh. The returned map is never modified afterwards.
-func (d *StreamDefinitions) current(ctx context.Context) (map[string]stream.Definition, error) {
+// current returns the definitions and the stored ones that do not decode, re-read when
+// the version moved since the last check and that check is older than Refresh. The
+// returned maps are never modified afterwards.
+func (d *StreamDefinitions) current(ctx context.Context) (map[string]stream.Definition, map[string]error, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.checked.IsZero() && time.Since(d.checked) < d.opts.Refresh {
-		return d.defs, nil
+		return d.defs, d.broken, nil
 	}
 	var version int64
 	if err := d.s.pool.QueryRow(ctx, "SELECT version FROM ctifeed_stream_definitions_version").Scan(&version); err != nil {
-		return nil, d.s.wrap(ctx, "reading the stream definitions' version", err)
+		return nil, nil, d.s.wrap(ctx, "reading the stream definitions' version", err)
 	}
 	if d.defs == nil || version != d.version {
-		defs, err := d.read(ctx)
+		defs, broken, err := d.read(ctx)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		d.defs, d.version = defs, version
+		d.defs, d.broken, d.version = defs, broken, version
 	}
 	d.checked = time.Now()
-	return d.defs, nil
+	return d.defs, d.broken, nil
 }
 
 // read reads every definition. A definition that no longer decodes or validates (say,
-// stored by a node with other filter keys) is an error naming it, rather than a stream
-// that silently disappears.
-func (d *StreamDefinitions) read(ctx context.Context) (map[string]stream.Definition, error) {
+// stored by a node with other filter keys) is kept as an error naming it, which its own
+// Get returns (and List), rather than a stream that silently disappears; the other
+// streams are still served.
+func (d *StreamDefinitions) read(ctx context.Context) (map[string]stream.Definition, map[string]error, error) {
 	rows, err := d.s.pool.Query(ctx, "SELECT id, def FROM ctifeed_stream_definitions")
 	if err != nil {
-		return nil, d.s.wrap(ctx, "reading the stream definitions", err)
+		return nil, nil, d.s.wrap(ctx, "reading the stream definitions", err)
 	}
 	defer rows.Close()
 	defs := map[string]stream.Definition{}
+	var broken map[string]error
 	for rows.Next() {
 		var id string
 		var body []byte
 		if err := rows.Scan(&id, &body); err != nil {
-			return nil, d.s.wrap(ctx, "reading the stream definitions", err)
+			return nil, nil, d.s.wrap(ctx, "reading the stream definitions", err)
 		}
 		def, err := stream.ParseDefinition(body, d.opts.FilterOptions)
 		if err != nil {
-			return nil, fmt.Errorf("pgstore: stored stream definition %q does not decode: %w", id, err)
+			if broken == nil {
+				broken = map[string]error{}
+			}
+			broken[id] = fmt.Errorf("pgstore: stored stream definition %q does not decode: %w", id, err)
+			continue
 		}
 		defs[id] = def
 	}
 	if err := rows.Err(); err != nil {
-		return nil, d.s.wrap(ctx, "reading the stream definitions", err)
+		return nil, nil, d.s.wrap(ctx, "reading the stream definitions", err)
 	}
-	return defs, nil
+	return defs, broken, nil
 }

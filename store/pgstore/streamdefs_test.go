@@ -3,8 +3,11 @@ package pgstore_test
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ctifeed/ctifeed/store/pgstore"
 	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
@@ -75,5 +78,41 @@ func TestStreamDefinitionsSharedByNodes(t *testing.T) {
 		if err := defsA.Put(ctx, bad); !errors.Is(err, stream.ErrInvalid) {
 			t.Errorf("Put(%+v): %v, want ErrInvalid", bad, err)
 		}
+	}
+}
+
+// A stored definition that no longer decodes (written by a node with other filter keys,
+// or by hand) fails only its own stream, naming it, and the listing; the other streams are
+// still served.
+func TestStreamDefinitionThatDoesNotDecodeFailsAlone(t *testing.T) {
+	s, dsn := open(t, nil)
+	ctx := t.Context()
+	defs := s.StreamDefinitions(&pgstore.StreamDefinitionsOptions{Refresh: time.Millisecond})
+	good, err := stream.ParseDefinition([]byte(`{"id":"good","name":"Good","stream_live":true,"stream_public":true}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := defs.Put(ctx, good); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `INSERT INTO ctifeed_stream_definitions (id, def) VALUES
+		('bad', '{"id":"bad","name":"Bad","filters":{"mode":"sometimes","filters":[],"filterGroups":[]}}');
+		UPDATE ctifeed_stream_definitions_version SET version = version + 1`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(5 * time.Millisecond) // past the refresh
+	if got, err := defs.Get(ctx, "good"); err != nil || got.ID != "good" {
+		t.Fatalf("Get(good) = %+v, %v; want the good stream", got, err)
+	}
+	if _, err := defs.Get(ctx, "bad"); err == nil || !strings.Contains(err.Error(), `"bad"`) || errors.Is(err, stream.ErrUnknownStream) {
+		t.Fatalf("Get(bad) = %v; want an error naming the stored definition", err)
+	}
+	if _, err := defs.List(ctx); err == nil || !strings.Contains(err.Error(), `"bad"`) {
+		t.Fatalf("List = %v; want an error naming the stored definition", err)
 	}
 }
