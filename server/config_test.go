@@ -76,6 +76,8 @@ func TestClassify(t *testing.T) {
 		"/admin/streams/x":                       {"admin", "streams"},
 		"/admin/other":                           {"admin", "other"},
 		"/api/v3/ioc_stream":                     {"ioc", "ioc_stream"},
+		"/api/v3/ioc_stream_notifications/n1":    {"ioc", "ioc_stream_notifications"},
+		"/api/v3/anything-at-all":                {"ioc", "other"},
 		"/whatever/you/like":                     {"other", "other"},
 	} {
 		if f, e := classify(path); f != want[0] || e != want[1] {

@@ -219,7 +219,10 @@ func classify(path string) (feed, endpoint string) {
 	case seg[0] == "feeds":
 		return "csv", "feed"
 	case seg[0] == "api" && len(seg) > 2 && seg[1] == "v3":
-		return "ioc", seg[2]
+		if seg[2] == "ioc_stream" || seg[2] == "ioc_stream_notifications" {
+			return "ioc", seg[2]
+		}
+		return "ioc", "other" // a label per path segment would be unbounded
 	case seg[0] == "healthz" || seg[0] == "readyz" || seg[0] == "metrics" || seg[0] == "debug":
 		return "ops", seg[0]
 	case seg[0] == "taxii2" && len(seg) == 1:
