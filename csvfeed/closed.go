@@ -91,7 +91,7 @@ func (g *generation) screenRecords(recs []store.Record) ([]cand, error) {
 			objs = append(objs, r.Object)
 		}
 	}
-	out, err := g.vis.Screen(g.ctx, g.p, objs, storeLookup(g.rel))
+	out, err := g.vis.Screen(g.ctx, g.p, objs, store.Lookup{From: g.rel})
 	if err != nil {
 		return nil, err
 	}

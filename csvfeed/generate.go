@@ -299,7 +299,7 @@ func (g *generation) neighbourValues(o *stix.Object, m *mapping) error {
 	// among them); the look-up that decides it also fetches the neighbours, kept in found.
 	found := map[stix.ID]*stix.Object{}
 	look := access.LookupFunc(func(ctx context.Context, ids []stix.ID, f func(*stix.Object)) error {
-		return storeLookup(g.rel).Lookup(ctx, ids, func(x *stix.Object) { found[x.ID()] = x; f(x) })
+		return store.Lookup{From: g.rel}.Lookup(ctx, ids, func(x *stix.Object) { found[x.ID()] = x; f(x) })
 	})
 	rels, err := g.vis.Screen(g.ctx, g.p, rels, look)
 	if err != nil {
@@ -358,24 +358,9 @@ func (g *generation) screen(recs []store.Record) ([]*stix.Object, error) {
 			objs = append(objs, r.Object)
 		}
 	}
-	out, err := g.vis.Screen(g.ctx, g.p, objs, storeLookup(g.rel))
+	out, err := g.vis.Screen(g.ctx, g.p, objs, store.Lookup{From: g.rel})
 	if err != nil {
 		return nil, err
 	}
 	return slices.DeleteFunc(out, func(o *stix.Object) bool { return o == nil }), nil
-}
-
-// storeLookup answers the access boundary's look-ups from src's records: the current ones,
-// or for a closed window those as of its close.
-func storeLookup(src relReader) access.Lookup {
-	return access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
-		recs, err := src.GetMany(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			found(r.Object)
-		}
-		return nil
-	})
 }

@@ -139,7 +139,7 @@ func (pl *platform) hiddenFrom(t *testing.T, p *access.Principal) (map[stix.ID]b
 		}
 		all = append(all, rec.Object)
 	}
-	out, err := pl.vis.Screen(ctx, p, all, storeLookup(pl.store))
+	out, err := pl.vis.Screen(ctx, p, all, store.Lookup{From: pl.store})
 	if err != nil {
 		t.Fatal(err)
 	}

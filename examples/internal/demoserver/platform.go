@@ -209,17 +209,3 @@ func (p *platform) notify(ctx context.Context, o *stix.Object) error {
 	}
 	return nil
 }
-
-// storeLookup answers the access boundary's look-ups from the store's current records.
-func storeLookup(st store.Reader) access.Lookup {
-	return access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
-		recs, err := st.GetMany(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			found(r.Object)
-		}
-		return nil
-	})
-}

@@ -119,7 +119,7 @@ func newRandomWorld(t *testing.T, rnd *rand.Rand) *randomWorld {
 	}
 	w.ioc = iocstream.NewMemStore(nil)
 	w.iocHandler = iocstream.NewHandler(&iocstream.HandlerOptions{Store: w.ioc, Authenticator: auth, ReadOnly: true})
-	w.audience = &iocstream.Audience{Visibility: w.vis, Principals: w.principals[:3], Lookup: storeLookup(w.store)}
+	w.audience = &iocstream.Audience{Visibility: w.vis, Principals: w.principals[:3], Lookup: store.Lookup{From: w.store}}
 	w.refreshIDs(w.snapshot(t, w.principals[0]).all)
 	return w
 }
@@ -206,7 +206,7 @@ func (w *randomWorld) computeSnapshot(t *testing.T, p *access.Principal) snapsho
 		}
 		all = append(all, rec.Object)
 	}
-	out, err := w.vis.Screen(ctx, p, all, storeLookup(w.store))
+	out, err := w.vis.Screen(ctx, p, all, store.Lookup{From: w.store})
 	if err != nil {
 		t.Error(err)
 	}
@@ -337,7 +337,7 @@ func (w *randomWorld) bridge(t *testing.T, objs []*stix.Object) {
 			continue
 		}
 		for _, p := range w.audience.Principals {
-			if out, err := w.vis.ScreenOne(ctx, p, o, storeLookup(w.store)); err != nil || out == nil {
+			if out, err := w.vis.ScreenOne(ctx, p, o, store.Lookup{From: w.store}); err != nil || out == nil {
 				t.Errorf("the IoC bridge made notifications of %s, which %s may not receive", o.ID(), p.UserID)
 			}
 		}
