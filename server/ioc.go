@@ -6,15 +6,19 @@ import (
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/iocstream"
-	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 )
 
 // followIoC turns stored indicators and observables into IoC stream notifications, from
 // the start of the log, until ctx ends. The IoC stream has one audience (every caller
-// sees the same notifications), so only objects every configured user may see become
-// notifications.
+// sees the same notifications), so only objects that every configured user who may read
+// it may receive under the whole access boundary, as of the object's event, become
+// notifications (iocstream.Audience).
 func (s *Server) followIoC(ctx context.Context) {
+	readers := s.iocReaders()
+	if len(readers) == 0 {
+		return // nobody may read the IoC stream: nothing to notify
+	}
 	var pos store.Position
 	tmpl := iocstream.Notification{Origin: iocstream.OriginSubscriptions,
 		Sources: []iocstream.Source{{Type: iocstream.SourceCollection, ID: "hub", Label: "ctifeed hub"}}}
@@ -38,11 +42,20 @@ func (s *Server) followIoC(ctx context.Context) {
 		}
 		for _, ev := range evs {
 			pos = ev.Pos
-			if ev.Cur == nil || ev.Kind == store.EventDelete || !s.everyoneSees(ev.Cur) {
+			if ev.Cur == nil || ev.Kind == store.EventDelete {
 				continue
 			}
 			t := tmpl
 			t.Date, t.Tags = ev.Cur.Created(), ev.Cur.Labels()
+			aud := iocstream.Audience{Visibility: s.plan.vis, Principals: readers,
+				Lookup: store.Lookup{From: store.At(s.store, ev.Pos)}}
+			ok, err := aud.Shareable(ctx, ev.Cur)
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("deciding who may see a possible IoC failed", "id", ev.ID, "err", err)
+			}
+			if !ok {
+				continue // hidden from a reader of the IoC stream
+			}
 			ns, err := iocstream.FromSTIX(ev.Cur, &t)
 			if err != nil {
 				continue // not an IoC (ErrUnsupported) or not usable as one
@@ -72,11 +85,13 @@ func before(p store.Position) store.Position {
 	return store.Position{}
 }
 
-func (s *Server) everyoneSees(o *stix.Object) bool {
+// iocReaders returns the configured users who may read the IoC stream.
+func (s *Server) iocReaders() []*access.Principal {
+	var out []*access.Principal
 	for _, u := range s.plan.users {
-		if u.principal.Has(access.CapAccessDataSharing) && !s.plan.vis.CanSee(u.principal, o) {
-			return false
+		if u.principal.Has(access.CapAccessDataSharing) {
+			out = append(out, u.principal)
 		}
 	}
-	return true
+	return out
 }
