@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/ctifeed/ctifeed/iocstream"
@@ -17,6 +18,7 @@ import (
 func (s *Server) followIoC(ctx context.Context) {
 	readers := s.iocReaders()
 	if len(readers) == 0 {
+		s.iocDone.finish()
 		return // nobody may read the IoC stream: nothing to notify
 	}
 	var pos store.Position
@@ -66,12 +68,29 @@ func (s *Server) followIoC(ctx context.Context) {
 				}
 			}
 		}
+		s.iocDone.advance(pos)
 		if len(evs) == 0 {
 			if err := s.store.Wait(ctx, pos); err != nil && ctx.Err() == nil {
 				return
 			}
 		}
 	}
+}
+
+// WaitIoC returns once the IoC stream holds the notifications of every change the log
+// held when it was called (the hub derives them from the log in the background while
+// [Server.Serve] runs), or with ctx's error. A host that seeds a store before serving
+// calls it to serve an IoC stream that is complete from the start. Without an IoC stream
+// it returns at once.
+func (s *Server) WaitIoC(ctx context.Context) error {
+	if s.ioc == nil {
+		return nil
+	}
+	b, err := s.store.Bounds(ctx)
+	if err != nil {
+		return fmt.Errorf("server: reading the log's bounds: %w", err)
+	}
+	return s.iocDone.wait(ctx, b.Last)
 }
 
 // before is the position just before p.

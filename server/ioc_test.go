@@ -2,12 +2,15 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/stix"
+	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
 )
 
@@ -55,5 +58,48 @@ func TestIoCStreamHoldsTheWholeBoundary(t *testing.T) {
 	// decided the other one already.
 	if strings.Contains(body, "names-the-secret.example") {
 		t.Errorf("the IoC stream notified an indicator naming an object its reader may not see:\n%s", body)
+	}
+}
+
+// TestWaitIoC: once WaitIoC returns, the IoC stream holds the notifications of every
+// change the log held when it was called, without polling; with its context done it
+// returns the context's error.
+func TestWaitIoC(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(dir+"/bundles", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Add(-time.Hour).Truncate(time.Millisecond)
+	st := memstore.New(nil)
+	const n = 300
+	for i := range n {
+		if _, _, err := st.Put(context.Background(), indicator(t, fmt.Sprintf("wait-%03d", i), at)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rem := newRemote(t)
+	path := hubConfig{dir: dir, remoteURL: rem.srv.URL, maxConns: 64}.write(t)
+	hub := startHub(t, path, sharedEngine(st, newMemCheckpoints()), nil)
+	defer hub.stop()
+	if err := hub.s.WaitIoC(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	all, err := iocstream.ParseFilter("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := hub.s.ioc.Scan(t.Context(), all, &iocstream.ScanOptions{Limit: 2 * n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Errorf("after WaitIoC the IoC stream holds %d notifications, want %d", len(got), n)
+	}
+	// A position the bridge cannot reach yet: a done context ends the wait.
+	var p progress
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := p.wait(ctx, store.Position{Millis: 1}); err != context.Canceled {
+		t.Errorf("wait with a done context = %v, want context.Canceled", err)
 	}
 }

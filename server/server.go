@@ -63,6 +63,7 @@ type Server struct {
 	probes  []*stix.Object
 	csv     *csvfeed.Scheduler
 	ioc     iocstream.Store
+	iocDone progress // how far the IoC bridge has read the log (ioc.go)
 	sources []*source
 	// hc makes the sources' requests; its idle connections close with Serve.
 	hc      *http.Client

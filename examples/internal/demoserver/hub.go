@@ -1,16 +1,13 @@
 package demoserver
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ctifeed/ctifeed/examples/internal/demodata"
-	"github.com/ctifeed/ctifeed/iocstream"
 	"github.com/ctifeed/ctifeed/server"
 )
 
@@ -69,26 +66,6 @@ func definitions(js []string) []server.Definition {
 	out := make([]server.Definition, len(js))
 	for i, j := range js {
 		out[i] = server.Definition{JSON: json.RawMessage(j)}
-	}
-	return out
-}
-
-// engines are server's engines, each wrapped so that the demo gets the IoC store the hub
-// serves (it seeds notifications into it before serving).
-func engines(ioc *iocstream.Store) map[string]server.Engine {
-	out := map[string]server.Engine{}
-	for name, open := range server.BuiltinEngines() {
-		out[name] = func(ctx context.Context, sc server.StoreConfig) (server.Opened, error) {
-			o, err := open(ctx, sc)
-			if err != nil {
-				return o, fmt.Errorf("store engine %s: %w", name, err)
-			}
-			if o.IoC == nil {
-				o.IoC = iocstream.NewMemStore(nil)
-			}
-			*ioc = o.IoC
-			return o, nil
-		}
 	}
 	return out
 }

@@ -27,16 +27,22 @@ func (p *platform) serve(ctx context.Context, cfg Config, out io.Writer, ready f
 	simCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	// The hub writes its own banner once it listens; the demo's replaces it, with the
-	// credentials and what to paste.
+	// credentials and what to paste, once the hub has derived the IoC notifications of
+	// the seeded objects, so that every feed is complete when the banner shows.
 	p.banner.f = func() {
-		base := "http://" + p.srv.Addr()
-		printBanner(out, base, p)
-		if ready != nil {
-			ready(base)
-		}
-		if cfg.Simulate > 0 {
-			sim.Go(func() { p.simulate(simCtx, cfg.Simulate, out) })
-		}
+		sim.Go(func() {
+			if p.srv.WaitIoC(simCtx) != nil {
+				return // shutting down
+			}
+			base := "http://" + p.srv.Addr()
+			printBanner(out, base, p)
+			if ready != nil {
+				ready(base)
+			}
+			if cfg.Simulate > 0 {
+				p.simulate(simCtx, cfg.Simulate, out)
+			}
+		})
 	}
 	err := p.srv.Serve(ctx)
 	fmt.Fprintln(out, "shutting down")
