@@ -84,18 +84,41 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 		copy(out, objs)
 		return out, nil
 	}
-	s := screen{index: make(map[stix.ID]int32, len(objs))}
+	// Sized for every reference the batch holds (an upper bound on the ids it names), so
+	// that a page naming thousands of objects does not grow the map step by step.
+	n := 0
+	for _, o := range objs {
+		if o != nil {
+			n += len(o.Refs())
+		}
+	}
+	s := screen{index: make(map[stix.ID]int32, n), entries: make([]entry, 0, n)}
+	var spans []span // current batches: where want put the ends of each relation
 	for i, o := range objs {
 		if o == nil || !v.CanSee(p, o) {
 			continue
 		}
 		out[i] = o
-		s.want(o)
+		from, to := s.want(o)
+		if current && to > from {
+			if spans == nil {
+				spans = make([]span, len(objs))
+			}
+			spans[i] = span{from, to}
+		}
 	}
 	if current && len(s.ids) > 0 {
 		for i, o := range objs {
-			if o != nil {
-				s.foundObject(o, out[i] != nil)
+			if o == nil {
+				continue
+			}
+			if j, ok := s.index[o.ID()]; ok && !s.entries[j].stored {
+				if spans != nil && spans[i].to > spans[i].from { // a visible relation: its ends are known
+					s.settleFound(j, true)
+					s.addRelation(j, spans[i])
+				} else {
+					s.found(j, o, out[i] != nil)
+				}
 			}
 		}
 	}
@@ -143,12 +166,9 @@ func RelationEnds(o *stix.Object) []stix.ID {
 	return appendEnds(nil, o)
 }
 
+// appendEnds appends o's ends to dst, each once among those appended.
 func appendEnds(dst []stix.ID, o *stix.Object) []stix.ID {
-	return appendEndsFrom(dst, len(dst), o)
-}
-
-// appendEndsFrom appends o's ends to dst, each once among dst[from:].
-func appendEndsFrom(dst []stix.ID, from int, o *stix.Object) []stix.ID {
+	from := len(dst)
 	for _, r := range o.Refs() {
 		if isEnd(r.Path) && r.ID != "" && !slices.Contains(dst[from:], r.ID) {
 			dst = append(dst, r.ID)
@@ -172,10 +192,14 @@ type screen struct {
 	ids     []int32 // entries asked, still to look up
 	index   map[stix.ID]int32
 	entries []entry
-	rels    []int32   // entries of the stored relations p may see, whose ends decide them
-	ends    []stix.ID // backing store of the entries' ends
-	last    stix.ID   // the id want asked for last
+	rels    []int32 // entries of the stored relations p may see, whose ends decide them
+	ends    []int32 // backing store of the entries' ends, as entry indices
+	last    stix.ID // the id want asked for last
+	lastIdx int32   // and its entry
 }
+
+// span is a range of screen.ends.
+type span struct{ from, to int32 }
 
 // entry is what is known of one id asked for.
 type entry struct {
@@ -183,22 +207,32 @@ type entry struct {
 	settled bool // looked up: known to be stored or not
 	stored  bool
 	visible bool // stored, and p may receive it (for a relation: with its stored ends)
-	// ends of a stored relation p may see: ends[from:to]
+	// ends of a stored relation p may see, other than itself: the entries ends[from:to]
 	from, to int32
 }
 
 // want queues the ids o's decision depends on: every object it names, except the marking
 // definitions (allowed by the clearance that let o through) and the organizations it is
-// granted to (access data, stripped by Redact).
-func (s *screen) want(o *stix.Object) {
+// granted to (access data, stripped by Redact). For a relation it appends the entries of
+// its ends (other than itself, each once) to s.ends and returns where they are, so that
+// deciding it later costs no second look-up of its ends.
+func (s *screen) want(o *stix.Object) (from, to int32) {
+	rel := stix.IsRelationshipType(o.Type())
+	start := len(s.ends)
 	for _, r := range o.Refs() {
-		// r.ID != s.last: consecutive references to one object (an author named by
-		// created_by_ref on every object of a page) cost no map look-up.
-		if r.ID != "" && r.ID != o.ID() && r.ID != s.last && names(r.Path) {
-			s.ask(r.ID)
-			s.last = r.ID
+		if r.ID == "" || r.ID == o.ID() || !names(r.Path) {
+			continue
+		}
+		// Consecutive references to one object (an author named by created_by_ref on
+		// every object of a page) cost no map look-up.
+		if r.ID != s.last {
+			s.last, s.lastIdx = r.ID, s.entry(r.ID)
+		}
+		if rel && isEnd(r.Path) && !slices.Contains(s.ends[start:], s.lastIdx) {
+			s.ends = append(s.ends, s.lastIdx)
 		}
 	}
+	return int32(start), int32(len(s.ends))
 }
 
 // names reports whether a reference at path names knowledge the boundary must check:
@@ -227,8 +261,6 @@ func (s *screen) entry(id stix.ID) int32 {
 	}
 	return i
 }
-
-func (s *screen) ask(id stix.ID) { s.entry(id) }
 
 // resolve looks up the queued ids, round by round, following the ends of the stored
 // relations it finds, and then decides which stored ids p may see: for a relation, the
@@ -273,30 +305,37 @@ func (s *screen) resolve(ctx context.Context, v *Visibility, p *Principal, look 
 	return s.settle()
 }
 
-// foundObject records that o, a current object of the batch, is stored and whether p may
-// see it, if another object of the batch named it (what none names needs no entry).
-func (s *screen) foundObject(o *stix.Object, visible bool) {
-	if i, ok := s.index[o.ID()]; ok && !s.entries[i].stored {
-		s.found(i, o, visible)
-	}
-}
-
 // found records that entry i's object o is stored, and whether p may see it, and asks
 // for the ends of a relation p may see.
 func (s *screen) found(i int32, o *stix.Object, visible bool) {
-	e := &s.entries[i]
-	e.settled, e.stored, e.visible = true, true, visible
+	s.settleFound(i, visible)
 	if !visible || !stix.IsRelationshipType(o.Type()) {
 		return
 	}
+	// The ends are kept as entry indices, so that settle decides without hashing an id.
 	from := len(s.ends)
-	s.ends = appendEndsFrom(s.ends, from, o)
-	e = &s.entries[i]
-	e.from, e.to = int32(from), int32(len(s.ends))
-	s.rels = append(s.rels, i)
-	for _, end := range s.ends[from:] {
-		s.ask(end)
+	id := s.entries[i].id
+	for _, r := range o.Refs() {
+		if isEnd(r.Path) && r.ID != "" && r.ID != id {
+			if j := s.entry(r.ID); !slices.Contains(s.ends[from:], j) {
+				s.ends = append(s.ends, j)
+			}
+		}
 	}
+	s.addRelation(i, span{int32(from), int32(len(s.ends))})
+}
+
+// settleFound records that entry i is stored, and whether p may see it.
+func (s *screen) settleFound(i int32, visible bool) {
+	e := &s.entries[i]
+	e.settled, e.stored, e.visible = true, true, visible
+}
+
+// addRelation records that entry i is a relation p may see, whose ends are s.ends[sp].
+func (s *screen) addRelation(i int32, sp span) {
+	e := &s.entries[i]
+	e.from, e.to = sp.from, sp.to
+	s.rels = append(s.rels, i)
 }
 
 // settle decides the relations: the greatest fixed point of "p may see it and every
@@ -310,7 +349,7 @@ func (s *screen) settle() error {
 				continue
 			}
 			for _, end := range s.ends[e.from:e.to] {
-				if end != e.id && s.hidden(end) {
+				if s.entries[end].hidden() {
 					e.visible = false
 					changed = true
 					break
@@ -324,22 +363,22 @@ func (s *screen) settle() error {
 // someHidden reports whether any id asked for is hidden.
 func (s *screen) someHidden() bool {
 	for i := range s.entries {
-		if e := &s.entries[i]; !e.settled || e.stored && !e.visible {
+		if s.entries[i].hidden() {
 			return true
 		}
 	}
 	return false
 }
 
+// hidden reports whether the entry names a stored object p may not receive, or one not
+// settled (beyond maxRounds): fail closed.
+func (e *entry) hidden() bool { return !e.settled || e.stored && !e.visible }
+
 // hidden reports whether id names a stored object p may not receive. An id that was not
 // settled (not asked, or beyond maxRounds) counts as hidden: fail closed.
 func (s *screen) hidden(id stix.ID) bool {
 	i, ok := s.index[id]
-	if !ok {
-		return true
-	}
-	e := &s.entries[i]
-	return !e.settled || e.stored && !e.visible
+	return !ok || s.entries[i].hidden()
 }
 
 func (s *screen) endsVisible(o *stix.Object) bool {
