@@ -63,7 +63,7 @@ const maxRounds = 8
 // several versions of one object; each is decided on its own content, against the stored
 // (current) state of the objects it names. A nil p receives nothing. An error is look's.
 func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]*stix.Object, error) {
-	return v.screen(ctx, p, objs, look, false)
+	return v.screen(ctx, p, objs, look, false, false)
 }
 
 // ScreenCurrent is [Visibility.Screen] for a batch that holds only current versions, each
@@ -72,10 +72,41 @@ func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Obje
 // page whose objects name each other (relationships and their ends, a collection and its
 // contents) costs that much less.
 func (v *Visibility) ScreenCurrent(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]*stix.Object, error) {
-	return v.screen(ctx, p, objs, look, true)
+	return v.screen(ctx, p, objs, look, true, false)
 }
 
-func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup, current bool) ([]*stix.Object, error) {
+// Admit is [Visibility.Screen] for a feed that lists objects without serving them (a TAXII
+// manifest, the versions of an object): ok[i] reports whether Screen would let objs[i]
+// leave. It decides exactly as Screen does but skips rewriting what leaves (granted
+// organizations stripped, references to hidden objects removed), which a listing of ids
+// and versions never shows; a feed must never serve an object's content on the strength
+// of Admit alone.
+func (v *Visibility) Admit(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]bool, error) {
+	return admitted(v.screen(ctx, p, objs, look, false, true))
+}
+
+// AdmitCurrent is [Visibility.Admit] for a batch of current versions, each id once, as
+// [Visibility.ScreenCurrent] is for Screen.
+func (v *Visibility) AdmitCurrent(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]bool, error) {
+	return admitted(v.screen(ctx, p, objs, look, true, true))
+}
+
+func admitted(out []*stix.Object, err error) ([]bool, error) {
+	if err != nil {
+		return nil, err
+	}
+	ok := make([]bool, len(out))
+	for i, o := range out {
+		ok[i] = o != nil
+	}
+	return ok, nil
+}
+
+// screen is Screen (current: ScreenCurrent). With decideOnly, what may leave is returned as
+// it is, unredacted, when nothing the batch names is hidden: Redact never refuses an object
+// stix.Parse accepted (FuzzRedact), so only the decision is spared its cost; only Admit,
+// and AdmitCurrent, which return no object, ask for it.
+func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup, current, decideOnly bool) ([]*stix.Object, error) {
 	out := make([]*stix.Object, len(objs))
 	if p == nil {
 		return out, nil
@@ -84,12 +115,18 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 		copy(out, objs)
 		return out, nil
 	}
-	// Sized for every reference the batch holds (an upper bound on the ids it names), so
-	// that a page naming thousands of objects does not grow the map step by step.
+	// Sized for the references the batch holds, so that a page naming thousands of objects
+	// does not grow the map step by step; authors and markings, named by most objects
+	// but few, are left out of the estimate.
 	n := 0
 	for _, o := range objs {
-		if o != nil {
-			n += len(o.Refs())
+		if o == nil {
+			continue
+		}
+		for _, r := range o.Refs() {
+			if r.Path != "created_by_ref" && names(r.Path) {
+				n++
+			}
 		}
 	}
 	s := screen{index: make(map[stix.ID]int32, n), entries: make([]entry, 0, n)}
@@ -131,7 +168,9 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 			continue
 		}
 		if !someHidden { // the common case: nothing the batch names is hidden
-			out[i] = v.Redact(p, o)
+			if !decideOnly {
+				out[i] = v.Redact(p, o)
+			}
 			continue
 		}
 		if stix.IsRelationshipType(o.Type()) && !s.endsVisible(o) {

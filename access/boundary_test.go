@@ -332,3 +332,56 @@ func TestScreenCurrentMatchesScreen(t *testing.T) {
 		t.Errorf("ScreenCurrent asked for %d ids (Screen %d), want only the one outside the batch", st.asked, full)
 	}
 }
+
+// TestAdmitDecidesAsScreen: Admit and AdmitCurrent let out exactly what Screen and
+// ScreenCurrent let out, on a batch where something named is hidden (the rewriting path)
+// and on one where nothing is (the path where Admit skips Redact), objects carrying
+// granted organizations included.
+func TestAdmitDecidesAsScreen(t *testing.T) {
+	v := mustVisibility(t, nil)
+	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	grants := `,"x_opencti_granted_refs":["` + string(uid("identity", 9)) + `"]`
+	red := mk("indicator", 1, stix.TLP2Red, "")
+	clear := mk("indicator", 2, stix.TLP2Clear, grants)
+	outside := mk("malware", 3, stix.TLP2Clear, "")
+	r1 := rel(10, "", red.ID(), outside.ID())
+	r2 := rel(11, "", clear.ID(), outside.ID())
+	r3 := rel(12, "", r2.ID(), clear.ID())
+	rep := report(20, "", red.ID(), clear.ID(), r1.ID(), r3.ID(), outside.ID())
+	quiet := report(21, "", clear.ID(), r2.ID(), outside.ID())
+	st := newFakeStore(red, clear, outside, r1, r2, r3, rep, quiet)
+	for name, batch := range map[string][]*stix.Object{
+		"something hidden": {red, clear, r1, r2, r3, rep},
+		"nothing hidden":   {clear, r2, r3, quiet},
+	} {
+		for _, current := range []bool{false, true} {
+			screen, admit := v.Screen, v.Admit
+			if current {
+				screen, admit = v.ScreenCurrent, v.AdmitCurrent
+			}
+			want, err := screen(context.Background(), p, batch, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := admit(context.Background(), p, batch, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			served := 0
+			for i := range batch {
+				if got[i] != (want[i] != nil) {
+					t.Errorf("%s, current %v: %s admitted %v, screened %v", name, current, batch[i].ID(), got[i], want[i])
+				}
+				if want[i] != nil {
+					served++
+				}
+			}
+			if served == 0 || served == len(batch) && name == "something hidden" {
+				t.Errorf("%s: %d of %d served: the batch does not exercise the rule", name, served, len(batch))
+			}
+			if name == "nothing hidden" && (want[0] == clear || strings.Contains(want[0].String(), "granted")) {
+				t.Errorf("Screen served the granted organizations: %s", want[0])
+			}
+		}
+	}
+}
