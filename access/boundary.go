@@ -149,6 +149,9 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 			if o == nil {
 				continue
 			}
+			if !s.asked.has(o.ID()) {
+				continue // nothing in the batch names it
+			}
 			if j, ok := s.index[o.ID()]; ok && !s.entries[j].stored {
 				if spans != nil && spans[i].to > spans[i].from { // a visible relation: its ends are known
 					s.settleFound(j, true)
@@ -233,9 +236,31 @@ type screen struct {
 	entries []entry
 	rels    []int32 // entries of the stored relations p may see, whose ends decide them
 	ends    []int32 // backing store of the entries' ends, as entry indices
-	last    stix.ID // the id want asked for last
-	lastIdx int32   // and its entry
+	// recent holds the last ids want asked for, with their entries: the objects of a page
+	// name a few authors again and again (created_by_ref, x_mitre_modified_by_ref, …),
+	// which then cost no map look-up.
+	recent [4]struct {
+		id  stix.ID
+		idx int32
+	}
+	next  int    // where in recent the next id goes
+	asked bitset // the ids asked, by idBit: a batch object whose bit is clear was not
 }
+
+// bitset is a set of 4,096 bits over the ids' last three characters (random hex digits of
+// the UUID): a look-up it rules out costs no hashing of the whole id.
+type bitset [64]uint64
+
+func idBit(id stix.ID) uint {
+	n := len(id)
+	if n < 3 {
+		return 0
+	}
+	return (uint(id[n-1]) ^ uint(id[n-2])<<4 ^ uint(id[n-3])<<8) & 4095
+}
+
+func (b *bitset) add(id stix.ID)      { i := idBit(id); b[i>>6] |= 1 << (i & 63) }
+func (b *bitset) has(id stix.ID) bool { i := idBit(id); return b[i>>6]&(1<<(i&63)) != 0 }
 
 // span is a range of screen.ends.
 type span struct{ from, to int32 }
@@ -262,16 +287,25 @@ func (s *screen) want(o *stix.Object) (from, to int32) {
 		if r.ID == "" || r.ID == o.ID() || !names(r.Path) {
 			continue
 		}
-		// Consecutive references to one object (an author named by created_by_ref on
-		// every object of a page) cost no map look-up.
-		if r.ID != s.last {
-			s.last, s.lastIdx = r.ID, s.entry(r.ID)
-		}
-		if rel && isEnd(r.Path) && !slices.Contains(s.ends[start:], s.lastIdx) {
-			s.ends = append(s.ends, s.lastIdx)
+		j := s.recentEntry(r.ID)
+		if rel && isEnd(r.Path) && !slices.Contains(s.ends[start:], j) {
+			s.ends = append(s.ends, j)
 		}
 	}
 	return int32(start), int32(len(s.ends))
+}
+
+// recentEntry is entry for the ids want asks, through recent.
+func (s *screen) recentEntry(id stix.ID) int32 {
+	for k := range s.recent {
+		if s.recent[k].id == id {
+			return s.recent[k].idx
+		}
+	}
+	i := s.entry(id)
+	s.recent[s.next].id, s.recent[s.next].idx = id, i
+	s.next = (s.next + 1) % len(s.recent)
+	return i
 }
 
 // names reports whether a reference at path names knowledge the boundary must check:
@@ -297,6 +331,7 @@ func (s *screen) entry(id stix.ID) int32 {
 		s.entries = append(s.entries, entry{id: id})
 		s.index[id] = i
 		s.ids = append(s.ids, i)
+		s.asked.add(id)
 	}
 	return i
 }
