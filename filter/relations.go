@@ -130,6 +130,10 @@ type end struct {
 func relationEnds(rels []*stix.Object, types *typeCache) []end {
 	out := make([]end, 0, len(rels))
 	ids := make([]string, 0, 2*len(rels))
+	if types != nil {
+		types.mu.Lock()
+		defer types.mu.Unlock()
+	}
 	for _, r := range rels {
 		if r == nil {
 			continue
