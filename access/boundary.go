@@ -115,22 +115,21 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 		copy(out, objs)
 		return out, nil
 	}
-	// Sized for the references the batch holds, so that a page naming thousands of objects
-	// does not grow the map step by step; authors and markings, named by most objects
-	// but few, are left out of the estimate.
-	n := 0
+	// The map is sized for the larger of the batch and its biggest list of references:
+	// a page holding a collection of thousands of objects (ATT&CK's x-mitre-collection)
+	// then does not grow it step by step, while a page of relationships naming a few
+	// hundred objects many times over does not get a map sized for every reference.
+	n := len(objs)
 	for _, o := range objs {
-		if o == nil {
-			continue
-		}
-		for _, r := range o.Refs() {
-			if r.Path != "created_by_ref" && names(r.Path) {
-				n++
-			}
+		if o != nil {
+			n = max(n, len(o.Refs()))
 		}
 	}
-	s := screen{index: make(map[stix.ID]int32, n), entries: make([]entry, 0, n)}
+	s := screen{index: make(map[stix.ID]int32, n)}
 	var spans []span // current batches: where want put the ends of each relation
+	if current {
+		s.ends = make([]int32, 0, 2*len(objs))
+	}
 	for i, o := range objs {
 		if o == nil || !v.CanSee(p, o) {
 			continue
@@ -148,9 +147,6 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 		for i, o := range objs {
 			if o == nil {
 				continue
-			}
-			if !s.asked.has(o.ID()) {
-				continue // nothing in the batch names it
 			}
 			if j, ok := s.index[o.ID()]; ok && !s.entries[j].stored {
 				if spans != nil && spans[i].to > spans[i].from { // a visible relation: its ends are known
@@ -220,6 +216,9 @@ func appendEnds(dst []stix.ID, o *stix.Object) []stix.ID {
 }
 
 func isEnd(path string) bool {
+	if path == "" || path[0] != 's' && path[0] != 't' && path[0] != 'w' && path[0] != 'o' {
+		return false // most references (created_by_ref, …): no string comparison
+	}
 	switch path {
 	case "source_ref", "target_ref", "sighting_of_ref", "where_sighted_refs", "observed_data_refs":
 		return true
@@ -236,31 +235,13 @@ type screen struct {
 	entries []entry
 	rels    []int32 // entries of the stored relations p may see, whose ends decide them
 	ends    []int32 // backing store of the entries' ends, as entry indices
-	// recent holds the last ids want asked for, with their entries: the objects of a page
-	// name a few authors again and again (created_by_ref, x_mitre_modified_by_ref, …),
-	// which then cost no map look-up.
-	recent [4]struct {
-		id  stix.ID
-		idx int32
-	}
-	next  int    // where in recent the next id goes
-	asked bitset // the ids asked, by idBit: a batch object whose bit is clear was not
+	// last and author are ids want asked for, with their entries: the last one, and the
+	// last created_by_ref. The objects of a page name their author again and again
+	// (created_by_ref, and ATT&CK's x_mitre_modified_by_ref after the other references),
+	// which then costs no map look-up.
+	last, author       stix.ID
+	lastIdx, authorIdx int32
 }
-
-// bitset is a set of 4,096 bits over the ids' last three characters (random hex digits of
-// the UUID): a look-up it rules out costs no hashing of the whole id.
-type bitset [64]uint64
-
-func idBit(id stix.ID) uint {
-	n := len(id)
-	if n < 3 {
-		return 0
-	}
-	return (uint(id[n-1]) ^ uint(id[n-2])<<4 ^ uint(id[n-3])<<8) & 4095
-}
-
-func (b *bitset) add(id stix.ID)      { i := idBit(id); b[i>>6] |= 1 << (i & 63) }
-func (b *bitset) has(id stix.ID) bool { i := idBit(id); return b[i>>6]&(1<<(i&63)) != 0 }
 
 // span is a range of screen.ends.
 type span struct{ from, to int32 }
@@ -287,24 +268,28 @@ func (s *screen) want(o *stix.Object) (from, to int32) {
 		if r.ID == "" || r.ID == o.ID() || !names(r.Path) {
 			continue
 		}
-		j := s.recentEntry(r.ID)
-		if rel && isEnd(r.Path) && !slices.Contains(s.ends[start:], j) {
+		j := s.recentEntry(r.ID, r.Path)
+		if rel && isEnd(r.Path) { // an end named twice is checked twice, which is harmless
 			s.ends = append(s.ends, j)
 		}
 	}
 	return int32(start), int32(len(s.ends))
 }
 
-// recentEntry is entry for the ids want asks, through recent.
-func (s *screen) recentEntry(id stix.ID) int32 {
-	for k := range s.recent {
-		if s.recent[k].id == id {
-			return s.recent[k].idx
-		}
+// recentEntry is entry for the ids want asks, through last and author.
+func (s *screen) recentEntry(id stix.ID, path string) int32 {
+	switch id {
+	case s.last:
+		return s.lastIdx
+	case s.author:
+		s.last, s.lastIdx = id, s.authorIdx
+		return s.authorIdx
 	}
 	i := s.entry(id)
-	s.recent[s.next].id, s.recent[s.next].idx = id, i
-	s.next = (s.next + 1) % len(s.recent)
+	s.last, s.lastIdx = id, i
+	if path == "created_by_ref" {
+		s.author, s.authorIdx = id, i
+	}
 	return i
 }
 
@@ -331,7 +316,6 @@ func (s *screen) entry(id stix.ID) int32 {
 		s.entries = append(s.entries, entry{id: id})
 		s.index[id] = i
 		s.ids = append(s.ids, i)
-		s.asked.add(id)
 	}
 	return i
 }
