@@ -152,13 +152,13 @@ func relationEnds(rels []*stix.Object, types *typeCache) []end {
 		start := len(ids)
 		for _, ref := range r.Refs() {
 			if ref.Path == "source_ref" || ref.Path == "sighting_of_ref" {
-				ids = append(ids, strings.ToLower(string(ref.ID)))
+				ids = append(ids, lowerID(string(ref.ID)))
 			}
 		}
 		mid := len(ids)
 		for _, ref := range r.Refs() {
 			if ref.Path == "target_ref" || ref.Path == "where_sighted_refs" {
-				ids = append(ids, strings.ToLower(string(ref.ID)))
+				ids = append(ids, lowerID(string(ref.ID)))
 			}
 		}
 		// Full slice expressions: an append to one end must never write into the next.
@@ -166,6 +166,27 @@ func relationEnds(rels []*stix.Object, types *typeCache) []end {
 		out = append(out, e)
 	}
 	return out
+}
+
+// lowerID is strings.ToLower for identifiers, which are nearly always lower-case ASCII
+// already: that is checked eight bytes at a time, and only other ids go to ToLower.
+func lowerID(s string) string {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := load8(s, i)
+		// A byte ≥ 0x80, or one in 'A'..'Z': adding 128-'A' sets its high bit from 'A' on,
+		// adding 128-'Z'-1 from past 'Z' on; no byte below 0x80 carries into the next.
+		if x&highs != 0 || (x+ones*(128-'A'))&^(x+ones*(128-'Z'-1))&highs != 0 {
+			return strings.ToLower(s)
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // refList returns the identifiers of a _ref or _refs value, lower-cased.
