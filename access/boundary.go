@@ -125,11 +125,9 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 			n = max(n, len(o.Refs()))
 		}
 	}
-	s := screen{index: make(map[stix.ID]int32, n)}
+	s := v.getScreen(n)
+	defer v.putScreen(s)
 	var spans []span // current batches: where want put the ends of each relation
-	if current {
-		s.ends = make([]int32, 0, 2*len(objs))
-	}
 	for i, o := range objs {
 		if o == nil || !v.CanSee(p, o) {
 			continue
@@ -241,6 +239,29 @@ type screen struct {
 	// which then costs no map look-up.
 	last, author       stix.ID
 	lastIdx, authorIdx int32
+}
+
+// getScreen returns an empty screen from v's pool, or a new one for about n ids. Pages are
+// screened one after the other with similar sizes, so the maps and slices of one serve
+// the next instead of being allocated, and collected, for each.
+func (v *Visibility) getScreen(n int) *screen {
+	if s, ok := v.screens.Get().(*screen); ok {
+		return s
+	}
+	return &screen{index: make(map[stix.ID]int32, n)}
+}
+
+// maxPooled bounds the ids of a screen kept for reuse: a huge batch's map is let go.
+const maxPooled = 1 << 15
+
+func (v *Visibility) putScreen(s *screen) {
+	if len(s.entries) > maxPooled {
+		return
+	}
+	clear(s.index)
+	clear(s.entries) // drop the ids, views into objects' JSON
+	*s = screen{index: s.index, entries: s.entries[:0], ids: s.ids[:0], rels: s.rels[:0], ends: s.ends[:0]}
+	v.screens.Put(s)
 }
 
 // span is a range of screen.ends.

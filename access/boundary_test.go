@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ctifeed/ctifeed/stix"
@@ -384,4 +385,53 @@ func TestAdmitDecidesAsScreen(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestScreenConcurrent: Screen reuses its working state from one call to the next (a
+// pool in the Visibility); concurrent calls on different batches must each get the answer
+// a call alone gets (run under -race).
+func TestScreenConcurrent(t *testing.T) {
+	v := mustVisibility(t, nil)
+	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	red := mk("indicator", 1, stix.TLP2Red, "")
+	clear := mk("indicator", 2, stix.TLP2Clear, "")
+	outside := mk("malware", 3, stix.TLP2Clear, "")
+	r1 := rel(10, "", red.ID(), outside.ID())
+	r2 := rel(11, "", clear.ID(), outside.ID())
+	rep := report(20, "", red.ID(), clear.ID(), r1.ID(), outside.ID())
+	st := mapLookup{} // read-only, so that concurrent look-ups do not race in the test itself
+	for _, o := range []*stix.Object{red, clear, outside, r1, r2, rep} {
+		st[o.ID()] = o
+	}
+	batches := [][]*stix.Object{{red, clear, r1, r2, rep}, {clear, r2}, {rep}, {r1, outside}}
+	want := make([][]*stix.Object, len(batches))
+	for i, b := range batches {
+		out, err := v.ScreenCurrent(context.Background(), p, b, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 200 {
+				i := (g + n) % len(batches)
+				out, err := v.ScreenCurrent(context.Background(), p, batches[i], st)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for j := range out {
+					if (out[j] == nil) != (want[i][j] == nil) || out[j] != nil && out[j].String() != want[i][j].String() {
+						t.Errorf("batch %d, object %d: %v, alone %v", i, j, out[j], want[i][j])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
