@@ -303,17 +303,9 @@ func TestScreenOtherReferences(t *testing.T) {
 // TestScreenCurrentMatchesScreen: on a batch of current versions, ScreenCurrent decides
 // exactly as Screen, asking the store only for what the batch does not hold.
 func TestScreenCurrentMatchesScreen(t *testing.T) {
-	v := mustVisibility(t, nil)
-	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
-	red := mk("indicator", 1, stix.TLP2Red, "")
-	clear := mk("indicator", 2, stix.TLP2Clear, "")
-	outside := mk("malware", 3, stix.TLP2Clear, "")
-	r1 := rel(10, "", red.ID(), outside.ID())
-	r2 := rel(11, "", clear.ID(), outside.ID())
-	r3 := rel(12, "", r2.ID(), clear.ID())
-	rep := report(20, "", red.ID(), clear.ID(), r1.ID(), r3.ID(), outside.ID())
-	batch := []*stix.Object{red, clear, r1, r2, r3, rep}
-	st := newFakeStore(append(batch, outside)...)
+	v, p, f := mixedFixture(t, "")
+	batch := []*stix.Object{f.red, f.clear, f.r1, f.r2, f.r3, f.rep}
+	st := newFakeStore(append(batch, f.outside)...)
 	want, err := v.Screen(context.Background(), p, batch, st)
 	if err != nil {
 		t.Fatal(err)
@@ -339,21 +331,13 @@ func TestScreenCurrentMatchesScreen(t *testing.T) {
 // and on one where nothing is (the path where Admit skips Redact), objects carrying
 // granted organizations included.
 func TestAdmitDecidesAsScreen(t *testing.T) {
-	v := mustVisibility(t, nil)
-	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
-	grants := `,"x_opencti_granted_refs":["` + string(uid("identity", 9)) + `"]`
-	red := mk("indicator", 1, stix.TLP2Red, "")
-	clear := mk("indicator", 2, stix.TLP2Clear, grants)
-	outside := mk("malware", 3, stix.TLP2Clear, "")
-	r1 := rel(10, "", red.ID(), outside.ID())
-	r2 := rel(11, "", clear.ID(), outside.ID())
-	r3 := rel(12, "", r2.ID(), clear.ID())
-	rep := report(20, "", red.ID(), clear.ID(), r1.ID(), r3.ID(), outside.ID())
-	quiet := report(21, "", clear.ID(), r2.ID(), outside.ID())
-	st := newFakeStore(red, clear, outside, r1, r2, r3, rep, quiet)
+	v, p, f := mixedFixture(t, `,"x_opencti_granted_refs":["`+string(uid("identity", 9))+`"]`)
+	clear := f.clear
+	quiet := report(21, "", f.clear.ID(), f.r2.ID(), f.outside.ID())
+	st := newFakeStore(f.red, f.clear, f.outside, f.r1, f.r2, f.r3, f.rep, quiet)
 	for name, batch := range map[string][]*stix.Object{
-		"something hidden": {red, clear, r1, r2, r3, rep},
-		"nothing hidden":   {clear, r2, r3, quiet},
+		"something hidden": {f.red, f.clear, f.r1, f.r2, f.r3, f.rep},
+		"nothing hidden":   {f.clear, f.r2, f.r3, quiet},
 	} {
 		for _, current := range []bool{false, true} {
 			screen, admit := v.Screen, v.Admit
@@ -391,19 +375,12 @@ func TestAdmitDecidesAsScreen(t *testing.T) {
 // pool in the Visibility); concurrent calls on different batches must each get the answer
 // a call alone gets (run under -race).
 func TestScreenConcurrent(t *testing.T) {
-	v := mustVisibility(t, nil)
-	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
-	red := mk("indicator", 1, stix.TLP2Red, "")
-	clear := mk("indicator", 2, stix.TLP2Clear, "")
-	outside := mk("malware", 3, stix.TLP2Clear, "")
-	r1 := rel(10, "", red.ID(), outside.ID())
-	r2 := rel(11, "", clear.ID(), outside.ID())
-	rep := report(20, "", red.ID(), clear.ID(), r1.ID(), outside.ID())
+	v, p, f := mixedFixture(t, "")
 	st := mapLookup{} // read-only, so that concurrent look-ups do not race in the test itself
-	for _, o := range []*stix.Object{red, clear, outside, r1, r2, rep} {
+	for _, o := range []*stix.Object{f.red, f.clear, f.outside, f.r1, f.r2, f.r3, f.rep} {
 		st[o.ID()] = o
 	}
-	batches := [][]*stix.Object{{red, clear, r1, r2, rep}, {clear, r2}, {rep}, {r1, outside}}
+	batches := [][]*stix.Object{{f.red, f.clear, f.r1, f.r2, f.r3, f.rep}, {f.clear, f.r2}, {f.rep}, {f.r1, f.outside}}
 	want := make([][]*stix.Object, len(batches))
 	for i, b := range batches {
 		out, err := v.ScreenCurrent(context.Background(), p, b, st)
@@ -434,4 +411,26 @@ func TestScreenConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// mixed is the fixture of the tests that compare Screen's forms: a RED and a CLEAR
+// indicator, a malware, a relationship from each indicator to the malware, one from the
+// second relationship to the CLEAR indicator, and a report naming both indicators, the
+// first and third relationships and the malware.
+type mixed struct {
+	red, clear, outside, r1, r2, r3, rep *stix.Object
+}
+
+// mixedFixture returns a Visibility, a principal cleared up to GREEN and the mixed
+// objects; extra is added to the CLEAR indicator's JSON.
+func mixedFixture(t *testing.T, extra string) (*Visibility, *Principal, mixed) {
+	var f mixed
+	f.red = mk("indicator", 1, stix.TLP2Red, "")
+	f.clear = mk("indicator", 2, stix.TLP2Clear, extra)
+	f.outside = mk("malware", 3, stix.TLP2Clear, "")
+	f.r1 = rel(10, "", f.red.ID(), f.outside.ID())
+	f.r2 = rel(11, "", f.clear.ID(), f.outside.ID())
+	f.r3 = rel(12, "", f.r2.ID(), f.clear.ID())
+	f.rep = report(20, "", f.red.ID(), f.clear.ID(), f.r1.ID(), f.r3.ID(), f.outside.ID())
+	return mustVisibility(t, nil), &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}, f
 }
