@@ -239,6 +239,7 @@ type screen struct {
 	// which then costs no map look-up.
 	last, author       stix.ID
 	lastIdx, authorIdx int32
+	sized              int // the ids the map was made for
 }
 
 // getScreen returns an empty screen from v's pool, or a new one for about n ids. Pages are
@@ -248,19 +249,20 @@ func (v *Visibility) getScreen(n int) *screen {
 	if s, ok := v.screens.Get().(*screen); ok {
 		return s
 	}
-	return &screen{index: make(map[stix.ID]int32, n)}
+	return &screen{index: make(map[stix.ID]int32, n), sized: n}
 }
 
-// maxPooled bounds the ids of a screen kept for reuse: a huge batch's map is let go.
+// maxPooled bounds the ids of a screen kept for reuse: a huge batch's map is let go rather
+// than cleared at every reuse.
 const maxPooled = 1 << 15
 
 func (v *Visibility) putScreen(s *screen) {
-	if len(s.entries) > maxPooled {
+	if len(s.entries) > maxPooled || s.sized > maxPooled {
 		return
 	}
 	clear(s.index)
 	clear(s.entries) // drop the ids, views into objects' JSON
-	*s = screen{index: s.index, entries: s.entries[:0], ids: s.ids[:0], rels: s.rels[:0], ends: s.ends[:0]}
+	*s = screen{index: s.index, entries: s.entries[:0], ids: s.ids[:0], rels: s.rels[:0], ends: s.ends[:0], sized: s.sized}
 	v.screens.Put(s)
 }
 
@@ -280,8 +282,8 @@ type entry struct {
 // want queues the ids o's decision depends on: every object it names, except the marking
 // definitions (allowed by the clearance that let o through) and the organizations it is
 // granted to (access data, stripped by Redact). For a relation it appends the entries of
-// its ends (other than itself, each once) to s.ends and returns where they are, so that
-// deciding it later costs no second look-up of its ends.
+// its ends (other than itself) to s.ends and returns where they are, so that deciding it
+// later costs no second look-up of its ends.
 func (s *screen) want(o *stix.Object) (from, to int32) {
 	rel := stix.IsRelationshipType(o.Type())
 	start := len(s.ends)
