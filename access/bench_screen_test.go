@@ -3,8 +3,10 @@ package access
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 
+	"github.com/ctifeed/ctifeed/internal/sharedtest"
 	"github.com/ctifeed/ctifeed/stix"
 )
 
@@ -119,4 +121,60 @@ func joinComma(s []string) string {
 		out += x
 	}
 	return out
+}
+
+// BenchmarkScreenAttack is the boundary's own work on the two TAXII pages of 1,000 of the
+// MITRE ATT&CK mobile bundle (taxii's BenchmarkAttackPageBoundary serves the same pages
+// through the handler): page 1 holds the x-mitre-collection, which names all 2,148
+// objects, page 2 is the usual case. The principal is cleared for the bundle's marking
+// and nothing more, so every look-up happens; "per-object" (CanSee and Redact alone) is
+// the in-run baseline.
+func BenchmarkScreenAttack(b *testing.B) {
+	f, err := os.Open(sharedtest.AttackBundle(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	st := mapLookup{}
+	var all []*stix.Object
+	for o, err := range stix.DecodeBundle(f) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		st[o.ID()] = o
+		all = append(all, o)
+	}
+	v := mustVisibility(b, nil)
+	p := &Principal{Name: "reader", Markings: Clearance{Markings: []stix.ID{"marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168"}}}
+	ctx := context.Background()
+	for _, pg := range []struct {
+		name string
+		objs []*stix.Object
+	}{{"page1", all[:1000]}, {"page2", all[1000:2000]}} {
+		out, err := v.ScreenCurrent(ctx, p, pg.objs, st)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, o := range out {
+			if o != pg.objs[i] {
+				b.Fatalf("%s: %s was not served as stored", pg.name, pg.objs[i].ID())
+			}
+		}
+		b.Run(pg.name+"/screen", func(b *testing.B) {
+			loop(b, func() {
+				if _, err := v.ScreenCurrent(ctx, p, pg.objs, st); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+		b.Run(pg.name+"/per-object", func(b *testing.B) {
+			loop(b, func() {
+				for _, o := range pg.objs {
+					if v.CanSee(p, o) {
+						v.Redact(p, o)
+					}
+				}
+			})
+		})
+	}
 }

@@ -63,7 +63,7 @@ const maxRounds = 8
 // several versions of one object; each is decided on its own content, against the stored
 // (current) state of the objects it names. A nil p receives nothing. An error is look's.
 func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]*stix.Object, error) {
-	return v.screen(ctx, p, objs, look, false)
+	return v.screen(ctx, p, objs, look, false, false)
 }
 
 // ScreenCurrent is [Visibility.Screen] for a batch that holds only current versions, each
@@ -72,10 +72,41 @@ func (v *Visibility) Screen(ctx context.Context, p *Principal, objs []*stix.Obje
 // page whose objects name each other (relationships and their ends, a collection and its
 // contents) costs that much less.
 func (v *Visibility) ScreenCurrent(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]*stix.Object, error) {
-	return v.screen(ctx, p, objs, look, true)
+	return v.screen(ctx, p, objs, look, true, false)
 }
 
-func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup, current bool) ([]*stix.Object, error) {
+// Admit is [Visibility.Screen] for a feed that lists objects without serving them (a TAXII
+// manifest, the versions of an object): ok[i] reports whether Screen would let objs[i]
+// leave. It decides exactly as Screen does but skips rewriting what leaves (granted
+// organizations stripped, references to hidden objects removed), which a listing of ids
+// and versions never shows; a feed must never serve an object's content on the strength
+// of Admit alone.
+func (v *Visibility) Admit(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]bool, error) {
+	return admitted(v.screen(ctx, p, objs, look, false, true))
+}
+
+// AdmitCurrent is [Visibility.Admit] for a batch of current versions, each id once, as
+// [Visibility.ScreenCurrent] is for Screen.
+func (v *Visibility) AdmitCurrent(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup) ([]bool, error) {
+	return admitted(v.screen(ctx, p, objs, look, true, true))
+}
+
+func admitted(out []*stix.Object, err error) ([]bool, error) {
+	if err != nil {
+		return nil, err
+	}
+	ok := make([]bool, len(out))
+	for i, o := range out {
+		ok[i] = o != nil
+	}
+	return ok, nil
+}
+
+// screen is Screen (current: ScreenCurrent). With decideOnly, what may leave is returned as
+// it is, unredacted, when nothing the batch names is hidden: Redact never refuses an object
+// stix.Parse accepted (FuzzRedact), so only the decision is spared its cost; only Admit,
+// and AdmitCurrent, which return no object, ask for it.
+func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Object, look Lookup, current, decideOnly bool) ([]*stix.Object, error) {
 	out := make([]*stix.Object, len(objs))
 	if p == nil {
 		return out, nil
@@ -84,18 +115,44 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 		copy(out, objs)
 		return out, nil
 	}
-	s := screen{index: make(map[stix.ID]int32, len(objs))}
+	// The map is sized for the larger of the batch and its biggest list of references:
+	// a page holding a collection of thousands of objects (ATT&CK's x-mitre-collection)
+	// then does not grow it step by step, while a page of relationships naming a few
+	// hundred objects many times over does not get a map sized for every reference.
+	n := len(objs)
+	for _, o := range objs {
+		if o != nil {
+			n = max(n, len(o.Refs()))
+		}
+	}
+	s := v.getScreen(n)
+	defer v.putScreen(s)
+	var spans []span // current batches: where want put the ends of each relation
 	for i, o := range objs {
 		if o == nil || !v.CanSee(p, o) {
 			continue
 		}
 		out[i] = o
-		s.want(o)
+		from, to := s.want(o)
+		if current && to > from {
+			if spans == nil {
+				spans = make([]span, len(objs))
+			}
+			spans[i] = span{from, to}
+		}
 	}
 	if current && len(s.ids) > 0 {
 		for i, o := range objs {
-			if o != nil {
-				s.foundObject(o, out[i] != nil)
+			if o == nil {
+				continue
+			}
+			if j, ok := s.index[o.ID()]; ok && !s.entries[j].stored {
+				if spans != nil && spans[i].to > spans[i].from { // a visible relation: its ends are known
+					s.settleFound(j, true)
+					s.addRelation(j, spans[i])
+				} else {
+					s.found(j, o, out[i] != nil)
+				}
 			}
 		}
 	}
@@ -108,7 +165,9 @@ func (v *Visibility) screen(ctx context.Context, p *Principal, objs []*stix.Obje
 			continue
 		}
 		if !someHidden { // the common case: nothing the batch names is hidden
-			out[i] = v.Redact(p, o)
+			if !decideOnly {
+				out[i] = v.Redact(p, o)
+			}
 			continue
 		}
 		if stix.IsRelationshipType(o.Type()) && !s.endsVisible(o) {
@@ -143,12 +202,9 @@ func RelationEnds(o *stix.Object) []stix.ID {
 	return appendEnds(nil, o)
 }
 
+// appendEnds appends o's ends to dst, each once among those appended.
 func appendEnds(dst []stix.ID, o *stix.Object) []stix.ID {
-	return appendEndsFrom(dst, len(dst), o)
-}
-
-// appendEndsFrom appends o's ends to dst, each once among dst[from:].
-func appendEndsFrom(dst []stix.ID, from int, o *stix.Object) []stix.ID {
+	from := len(dst)
 	for _, r := range o.Refs() {
 		if isEnd(r.Path) && r.ID != "" && !slices.Contains(dst[from:], r.ID) {
 			dst = append(dst, r.ID)
@@ -158,6 +214,9 @@ func appendEndsFrom(dst []stix.ID, from int, o *stix.Object) []stix.ID {
 }
 
 func isEnd(path string) bool {
+	if path == "" || path[0] != 's' && path[0] != 't' && path[0] != 'w' && path[0] != 'o' {
+		return false // most references (created_by_ref, …): no string comparison
+	}
 	switch path {
 	case "source_ref", "target_ref", "sighting_of_ref", "where_sighted_refs", "observed_data_refs":
 		return true
@@ -172,10 +231,43 @@ type screen struct {
 	ids     []int32 // entries asked, still to look up
 	index   map[stix.ID]int32
 	entries []entry
-	rels    []int32   // entries of the stored relations p may see, whose ends decide them
-	ends    []stix.ID // backing store of the entries' ends
-	last    stix.ID   // the id want asked for last
+	rels    []int32 // entries of the stored relations p may see, whose ends decide them
+	ends    []int32 // backing store of the entries' ends, as entry indices
+	// last and author are ids want asked for, with their entries: the last one, and the
+	// last created_by_ref. The objects of a page name their author again and again
+	// (created_by_ref, and ATT&CK's x_mitre_modified_by_ref after the other references),
+	// which then costs no map look-up.
+	last, author       stix.ID
+	lastIdx, authorIdx int32
+	sized              int // the ids the map was made for
 }
+
+// getScreen returns an empty screen from v's pool, or a new one for about n ids. Pages are
+// screened one after the other with similar sizes, so the maps and slices of one serve
+// the next instead of being allocated, and collected, for each.
+func (v *Visibility) getScreen(n int) *screen {
+	if s, ok := v.screens.Get().(*screen); ok {
+		return s
+	}
+	return &screen{index: make(map[stix.ID]int32, n), sized: n}
+}
+
+// maxPooled bounds the ids of a screen kept for reuse: a huge batch's map is let go rather
+// than cleared at every reuse.
+const maxPooled = 1 << 15
+
+func (v *Visibility) putScreen(s *screen) {
+	if len(s.entries) > maxPooled || s.sized > maxPooled {
+		return
+	}
+	clear(s.index)
+	clear(s.entries) // drop the ids, views into objects' JSON
+	*s = screen{index: s.index, entries: s.entries[:0], ids: s.ids[:0], rels: s.rels[:0], ends: s.ends[:0], sized: s.sized}
+	v.screens.Put(s)
+}
+
+// span is a range of screen.ends.
+type span struct{ from, to int32 }
 
 // entry is what is known of one id asked for.
 type entry struct {
@@ -183,22 +275,45 @@ type entry struct {
 	settled bool // looked up: known to be stored or not
 	stored  bool
 	visible bool // stored, and p may receive it (for a relation: with its stored ends)
-	// ends of a stored relation p may see: ends[from:to]
+	// ends of a stored relation p may see, other than itself: the entries ends[from:to]
 	from, to int32
 }
 
 // want queues the ids o's decision depends on: every object it names, except the marking
 // definitions (allowed by the clearance that let o through) and the organizations it is
-// granted to (access data, stripped by Redact).
-func (s *screen) want(o *stix.Object) {
+// granted to (access data, stripped by Redact). For a relation it appends the entries of
+// its ends (other than itself) to s.ends and returns where they are, so that deciding it
+// later costs no second look-up of its ends.
+func (s *screen) want(o *stix.Object) (from, to int32) {
+	rel := stix.IsRelationshipType(o.Type())
+	start := len(s.ends)
 	for _, r := range o.Refs() {
-		// r.ID != s.last: consecutive references to one object (an author named by
-		// created_by_ref on every object of a page) cost no map look-up.
-		if r.ID != "" && r.ID != o.ID() && r.ID != s.last && names(r.Path) {
-			s.ask(r.ID)
-			s.last = r.ID
+		if r.ID == "" || r.ID == o.ID() || !names(r.Path) {
+			continue
+		}
+		j := s.recentEntry(r.ID, r.Path)
+		if rel && isEnd(r.Path) { // an end named twice is checked twice, which is harmless
+			s.ends = append(s.ends, j)
 		}
 	}
+	return int32(start), int32(len(s.ends))
+}
+
+// recentEntry is entry for the ids want asks, through last and author.
+func (s *screen) recentEntry(id stix.ID, path string) int32 {
+	switch id {
+	case s.last:
+		return s.lastIdx
+	case s.author:
+		s.last, s.lastIdx = id, s.authorIdx
+		return s.authorIdx
+	}
+	i := s.entry(id)
+	s.last, s.lastIdx = id, i
+	if path == "created_by_ref" {
+		s.author, s.authorIdx = id, i
+	}
+	return i
 }
 
 // names reports whether a reference at path names knowledge the boundary must check:
@@ -227,8 +342,6 @@ func (s *screen) entry(id stix.ID) int32 {
 	}
 	return i
 }
-
-func (s *screen) ask(id stix.ID) { s.entry(id) }
 
 // resolve looks up the queued ids, round by round, following the ends of the stored
 // relations it finds, and then decides which stored ids p may see: for a relation, the
@@ -273,30 +386,37 @@ func (s *screen) resolve(ctx context.Context, v *Visibility, p *Principal, look 
 	return s.settle()
 }
 
-// foundObject records that o, a current object of the batch, is stored and whether p may
-// see it, if another object of the batch named it (what none names needs no entry).
-func (s *screen) foundObject(o *stix.Object, visible bool) {
-	if i, ok := s.index[o.ID()]; ok && !s.entries[i].stored {
-		s.found(i, o, visible)
-	}
-}
-
 // found records that entry i's object o is stored, and whether p may see it, and asks
 // for the ends of a relation p may see.
 func (s *screen) found(i int32, o *stix.Object, visible bool) {
-	e := &s.entries[i]
-	e.settled, e.stored, e.visible = true, true, visible
+	s.settleFound(i, visible)
 	if !visible || !stix.IsRelationshipType(o.Type()) {
 		return
 	}
+	// The ends are kept as entry indices, so that settle decides without hashing an id.
 	from := len(s.ends)
-	s.ends = appendEndsFrom(s.ends, from, o)
-	e = &s.entries[i]
-	e.from, e.to = int32(from), int32(len(s.ends))
-	s.rels = append(s.rels, i)
-	for _, end := range s.ends[from:] {
-		s.ask(end)
+	id := s.entries[i].id
+	for _, r := range o.Refs() {
+		if isEnd(r.Path) && r.ID != "" && r.ID != id {
+			if j := s.entry(r.ID); !slices.Contains(s.ends[from:], j) {
+				s.ends = append(s.ends, j)
+			}
+		}
 	}
+	s.addRelation(i, span{int32(from), int32(len(s.ends))})
+}
+
+// settleFound records that entry i is stored, and whether p may see it.
+func (s *screen) settleFound(i int32, visible bool) {
+	e := &s.entries[i]
+	e.settled, e.stored, e.visible = true, true, visible
+}
+
+// addRelation records that entry i is a relation p may see, whose ends are s.ends[sp].
+func (s *screen) addRelation(i int32, sp span) {
+	e := &s.entries[i]
+	e.from, e.to = sp.from, sp.to
+	s.rels = append(s.rels, i)
 }
 
 // settle decides the relations: the greatest fixed point of "p may see it and every
@@ -310,7 +430,7 @@ func (s *screen) settle() error {
 				continue
 			}
 			for _, end := range s.ends[e.from:e.to] {
-				if end != e.id && s.hidden(end) {
+				if s.entries[end].hidden() {
 					e.visible = false
 					changed = true
 					break
@@ -324,22 +444,22 @@ func (s *screen) settle() error {
 // someHidden reports whether any id asked for is hidden.
 func (s *screen) someHidden() bool {
 	for i := range s.entries {
-		if e := &s.entries[i]; !e.settled || e.stored && !e.visible {
+		if s.entries[i].hidden() {
 			return true
 		}
 	}
 	return false
 }
 
+// hidden reports whether the entry names a stored object p may not receive, or one not
+// settled (beyond maxRounds): fail closed.
+func (e *entry) hidden() bool { return !e.settled || e.stored && !e.visible }
+
 // hidden reports whether id names a stored object p may not receive. An id that was not
 // settled (not asked, or beyond maxRounds) counts as hidden: fail closed.
 func (s *screen) hidden(id stix.ID) bool {
 	i, ok := s.index[id]
-	if !ok {
-		return true
-	}
-	e := &s.entries[i]
-	return !e.settled || e.stored && !e.visible
+	return !ok || s.entries[i].hidden()
 }
 
 func (s *screen) endsVisible(o *stix.Object) bool {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ctifeed/ctifeed/stix"
@@ -302,17 +303,9 @@ func TestScreenOtherReferences(t *testing.T) {
 // TestScreenCurrentMatchesScreen: on a batch of current versions, ScreenCurrent decides
 // exactly as Screen, asking the store only for what the batch does not hold.
 func TestScreenCurrentMatchesScreen(t *testing.T) {
-	v := mustVisibility(t, nil)
-	p := &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}
-	red := mk("indicator", 1, stix.TLP2Red, "")
-	clear := mk("indicator", 2, stix.TLP2Clear, "")
-	outside := mk("malware", 3, stix.TLP2Clear, "")
-	r1 := rel(10, "", red.ID(), outside.ID())
-	r2 := rel(11, "", clear.ID(), outside.ID())
-	r3 := rel(12, "", r2.ID(), clear.ID())
-	rep := report(20, "", red.ID(), clear.ID(), r1.ID(), r3.ID(), outside.ID())
-	batch := []*stix.Object{red, clear, r1, r2, r3, rep}
-	st := newFakeStore(append(batch, outside)...)
+	v, p, f := mixedFixture(t, "")
+	batch := []*stix.Object{f.red, f.clear, f.r1, f.r2, f.r3, f.rep}
+	st := newFakeStore(append(batch, f.outside)...)
 	want, err := v.Screen(context.Background(), p, batch, st)
 	if err != nil {
 		t.Fatal(err)
@@ -331,4 +324,113 @@ func TestScreenCurrentMatchesScreen(t *testing.T) {
 	if st.asked != 1 || full <= 1 {
 		t.Errorf("ScreenCurrent asked for %d ids (Screen %d), want only the one outside the batch", st.asked, full)
 	}
+}
+
+// TestAdmitDecidesAsScreen: Admit and AdmitCurrent let out exactly what Screen and
+// ScreenCurrent let out, on a batch where something named is hidden (the rewriting path)
+// and on one where nothing is (the path where Admit skips Redact), objects carrying
+// granted organizations included.
+func TestAdmitDecidesAsScreen(t *testing.T) {
+	v, p, f := mixedFixture(t, `,"x_opencti_granted_refs":["`+string(uid("identity", 9))+`"]`)
+	clear := f.clear
+	quiet := report(21, "", f.clear.ID(), f.r2.ID(), f.outside.ID())
+	st := newFakeStore(f.red, f.clear, f.outside, f.r1, f.r2, f.r3, f.rep, quiet)
+	for name, batch := range map[string][]*stix.Object{
+		"something hidden": {f.red, f.clear, f.r1, f.r2, f.r3, f.rep},
+		"nothing hidden":   {f.clear, f.r2, f.r3, quiet},
+	} {
+		for _, current := range []bool{false, true} {
+			screen, admit := v.Screen, v.Admit
+			if current {
+				screen, admit = v.ScreenCurrent, v.AdmitCurrent
+			}
+			want, err := screen(context.Background(), p, batch, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := admit(context.Background(), p, batch, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			served := 0
+			for i := range batch {
+				if got[i] != (want[i] != nil) {
+					t.Errorf("%s, current %v: %s admitted %v, screened %v", name, current, batch[i].ID(), got[i], want[i])
+				}
+				if want[i] != nil {
+					served++
+				}
+			}
+			if served == 0 || served == len(batch) && name == "something hidden" {
+				t.Errorf("%s: %d of %d served: the batch does not exercise the rule", name, served, len(batch))
+			}
+			if name == "nothing hidden" && (want[0] == clear || strings.Contains(want[0].String(), "granted")) {
+				t.Errorf("Screen served the granted organizations: %s", want[0])
+			}
+		}
+	}
+}
+
+// TestScreenConcurrent: Screen reuses its working state from one call to the next (a
+// pool in the Visibility); concurrent calls on different batches must each get the answer
+// a call alone gets (run under -race).
+func TestScreenConcurrent(t *testing.T) {
+	v, p, f := mixedFixture(t, "")
+	st := mapLookup{} // read-only, so that concurrent look-ups do not race in the test itself
+	for _, o := range []*stix.Object{f.red, f.clear, f.outside, f.r1, f.r2, f.r3, f.rep} {
+		st[o.ID()] = o
+	}
+	batches := [][]*stix.Object{{f.red, f.clear, f.r1, f.r2, f.r3, f.rep}, {f.clear, f.r2}, {f.rep}, {f.r1, f.outside}}
+	want := make([][]*stix.Object, len(batches))
+	for i, b := range batches {
+		out, err := v.ScreenCurrent(context.Background(), p, b, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = out
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 200 {
+				i := (g + n) % len(batches)
+				out, err := v.ScreenCurrent(context.Background(), p, batches[i], st)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for j := range out {
+					if (out[j] == nil) != (want[i][j] == nil) || out[j] != nil && out[j].String() != want[i][j].String() {
+						t.Errorf("batch %d, object %d: %v, alone %v", i, j, out[j], want[i][j])
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// mixed is the fixture of the tests that compare Screen's forms: a RED and a CLEAR
+// indicator, a malware, a relationship from each indicator to the malware, one from the
+// second relationship to the CLEAR indicator, and a report naming both indicators, the
+// first and third relationships and the malware.
+type mixed struct {
+	red, clear, outside, r1, r2, r3, rep *stix.Object
+}
+
+// mixedFixture returns a Visibility, a principal cleared up to GREEN and the mixed
+// objects; extra is added to the CLEAR indicator's JSON.
+func mixedFixture(t *testing.T, extra string) (*Visibility, *Principal, mixed) {
+	var f mixed
+	f.red = mk("indicator", 1, stix.TLP2Red, "")
+	f.clear = mk("indicator", 2, stix.TLP2Clear, extra)
+	f.outside = mk("malware", 3, stix.TLP2Clear, "")
+	f.r1 = rel(10, "", f.red.ID(), f.outside.ID())
+	f.r2 = rel(11, "", f.clear.ID(), f.outside.ID())
+	f.r3 = rel(12, "", f.r2.ID(), f.clear.ID())
+	f.rep = report(20, "", f.red.ID(), f.clear.ID(), f.r1.ID(), f.r3.ID(), f.outside.ID())
+	return mustVisibility(t, nil), &Principal{Markings: Clearance{Max: []stix.ID{stix.TLP2Green}}}, f
 }

@@ -18,7 +18,9 @@
 // references to hidden objects. [Visibility.Screen] is that whole boundary for a batch
 // (a page, a stream group), with the other objects found through a [Lookup] the feed
 // implements from its store, one call per batch. Every feed applies it to everything it
-// sends. Writes have their rule too: [Visibility.CheckWrite] refuses a write of an object
+// sends; a feed that lists ids and versions without serving content (a TAXII manifest)
+// may ask [Visibility.Admit] instead, which decides the same without rewriting anything.
+// Writes have their rule too: [Visibility.CheckWrite] refuses a write of an object
 // beyond the writer's clearance or over an object the writer may not see, with one
 // message whatever the reason ([ErrWriteRefused]).
 //
@@ -35,7 +37,7 @@
 // # Concurrency
 //
 // A [Visibility] and a [Static] authenticator are immutable once built and safe for
-// concurrent use. [Principal], [Clearance] and [FeedAccess] are plain data: the package
+// concurrent use (a Visibility's only inner state is a pool of Screen's working memory). [Principal], [Clearance] and [FeedAccess] are plain data: the package
 // never modifies them, so they may be shared as long as the caller does not modify them
 // either.
 package access

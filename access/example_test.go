@@ -95,22 +95,8 @@ func ExampleVisibility_Screen() {
 	if err != nil {
 		panic(err)
 	}
-	red := stix.MustParse(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","object_marking_refs":["` + string(stix.TLP2Red) + `"]}`)
-	malware := stix.MustParse(`{"type":"malware","spec_version":"2.1","id":"malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"Emotet","is_family":true}`)
-	rel := stix.MustParse(`{"type":"relationship","spec_version":"2.1","id":"relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"` + string(red.ID()) + `","target_ref":"` + string(malware.ID()) + `"}`)
-	report := stix.MustParse(`{"type":"report","spec_version":"2.1","id":"report--84e4d88f-44ea-4bcd-bbf3-b2c1c320bcb3","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"Weekly","published":"2024-01-01T00:00:00Z","object_refs":["` + string(red.ID()) + `","` + string(malware.ID()) + `"]}`)
-	stored := map[stix.ID]*stix.Object{red.ID(): red, malware.ID(): malware, rel.ID(): rel, report.ID(): report}
-	look := access.LookupFunc(func(_ context.Context, ids []stix.ID, found func(*stix.Object)) error {
-		for _, id := range ids {
-			if o, ok := stored[id]; ok {
-				found(o)
-			}
-		}
-		return nil
-	})
-
+	page, look := examplePage()
 	partner := &access.Principal{Markings: access.Clearance{Max: []stix.ID{stix.TLP2Green}}}
-	page := []*stix.Object{malware, red, rel, report}
 	out, err := vis.Screen(context.Background(), partner, page, look)
 	if err != nil {
 		panic(err)
@@ -127,6 +113,29 @@ func ExampleVisibility_Screen() {
 	// indicator: held back
 	// relationship: held back
 	// report: sent ["malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b"]
+}
+
+// A listing of ids (a TAXII manifest) needs only the decision: Admit gives it for the page
+// without rewriting the report that Screen would rewrite.
+func ExampleVisibility_Admit() {
+	vis, err := access.NewVisibility(nil)
+	if err != nil {
+		panic(err)
+	}
+	page, look := examplePage()
+	partner := &access.Principal{Markings: access.Clearance{Max: []stix.ID{stix.TLP2Green}}}
+	ok, err := vis.AdmitCurrent(context.Background(), partner, page, look)
+	if err != nil {
+		panic(err)
+	}
+	for i, o := range page {
+		fmt.Println(o.ID(), ok[i])
+	}
+	// Output:
+	// malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b true
+	// indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f false
+	// relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad false
+	// report--84e4d88f-44ea-4bcd-bbf3-b2c1c320bcb3 true
 }
 
 // A host's own write path asks the same question TAXII's POST does: may this writer store
@@ -155,4 +164,25 @@ func ExampleVisibility_CheckWrite() {
 	// Output:
 	// partner: indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f: refused: this object is beyond your clearance (refused: true)
 	// analyst: <nil> (refused: false)
+}
+
+// examplePage is a page of current versions as a feed holds them (a malware, a TLP:RED
+// indicator of it, the relationship between them and a report naming both), with a
+// Lookup over them.
+func examplePage() ([]*stix.Object, access.Lookup) {
+	red := stix.MustParse(`{"type":"indicator","spec_version":"2.1","id":"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '203.0.113.9']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z","object_marking_refs":["` + string(stix.TLP2Red) + `"]}`)
+	malware := stix.MustParse(`{"type":"malware","spec_version":"2.1","id":"malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"Emotet","is_family":true}`)
+	rel := stix.MustParse(`{"type":"relationship","spec_version":"2.1","id":"relationship--44298a74-ba52-4f0c-87a3-1824e67d7fad","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","relationship_type":"indicates","source_ref":"` + string(red.ID()) + `","target_ref":"` + string(malware.ID()) + `"}`)
+	report := stix.MustParse(`{"type":"report","spec_version":"2.1","id":"report--84e4d88f-44ea-4bcd-bbf3-b2c1c320bcb3","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","name":"Weekly","published":"2024-01-01T00:00:00Z","object_refs":["` + string(red.ID()) + `","` + string(malware.ID()) + `"]}`)
+	stored := map[stix.ID]*stix.Object{red.ID(): red, malware.ID(): malware, rel.ID(): rel, report.ID(): report}
+	look := access.LookupFunc(func(_ context.Context, ids []stix.ID, found func(*stix.Object)) error {
+		for _, id := range ids {
+			if o, ok := stored[id]; ok {
+				found(o)
+			}
+		}
+		return nil
+	})
+
+	return []*stix.Object{malware, red, rel, report}, look
 }

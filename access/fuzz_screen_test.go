@@ -37,6 +37,28 @@ func FuzzScreen(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Admit decides as Screen, alone and in a batch of current versions with a
+		// visible neighbour (so that the batch names something visible, or not).
+		batch := []*stix.Object{o, st[visibleA]}
+		if o.ID() == visibleA {
+			batch = batch[:1]
+		}
+		for _, current := range []bool{false, true} {
+			screen, admit := v.Screen, v.Admit
+			if current {
+				screen, admit = v.ScreenCurrent, v.AdmitCurrent
+			}
+			want, err1 := screen(context.Background(), p, batch, st)
+			got, err2 := admit(context.Background(), p, batch, st)
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			for i := range batch {
+				if got[i] != (want[i] != nil) {
+					t.Fatalf("current %v: Admit(%s) = %v, Screen gives %v", current, batch[i].Raw(), got[i], want[i])
+				}
+			}
+		}
 		if out == nil {
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/tidwall/gjson"
@@ -72,6 +73,7 @@ type Visibility struct {
 	ungrantedVisible bool
 	exempt           []string
 	exemptClasses    []string
+	screens          sync.Pool // of *screen, reused by Screen
 }
 
 // NewVisibility returns a Visibility configured by opts (nil means the defaults). It

@@ -166,3 +166,15 @@ func FuzzTopMember(f *testing.F) {
 		}
 	})
 }
+
+// FuzzLowerID: lowerID is strings.ToLower.
+func FuzzLowerID(f *testing.F) {
+	for _, s := range []string{"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", "Indicator--8E2E", "x--é", "@[`{", "ZZZZZZZZa", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := lowerID(s), strings.ToLower(s); got != want {
+			t.Fatalf("lowerID(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

@@ -124,15 +124,20 @@ type end struct {
 
 // relationEnds reduces relationships and sightings to their ends, read from the references
 // the object found at parse time; the relationship_type, which needs a look-up in the JSON,
-// only when types is not nil, through that cache.
+// only when types is not nil, through that cache. A relation listed twice (the Resolver
+// may repeat one) gives two equal ends, which the sets built from them absorb. The ends'
+// ids share one backing array, so a binding over thousands of relations allocates twice.
 func relationEnds(rels []*stix.Object, types *typeCache) []end {
 	out := make([]end, 0, len(rels))
-	seen := make(map[stix.ID]bool, len(rels))
+	ids := make([]string, 0, 2*len(rels))
+	if types != nil {
+		types.mu.Lock()
+		defer types.mu.Unlock()
+	}
 	for _, r := range rels {
-		if r == nil || seen[r.ID()] {
+		if r == nil {
 			continue
 		}
-		seen[r.ID()] = true
 		var e end
 		switch r.Type() {
 		case "relationship":
@@ -144,17 +149,44 @@ func relationEnds(rels []*stix.Object, types *typeCache) []end {
 		default:
 			continue
 		}
+		start := len(ids)
 		for _, ref := range r.Refs() {
-			switch ref.Path {
-			case "source_ref", "sighting_of_ref":
-				e.from = append(e.from, strings.ToLower(string(ref.ID)))
-			case "target_ref", "where_sighted_refs":
-				e.to = append(e.to, strings.ToLower(string(ref.ID)))
+			if ref.Path == "source_ref" || ref.Path == "sighting_of_ref" {
+				ids = append(ids, lowerID(string(ref.ID)))
 			}
 		}
+		mid := len(ids)
+		for _, ref := range r.Refs() {
+			if ref.Path == "target_ref" || ref.Path == "where_sighted_refs" {
+				ids = append(ids, lowerID(string(ref.ID)))
+			}
+		}
+		// Full slice expressions: an append to one end must never write into the next.
+		e.from, e.to = ids[start:mid:mid], ids[mid:len(ids):len(ids)]
 		out = append(out, e)
 	}
 	return out
+}
+
+// lowerID is strings.ToLower for identifiers, which are nearly always lower-case ASCII
+// already: that is checked eight bytes at a time, and only other ids go to ToLower.
+func lowerID(s string) string {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := load8(s, i)
+		// A byte ≥ 0x80, or one in 'A'..'Z': adding 128-'A' sets its high bit from 'A' on,
+		// adding 128-'Z'-1 from past 'Z' on; no byte below 0x80 carries into the next.
+		if x&highs != 0 || (x+ones*(128-'A'))&^(x+ones*(128-'Z'-1))&highs != 0 {
+			return strings.ToLower(s)
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || 'A' <= c && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // refList returns the identifiers of a _ref or _refs value, lower-cased.
@@ -185,6 +217,12 @@ func (r *relSpec) resolve(ids []stix.ID, ends []end, objs []*stix.Object) idSet 
 		want[string(id)] = true
 	}
 	var set idSet
+	if r.kind != relContainers {
+		// About one id per relation (the usual case), so that the map does not grow step
+		// by step while a binding over thousands of relations fills it; capped, since a
+		// relationship_type may leave most relations out.
+		set.m = make(map[string]struct{}, min(len(ends)+len(ids), 1<<14))
+	}
 	add := func(list []string) {
 		for _, s := range list {
 			set.add(s)

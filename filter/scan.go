@@ -1,6 +1,9 @@
 package filter
 
-import "strings"
+import (
+	"math/bits"
+	"strings"
+)
 
 // A top-level member finder for the JSON of a parsed object (known to be valid: stix.Parse
 // checked it). It jumps over long strings with strings.IndexByte, many bytes per step, where
@@ -27,33 +30,46 @@ func topMember(s, key string) (string, memberResult) {
 
 // findMember returns where the value of the top-level member named key of the object in s
 // starts. Text after the object may follow in s: the search stops at the object's end.
+//
+// It runs once over the object, jumping over every string (skipString) and counting the
+// brackets between them; a string at depth 1 that a colon follows is a member name. A name
+// spelled with escapes is only shorter once decoded, so only a longer one that holds a
+// backslash might spell key: that one is left to gjson (memberUnsure).
 func findMember(s, key string) (int, memberResult) {
 	i := skipSpace(s, 0)
 	if i >= len(s) || s[i] != '{' {
 		return 0, memberAbsent
 	}
-	i++
-	for {
-		i = skipSpace(s, i)
-		if i >= len(s) || s[i] != '"' {
-			break // "}" or malformed: no more members
-		}
-		end := skipString(s, i)
-		name := s[i+1 : end-1]
-		i = skipSpace(s, end)
-		if i >= len(s) || s[i] != ':' {
-			break
-		}
-		i = skipSpace(s, i+1)
-		if strings.IndexByte(name, '\\') >= 0 {
-			return 0, memberUnsure // escaped: it might spell key, or spell something else like it
-		}
-		if name == key {
-			return i, memberFound
-		}
-		i = skipSpace(s, skipValue(s, i))
-		if i >= len(s) || s[i] != ',' {
-			break
+	plainKey := strings.IndexByte(key, '\\') < 0
+	depth := 0
+	for i < len(s) {
+		switch s[i] {
+		case '"':
+			end := skipString(s, i)
+			if depth == 1 {
+				if j := skipSpace(s, end); j < len(s) && s[j] == ':' {
+					name := s[i+1 : end-1]
+					switch {
+					case len(name) == len(key):
+						if name == key && plainKey {
+							return skipSpace(s, j+1), memberFound
+						}
+					case len(name) > len(key):
+						if strings.IndexByte(name, '\\') >= 0 {
+							return 0, memberUnsure
+						}
+					}
+					end = j + 1
+				}
+			}
+			i = end
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return 0, memberAbsent
+			}
 		}
 		i++
 	}
@@ -87,23 +103,37 @@ func skipString(s string, i int) int {
 }
 
 // indexQuote returns the index of the first quote in s from j on, or -1. Most strings in STIX
-// JSON are short, so it looks at a few bytes itself before paying for IndexByte's set-up,
-// which then crosses long ones (descriptions, patterns) many bytes at a time.
+// JSON are short, so it looks at the next 16 bytes itself, eight at a time, before paying for
+// IndexByte's set-up, which then crosses long ones (descriptions, patterns) many bytes at a
+// time.
 func indexQuote(s string, j int) int {
-	end := min(j+16, len(s))
-	for n := j; n < end; n++ {
-		if s[n] == '"' {
-			return n
+	for w := 0; w < 2 && j+8 <= len(s); w++ {
+		if n := quoteIn(load8(s, j)); n < 8 {
+			return j + n
 		}
+		j += 8
 	}
-	if end == len(s) {
-		return -1
-	}
-	k := strings.IndexByte(s[end:], '"')
+	k := strings.IndexByte(s[j:], '"')
 	if k < 0 {
 		return -1
 	}
-	return end + k
+	return j + k
+}
+
+// load8 reads s[i:i+8] as a little-endian word (the compiler makes it one load).
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// quoteIn returns the index of the first quote byte in the little-endian word x, or 8. The
+// classic zero-byte test may flag bytes after the first zero, never before it, so the lowest
+// flagged byte is exact.
+func quoteIn(x uint64) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x ^= '"' * ones
+	return bits.TrailingZeros64((x-ones)&^x&highs) / 8
 }
 
 // skipValue returns the index after the JSON value that starts at s[i].

@@ -18,6 +18,8 @@ func relationship(n int, modified, typ string) *stix.Object {
 // bounded.
 func TestTypeCache(t *testing.T) {
 	var c typeCache
+	c.mu.Lock() // as relationEnds holds it
+	defer c.mu.Unlock()
 	v1 := relationship(1, "2024-05-01T10:00:00.000Z", "Indicates")
 	v2 := relationship(1, "2024-05-02T10:00:00.000Z", "uses")
 	if got := c.relationshipType(v1); got != "indicates" {

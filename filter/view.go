@@ -46,7 +46,9 @@ func extName(i int) string {
 // Searching the bytes is much cheaper than a gjson lookup that walks every member, and it is
 // exact as long as no name is spelled with \u escapes; when the JSON has any, it says yes.
 func (v *view) mayHave(needle string) bool {
-	if needle == "" {
+	// The needle first: when it is there the look-up decides, and the escape scan is
+	// needed only to trust its absence.
+	if needle == "" || strings.Contains(v.o.String(), needle) {
 		return true
 	}
 	if v.esc == 0 {
@@ -55,7 +57,7 @@ func (v *view) mayHave(needle string) bool {
 			v.esc = 2
 		}
 	}
-	return v.esc == 2 || strings.Contains(v.o.String(), needle)
+	return v.esc == 2
 }
 
 // extension returns the JSON of OpenCTI's extension i of the object ("" when absent). The

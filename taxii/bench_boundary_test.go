@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -89,19 +90,54 @@ func BenchmarkAttackPageBoundary(b *testing.B) {
 		if err := json.Unmarshal(ra.Body.Bytes(), &page); rb.Code != 200 || err != nil || ra.Body.String() != rb.Body.String() || len(page.Objects) != want {
 			b.Fatalf("%s: %d %v, bodies differ or the page is not full (%d)", target, ra.Code, err, len(page.Objects))
 		}
+		serve := func(h *Handler) func() {
+			return func() {
+				w := &discard{h: http.Header{}, code: 200}
+				h.ServeHTTP(w, r)
+				if w.code != 200 {
+					b.Fatalf("%s: %d", target, w.code)
+				}
+			}
+		}
 		for _, c := range []struct {
 			name string
 			h    *Handler
 		}{{"before", before}, {"after", after}} {
-			b.Run(ep+"/limit=1000/"+c.name, func(b *testing.B) {
-				measure(b, 1000, func() {
-					w := &discard{h: http.Header{}, code: 200}
-					c.h.ServeHTTP(w, r)
-					if w.code != 200 {
-						b.Fatalf("%s: %d", target, w.code)
-					}
-				})
-			})
+			b.Run(ep+"/limit=1000/"+c.name, func(b *testing.B) { measure(b, 1000, serve(c.h)) })
 		}
+		b.Run(ep+"/limit=1000/paired", func(b *testing.B) { paired(b, "after/before", serve(before), serve(after)) })
+	}
+}
+
+// paired runs base and f alternately, one page each, in both orders in turn, and reports
+// the ratio of f's total CPU time (the benchmark thread's, per page; wall time where the
+// platform does not tell it) to base's as the metric unit. On a shared machine a load
+// that comes and goes then weighs on both alike, where runs of one after the other (as
+// the before and after sub-benchmarks are) can each meet a different load.
+func paired(b *testing.B, unit string, base, f func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var tBase, tF int64
+	timed := func(g func()) int64 {
+		c0, ok0 := threadCPU()
+		t := time.Now()
+		g()
+		c1, ok1 := threadCPU()
+		if ok0 && ok1 {
+			return c1 - c0
+		}
+		return int64(time.Since(t))
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			tBase += timed(base)
+			tF += timed(f)
+		} else {
+			tF += timed(f)
+			tBase += timed(base)
+		}
+	}
+	if tBase > 0 {
+		b.ReportMetric(float64(tF)/float64(tBase), unit)
 	}
 }

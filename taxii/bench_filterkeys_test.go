@@ -64,6 +64,27 @@ func BenchmarkRegardingOfPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	serve := func(coll string, c *collection, rebind bool) func() {
+		r := httptest.NewRequest("GET", fmt.Sprintf("/api/collections/%s/objects/?limit=%d", coll, n), nil)
+		r.Header.Set("Accept", MediaType)
+		return func() {
+			if rebind {
+				c.bound.p.Store(nil)
+			}
+			w := &discard{h: make(map[string][]string), code: 200}
+			h.ServeHTTP(w, r)
+			if w.code != 200 {
+				b.Fatalf("%s: %d", coll, w.code)
+			}
+		}
+	}
+	colls := map[string]*collection{}
+	for _, x := range h.roots[0].colls {
+		colls[x.ID] = x
+	}
+	defer b.Run("rebind-paired", func(b *testing.B) {
+		paired(b, "rebind/label", serve("label", colls["label"], false), serve("regarding", colls["regarding"], true))
+	})
 	for _, run := range []string{"label", "regarding", "regarding-rebind"} {
 		coll, rebind, _ := strings.Cut(run, "-")
 		var c *collection

@@ -16,6 +16,8 @@ import (
 // request decides, on every page it scans, is so decided at one moment. A collection
 // without filters gives nil, which keeps everything.
 //
+// The binding reads the current state when no write lands meanwhile (see bindAt).
+//
 // A binding without relative dates depends only on the log position it reads at, so the
 // last one is kept and reused by requests that start at the same position: a collection
 // read more often than written resolves its relationships once per write, not per request.
@@ -35,12 +37,32 @@ func (h *Handler) bind(ctx context.Context, c *collection, now time.Time) (*filt
 	if last := c.bound.p.Load(); keep && last != nil && last.at == lb.Last {
 		return last.b, nil
 	}
-	opts.Resolver = storefilter.At(h.store, lb.Last)
-	b, err := c.match.Bind(ctx, opts)
+	b, err := h.bindAt(ctx, c.match, opts, lb.Last)
 	if err == nil && keep {
 		c.bound.p.Store(&boundAt{at: lb.Last, b: b})
 	}
 	return b, err
+}
+
+// bindAt binds m as of the log position at, the log's last when the request started. The
+// current state is that state as long as no write lands, and reading it is cheaper (no
+// past states to consult): the binding reads it, then the log's last position is read
+// again, and only if it moved is the binding made again as of at.
+func (h *Handler) bindAt(ctx context.Context, m *filter.Matcher, opts filter.BindOptions, at store.Position) (*filter.Bound, error) {
+	opts.Resolver = storefilter.Current(h.store)
+	b, err := m.Bind(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	lb, err := h.store.Bounds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if lb.Last == at {
+		return b, nil
+	}
+	opts.Resolver = storefilter.At(h.store, at)
+	return m.Bind(ctx, opts)
 }
 
 // boundCache holds a collection's last binding; requests share it without locking.

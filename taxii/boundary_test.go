@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -391,5 +392,65 @@ func TestWithheldObjectAnswersAsUnknown(t *testing.T) {
 	}
 	if code, body := f.do(t, "GET", "objects/"+id+"/", "analyst", ""); code != http.StatusOK || !strings.Contains(body, string(bAmber)) {
 		t.Errorf("the analyst, who sees the named object: %d %s", code, body)
+	}
+}
+
+// TestListingsAdmitWhatObjectsServes: the manifest and the versions endpoint decide with
+// access.Visibility.Admit, which skips the rewriting a listing never shows; they must list
+// exactly the versions the objects endpoint serves, for every principal (objects with
+// grants, hidden ends and hidden contents included).
+func TestListingsAdmitWhatObjectsServes(t *testing.T) {
+	f := newBoundaryFixture(t)
+	type listed struct {
+		ID, Version string
+	}
+	for _, user := range []string{"partner", "analyst"} {
+		for _, q := range []string{"", "?match[version]=all", "?match[version]=first"} {
+			code, body := f.do(t, "GET", "objects/"+q, user, "")
+			var env struct{ Objects []json.RawMessage }
+			if err := json.Unmarshal([]byte(body), &env); code != http.StatusOK || err != nil {
+				t.Fatalf("%s GET objects/%s: %d %v %s", user, q, code, err, body)
+			}
+			var served []listed
+			for _, raw := range env.Objects {
+				o := stix.MustParse(string(raw))
+				served = append(served, listed{string(o.ID()), o.ModifiedRaw()})
+			}
+			code, body = f.do(t, "GET", "manifest/"+q, user, "")
+			var man struct {
+				Objects []struct{ ID, Version string }
+			}
+			if err := json.Unmarshal([]byte(body), &man); code != http.StatusOK || err != nil {
+				t.Fatalf("%s GET manifest/%s: %d %v %s", user, q, code, err, body)
+			}
+			var inManifest []listed
+			for i, m := range man.Objects {
+				if i < len(served) && served[i].Version == "" {
+					m.Version = "" // no modified (an SCO): the manifest gives date_added
+				}
+				inManifest = append(inManifest, listed{m.ID, m.Version})
+			}
+			if len(served) < 5 || !slices.Equal(served, inManifest) {
+				t.Errorf("%s %s: objects serve %v\nmanifest lists %v", user, q, served, inManifest)
+			}
+		}
+		for _, id := range append(slices.Clone(hiddenFromPartner), bClear, bReport, bRelClear, bRelDangling) {
+			_, objs := f.do(t, "GET", "objects/"+string(id)+"/?match[version]=all", user, "")
+			_, vers := f.do(t, "GET", "objects/"+string(id)+"/versions/", user, "")
+			var env struct{ Objects []json.RawMessage }
+			var v struct{ Versions []string }
+			_ = json.Unmarshal([]byte(objs), &env)
+			_ = json.Unmarshal([]byte(vers), &v)
+			var want []string
+			for _, raw := range env.Objects {
+				want = append(want, stix.MustParse(string(raw)).ModifiedRaw())
+			}
+			if len(want) == len(v.Versions) && len(want) > 0 && want[0] == "" {
+				want = v.Versions // no modified (an SCO): versions are dates added
+			}
+			if !slices.Equal(want, v.Versions) {
+				t.Errorf("%s %s: objects serve versions %v, versions lists %v", user, id, want, v.Versions)
+			}
+		}
 	}
 }

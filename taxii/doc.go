@@ -65,7 +65,8 @@
 // data-sharing capability, and 404 to callers outside its authorized members, who do not
 // see it in the collection list either. Every object served (objects, one object, versions,
 // manifest; older versions each on their own) passes [access.Visibility.Screen] for the
-// caller: a relationship or sighting with a stored end the caller may not see is absent,
+// caller (the manifest and versions endpoints, which list ids and versions only, ask
+// [access.Visibility.Admit], the same decision without the rewriting): a relationship or sighting with a stored end the caller may not see is absent,
 // a container's object_refs lose the references to hidden objects, and granted
 // organizations are stripped, and any other reference to an object the caller may not
 // receive is removed (or the object withheld when it cannot be). Older versions are

@@ -51,7 +51,8 @@ func (h *Handler) getObjects(q *request, c *collection, ep endpoint, objectID st
 		h.storeFailed(q, err)
 		return
 	}
-	pg := &pager{st: h.store, vis: h.vis, p: q.sees, q: qu, single: objectID != "", unscreened: h.unscreened}
+	pg := &pager{st: h.store, vis: h.vis, p: q.sees, q: qu, single: objectID != "", unscreened: h.unscreened,
+		listOnly: ep == kindManifest || ep == kindVersions}
 	var src source
 	switch {
 	case objectID != "":

@@ -35,6 +35,10 @@ type pager struct {
 	// unscreened skips the relationship and container rules (see screen); only the
 	// benchmark's baseline sets it.
 	unscreened bool
+	// listOnly: the endpoint lists ids, versions and dates (manifest, versions) and never
+	// an object's content, so the boundary only decides what is listed and the items
+	// hold the objects unredacted (see access.Visibility.Admit).
+	listOnly bool
 }
 
 // page returns up to limit items from start on, and the position of the next page when
@@ -165,6 +169,23 @@ func (pg *pager) screen(ctx context.Context, objs []*stix.Object, current bool) 
 		for i, o := range objs {
 			if pg.vis.CanSee(pg.p, o) {
 				out[i] = pg.vis.Redact(pg.p, o)
+			}
+		}
+		return out, nil
+	}
+	if pg.listOnly {
+		admit := pg.vis.Admit
+		if current {
+			admit = pg.vis.AdmitCurrent
+		}
+		ok, err := admit(ctx, pg.p, objs, storeLookup(pg.st))
+		if err != nil {
+			return nil, err
+		}
+		out := make([]*stix.Object, len(objs))
+		for i, o := range objs {
+			if ok[i] {
+				out[i] = o
 			}
 		}
 		return out, nil

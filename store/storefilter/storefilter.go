@@ -24,6 +24,7 @@ package storefilter
 
 import (
 	"context"
+	"slices"
 
 	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/stix"
@@ -48,20 +49,19 @@ func At(h store.History, at store.Position) filter.Resolver {
 // Current returns a resolver that reads r's current state.
 func Current(r store.Reader) filter.Resolver { return resolver{src: r} }
 
-// Relations implements [filter.Resolver] with one RelationsOf per id, each relation once.
+// Relations implements [filter.Resolver] with one RelationsOf per id. A relation between
+// two of ids is listed twice, which the Resolver contract allows: deduplicating here would
+// cost a map of every relation, and the filter's sets absorb repeats.
 func (r resolver) Relations(ctx context.Context, ids []stix.ID) ([]*stix.Object, error) {
 	var out []*stix.Object
-	seen := map[stix.ID]bool{}
 	for _, id := range ids {
 		recs, err := r.src.RelationsOf(ctx, id)
 		if err != nil {
 			return nil, err
 		}
+		out = slices.Grow(out, len(recs))
 		for _, rec := range recs {
-			if !seen[rec.Object.ID()] {
-				seen[rec.Object.ID()] = true
-				out = append(out, rec.Object)
-			}
+			out = append(out, rec.Object)
 		}
 	}
 	return out, nil
