@@ -195,7 +195,7 @@ func (h *Handler) findObject(q *request, bound *filter.Bound, objectID string) (
 	// What the boundary withholds (a relationship or sighting with a stored end hidden
 	// from the caller, an object naming a hidden one where it cannot be removed) is
 	// answered exactly as an object that does not exist.
-	o, err := h.vis.ScreenOne(q.r.Context(), q.sees, r.Object, storeLookup(h.store))
+	o, err := h.vis.ScreenOne(q.r.Context(), q.sees, r.Object, store.Lookup{From: h.store})
 	if err != nil {
 		h.storeFailed(q, err)
 		return store.Record{}, false
@@ -295,5 +295,5 @@ func (h *Handler) mayDelete(ctx context.Context, p *access.Principal, id stix.ID
 		}
 		next = more
 	}
-	return h.vis.CheckWrite(ctx, p, access.Write{Current: cur.Object, Removed: removed}, storeLookup(h.store))
+	return h.vis.CheckWrite(ctx, p, access.Write{Current: cur.Object, Removed: removed}, store.Lookup{From: h.store})
 }

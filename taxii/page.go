@@ -178,7 +178,7 @@ func (pg *pager) screen(ctx context.Context, objs []*stix.Object, current bool) 
 		if current {
 			admit = pg.vis.AdmitCurrent
 		}
-		ok, err := admit(ctx, pg.p, objs, storeLookup(pg.st))
+		ok, err := admit(ctx, pg.p, objs, store.Lookup{From: pg.st})
 		if err != nil {
 			return nil, err
 		}
@@ -191,23 +191,9 @@ func (pg *pager) screen(ctx context.Context, objs []*stix.Object, current bool) 
 		return out, nil
 	}
 	if current {
-		return pg.vis.ScreenCurrent(ctx, pg.p, objs, storeLookup(pg.st))
+		return pg.vis.ScreenCurrent(ctx, pg.p, objs, store.Lookup{From: pg.st})
 	}
-	return pg.vis.Screen(ctx, pg.p, objs, storeLookup(pg.st))
-}
-
-// storeLookup answers the access boundary's look-ups from the store's current records.
-func storeLookup(st store.Reader) access.Lookup {
-	return access.LookupFunc(func(ctx context.Context, ids []stix.ID, found func(*stix.Object)) error {
-		recs, err := st.GetMany(ctx, ids)
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			found(r.Object)
-		}
-		return nil
-	})
+	return pg.vis.Screen(ctx, pg.p, objs, store.Lookup{From: pg.st})
 }
 
 // expand appends to buf the versions of r that the query selects, not yet screened.

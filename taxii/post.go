@@ -236,7 +236,7 @@ func (h *Handler) checkedPut(ctx context.Context, w *access.Principal, o *stix.O
 	case !errors.Is(err, store.ErrNotFound):
 		return store.Event{}, false, err
 	}
-	if err := h.vis.CheckWrite(ctx, w, wr, storeLookup(h.store)); err != nil {
+	if err := h.vis.CheckWrite(ctx, w, wr, store.Lookup{From: h.store}); err != nil {
 		return store.Event{}, false, err
 	}
 	return h.store.Put(ctx, o)
