@@ -3,7 +3,6 @@ package memstore
 import (
 	"context"
 	"slices"
-	"sort"
 
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
@@ -56,6 +55,6 @@ func (s *Store) RelationsOfAt(ctx context.Context, at store.Position, id stix.ID
 			add(rid)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Object.ID() < out[j].Object.ID() })
+	sortByID(out)
 	return out, nil
 }

@@ -3,7 +3,8 @@ package memstore
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -183,7 +184,7 @@ func (s *Store) RelationsOf(ctx context.Context, id stix.ID) ([]store.Record, er
 	for rid := range rels {
 		out = append(out, s.objects[rid].record())
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Object.ID() < out[j].Object.ID() })
+	sortByID(out)
 	return out, nil
 }
 
@@ -198,3 +199,9 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 }
 
 func notFound(id stix.ID) error { return fmt.Errorf("%w: %s", store.ErrNotFound, id) }
+
+// sortByID orders records by id, as RelationsOf returns them (slices.SortFunc: no
+// reflection, unlike sort.Slice, on the path of every relationship-key binding).
+func sortByID(out []store.Record) {
+	slices.SortFunc(out, func(a, b store.Record) int { return strings.Compare(string(a.Object.ID()), string(b.Object.ID())) })
+}
