@@ -19,18 +19,19 @@ import (
 // engineState is a Subscriber's state: the compiled definition, who it runs as, and what it
 // was sent. Only the goroutine that owns the Subscriber touches it.
 type engineState struct {
-	src        store.History // read as of each event's position, never as it is now
-	def        Definition
-	filter     compiledFilter
-	filterJSON json.RawMessage // the filters for store push-down; nil when none or not pushable
-	filterOpts *filter.CompileOptions
-	principal  *access.Principal
-	vis        *access.Visibility
-	own        Options // the subscriber's own options, before the definition's defaults
-	switches   Switches
-	opts       Options // in effect
-	cache      *sentCache
-	scratch    group // reused by every group this subscriber plans (see newGroup)
+	src         store.History // read as of each event's position, never as it is now
+	def         Definition
+	filter      compiledFilter
+	filterJSON  json.RawMessage // the filters for store push-down; nil when none or not pushable
+	filterOpts  *filter.CompileOptions
+	principal   *access.Principal
+	vis         *access.Visibility
+	own         Options // the subscriber's own options, before the definition's defaults
+	switches    Switches
+	opts        Options // in effect
+	cache       *sentCache
+	scratch     group // reused by every group this subscriber plans (see newGroup)
+	keptScratch []int // applyGroup's
 }
 
 func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*Subscriber, error) {
