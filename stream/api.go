@@ -106,6 +106,10 @@ type SubscriberOptions struct {
 	FilterOptions *filter.CompileOptions
 	// Clock drives the sent-objects cache; nil is time.Now.
 	Clock func() time.Time
+	// Share, if set, is shared with other subscribers: each event's plan and encoded
+	// frames are computed once per class of subscribers (see [Share]). Nil: the subscriber
+	// plans every event itself.
+	Share *Share
 }
 
 // Subscriber computes one subscriber's messages. It is not safe for concurrent use: one

@@ -68,6 +68,13 @@ type HandlerOptions struct {
 	Clock func() time.Time
 	// Observer, if set, watches connections (see [Observer]); nil costs nothing.
 	Observer Observer
+	// Share is the memo of planned, encoded groups the connections share (see [Share]):
+	// nil gives the handler its own, with the default bounds. Give several handlers of one
+	// store the same Share to share across them too.
+	Share *Share
+	// NoShare turns sharing off: every connection plans and encodes every event itself
+	// (for comparison, or to trade CPU for the Share's memory).
+	NoShare bool
 }
 
 // Handler serves live streams as OpenCTI does (docs/live-streams.md §2):
@@ -174,6 +181,7 @@ type Handler struct {
 	log       *slog.Logger
 	clock     func() time.Time
 	obs       Observer
+	share     *Share // nil: not shared
 
 	// newProcessor makes a connection's processor; tests replace it.
 	newProcessor func(src store.History, def Definition, opts SubscriberOptions) (processor, error)
@@ -183,6 +191,12 @@ type Handler struct {
 	closeOnce sync.Once
 	conns     sync.WaitGroup
 	active    atomic.Int64 // open streams, for tests
+}
+
+// encodedProcessor is a processor that may give its messages' frame data already encoded
+// (shared with other connections); a [Subscriber] is one.
+type encodedProcessor interface {
+	processEncoded(ctx context.Context, ev store.Event, msgs []Message, data [][]byte) ([]Message, [][]byte, error)
 }
 
 // processor is what a connection needs of a [Subscriber].
@@ -211,6 +225,12 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 		src: o.Store, streams: o.Streams, auth: o.Authenticator, vis: o.Visibility, public: o.PublicPrincipal,
 		filterOpt: o.FilterOptions, heartbeat: o.Heartbeat, wtimeout: o.WriteTimeout, batch: o.BatchSize,
 		log: o.Logger, clock: o.Clock, obs: o.Observer, newProcessor: newEngineProcessor, done: make(chan struct{}),
+		share: o.Share,
+	}
+	if o.NoShare {
+		h.share = nil
+	} else if h.share == nil {
+		h.share = NewShare(nil)
 	}
 	if h.streams == nil {
 		h.streams = &Registry{}
@@ -412,7 +432,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 // running as runAs.
 func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, prm params, id string, def Definition, p, runAs *access.Principal) {
 	proc, err := h.newProcessor(h.src, def, SubscriberOptions{
-		Principal: runAs, Visibility: h.vis, Switches: prm.sw, FilterOptions: h.filterOpt, Clock: h.clock,
+		Principal: runAs, Visibility: h.vis, Switches: prm.sw, FilterOptions: h.filterOpt, Clock: h.clock, Share: h.share,
 	})
 	if err != nil {
 		h.log.Error("stream: cannot subscribe", "stream", id, "err", err)

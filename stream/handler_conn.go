@@ -38,8 +38,10 @@ type conn struct {
 	// consumer resumed from a mid-group id (see resumeFrom).
 	skip      int
 	nextCheck time.Time
-	wrote     bool   // a change frame was written since the last heartbeat tick
-	buf       []byte // one frame's data, reused
+	wrote     bool      // a change frame was written since the last heartbeat tick
+	buf       []byte    // one frame's data, reused
+	msgs      []Message // one event's messages, reused
+	data      [][]byte  // their encoded data, parallel to msgs (nil: encode it)
 
 	dmu     sync.Mutex // orders deadline and stop
 	stopped bool       // the handler is closing: writes get closeGrace at most
@@ -122,11 +124,11 @@ func (c *conn) live(ctx context.Context) error {
 			return err
 		}
 		for _, ev := range evs {
-			msgs, err := c.proc.Process(ctx, ev)
+			msgs, data, err := c.process(ctx, ev)
 			if err != nil {
 				return err
 			}
-			if err := c.writeGroup(msgs, ev.Pos); err != nil {
+			if err := c.writeGroup(msgs, data, ev.Pos); err != nil {
 				return err
 			}
 			if time.Now().After(c.nextCheck) {
@@ -166,16 +168,39 @@ func (c *conn) live(ctx context.Context) error {
 	return nil
 }
 
+// process returns the messages of ev and, where the plan was shared, their encoded data
+// (nil data, or a nil element: encode the message). The slices are the connection's
+// buffers, valid until the next call; they are cleared of the messages, so that an idle
+// connection keeps no object alive.
+func (c *conn) process(ctx context.Context, ev store.Event) ([]Message, [][]byte, error) {
+	clear(c.msgs)
+	clear(c.data)
+	ep, ok := c.proc.(encodedProcessor)
+	if !ok {
+		msgs, err := c.proc.Process(ctx, ev)
+		return msgs, nil, err
+	}
+	if c.data == nil {
+		c.data = make([][]byte, 0, 8)
+	}
+	var err error
+	c.msgs, c.data, err = ep.processEncoded(ctx, ev, c.msgs[:0], c.data[:0])
+	return c.msgs, c.data, err
+}
+
 // writeGroup writes the frames of one event's message group and makes end the resume
 // point. Every frame but the last carries a mid-group id (the resume point before the
 // group and the message's Seq), the last carries end; a consumer cut off inside the group
 // resumes with the first message it lacks. Messages the consumer already received (c.skip)
 // are left out.
-func (c *conn) writeGroup(msgs []Message, end store.Position) error {
+func (c *conn) writeGroup(msgs []Message, data [][]byte, end store.Position) error {
 	skip := c.skip
 	c.skip = -1
 	for len(msgs) > 0 && msgs[0].Seq <= skip {
 		msgs = msgs[1:] // Seq increases along a group: the received ones come first
+		if data != nil {
+			data = data[1:]
+		}
 	}
 	if len(msgs) == 0 {
 		c.pos = end
@@ -189,7 +214,11 @@ func (c *conn) writeGroup(msgs []Message, end store.Position) error {
 		if i == len(msgs)-1 {
 			id = wirePos(end)
 		}
-		if err := c.writeFrame(m, id, false); err != nil {
+		var enc []byte
+		if data != nil {
+			enc = data[i]
+		}
+		if err := c.writeEncoded(m, enc, id); err != nil {
 			return err
 		}
 	}
@@ -208,6 +237,18 @@ func (c *conn) writeFrame(m Message, id store.Position, recovered bool) error {
 		return err
 	}
 	c.o.frame(len(c.buf))
+	return nil
+}
+
+// writeEncoded writes m as one live frame with id, from data when it is already encoded.
+func (c *conn) writeEncoded(m Message, data []byte, id store.Position) error {
+	if data == nil {
+		return c.writeFrame(m, id, false)
+	}
+	if err := c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: data}); err != nil {
+		return err
+	}
+	c.o.frame(len(data))
 	return nil
 }
 

@@ -13,12 +13,24 @@ import (
 // after ev (docs/live-streams.md §3), so a subscriber that is behind the log sends exactly what a
 // caught-up one sent.
 func (s *Subscriber) process(ctx context.Context, ev store.Event) ([]Message, error) {
-	steps, err := s.plan(ctx, ev)
+	steps, err := s.sharedPlan(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
 	msgs, _ := s.applyPlan(steps, nil, nil)
 	return msgs, nil
+}
+
+// processEncoded is process for a connection: it appends the messages to msgs and their
+// encoded frame data to data (nil for a message whose plan was not shared: the caller
+// encodes it), reusing the caller's buffers.
+func (s *Subscriber) processEncoded(ctx context.Context, ev store.Event, msgs []Message, data [][]byte) ([]Message, [][]byte, error) {
+	steps, err := s.sharedPlan(ctx, ev)
+	if err != nil {
+		return msgs, data, err
+	}
+	msgs, data = s.applyPlan(steps, msgs, data)
+	return msgs, data, nil
 }
 
 // plan plans ev in full for this subscriber's class, without reading the sent cache (see

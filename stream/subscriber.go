@@ -30,8 +30,11 @@ type engineState struct {
 	switches    Switches
 	opts        Options // in effect
 	cache       *sentCache
-	scratch     group // reused by every group this subscriber plans (see newGroup)
-	keptScratch []int // applyGroup's
+	scratch     group      // reused by every group this subscriber plans (see newGroup)
+	keptScratch []int      // applyGroup's
+	share       *Share     // nil: plans are not shared
+	class       shareClass // the subscriber's class in share, when shareable
+	shareable   bool
 }
 
 func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*Subscriber, error) {
@@ -56,6 +59,7 @@ func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*
 		vis:        opts.Visibility,
 		own:        opts.Options,
 		switches:   opts.Switches,
+		share:      opts.Share,
 	}}
 	if err := s.apply(def); err != nil {
 		return nil, err
@@ -96,6 +100,9 @@ func (s *engineState) apply(def Definition) error {
 	}
 	s.def, s.filter, s.filterJSON = def, cf, fj
 	s.opts = s.own.merged(def.Defaults).switched(s.switches)
+	if s.share != nil {
+		s.class, s.shareable = s.shareClassOf()
+	}
 	return nil
 }
 
