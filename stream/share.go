@@ -68,6 +68,10 @@ type Share struct {
 	bytes   int64
 
 	hits, planned, private atomic.Int64
+
+	// leaky keys plans without the principal's class: only tests set it, to show that
+	// the safety tests catch a plan crossing classes.
+	leaky bool
 }
 
 // NewShare returns an empty Share; opts may be nil.

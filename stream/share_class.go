@@ -25,7 +25,9 @@ func (s *engineState) shareClassOf() (shareClass, bool) {
 		b = append(b, ':')
 		b = append(b, s...)
 	}
-	field(s.vis.ClassKey(s.principal).String())
+	if !s.share.leaky {
+		field(s.vis.ClassKey(s.principal).String())
+	}
 	field(s.def.ID)
 	filters := ""
 	if s.def.Filters != nil && !s.def.Filters.IsEmpty() {
