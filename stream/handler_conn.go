@@ -109,9 +109,21 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 	return c.live(ctx)
 }
 
+// flushBytes is how much a connection buffers before it flushes, within a batch: the
+// frames' buffer stays that small (a few kB per connection, not the 32 KiB the SSE writer
+// would let it grow to), and each write is still large enough to be cheap.
+const flushBytes = 16 << 10
+
+// spillBytes is the SSE writer's buffered size past which it writes through by itself
+// (internal/sse's autoWrite): a frame that may take the buffer past it needs a fresh write
+// deadline, like a flush.
+const spillBytes = 32 << 10
+
 // live follows the log from c.pos.
 func (c *conn) live(ctx context.Context) error {
 	c.nextCheck = time.Now().Add(c.h.heartbeat)
+	var wait waitContext
+	defer wait.stop()
 	for ctx.Err() == nil {
 		evs, err := c.h.src.Read(ctx, c.pos, c.h.batch)
 		if errors.Is(err, store.ErrGap) {
@@ -123,7 +135,7 @@ func (c *conn) live(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, ev := range evs {
+		for i, ev := range evs {
 			msgs, data, err := c.process(ctx, ev)
 			if err != nil {
 				return err
@@ -131,7 +143,13 @@ func (c *conn) live(ctx context.Context) error {
 			if err := c.writeGroup(msgs, data, ev.Pos); err != nil {
 				return err
 			}
-			if time.Now().After(c.nextCheck) {
+			if c.w.Buffered() >= flushBytes {
+				if err := c.flush(); err != nil {
+					return err
+				}
+			}
+			// The clock is read every few events: a batch is short next to a heartbeat.
+			if i%16 == 15 && time.Now().After(c.nextCheck) {
 				if err := c.flush(); err != nil {
 					return err
 				}
@@ -149,9 +167,7 @@ func (c *conn) live(ctx context.Context) error {
 			continue // more may be waiting
 		}
 		if d := time.Until(c.nextCheck); d > 0 {
-			wctx, cancel := context.WithTimeout(ctx, d)
-			err := c.h.src.Wait(wctx, c.pos)
-			cancel()
+			err := c.h.src.Wait(wait.until(ctx, c.nextCheck), c.pos)
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -188,6 +204,31 @@ func (c *conn) process(ctx context.Context, ev store.Event) ([]Message, [][]byte
 	return c.msgs, c.data, err
 }
 
+// waitContext is the context a connection waits for the log with until its next check:
+// one per heartbeat interval, not one per wait, since a connection woken for every event
+// would otherwise make a context and a timer each time.
+type waitContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	at     time.Time
+}
+
+// until returns a context of parent that ends at t.
+func (w *waitContext) until(parent context.Context, t time.Time) context.Context {
+	if w.ctx == nil || !w.at.Equal(t) {
+		w.stop()
+		w.ctx, w.cancel = context.WithDeadline(parent, t)
+		w.at = t
+	}
+	return w.ctx
+}
+
+func (w *waitContext) stop() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+}
+
 // writeGroup writes the frames of one event's message group and makes end the resume
 // point. Every frame but the last carries a mid-group id (the resume point before the
 // group and the message's Seq), the last carries end; a consumer cut off inside the group
@@ -207,7 +248,6 @@ func (c *conn) writeGroup(msgs []Message, data [][]byte, end store.Position) err
 		c.observeGroup(false)
 		return nil
 	}
-	c.deadline()
 	base := c.pos
 	for i, m := range msgs {
 		id := midID(base, m.Seq)
@@ -233,6 +273,7 @@ func (c *conn) writeFrame(m Message, id store.Position, recovered bool) error {
 	if c.buf, err = appendData(c.buf[:0], m, recovered); err != nil {
 		return err
 	}
+	c.beforeWrite(len(c.buf))
 	if err := c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: c.buf}); err != nil {
 		return err
 	}
@@ -245,12 +286,26 @@ func (c *conn) writeEncoded(m Message, data []byte, id store.Position) error {
 	if data == nil {
 		return c.writeFrame(m, id, false)
 	}
+	c.beforeWrite(len(data))
 	if err := c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: data}); err != nil {
 		return err
 	}
 	c.o.frame(len(data))
 	return nil
 }
+
+// beforeWrite sets a fresh write deadline when buffering a frame of n bytes of data may
+// make the SSE writer write through to the consumer: every write to the consumer starts
+// with a deadline WriteTimeout away (flush sets one too), without paying for a deadline
+// per frame.
+func (c *conn) beforeWrite(n int) {
+	if c.w.Buffered()+n+frameOverhead >= spillBytes {
+		c.deadline()
+	}
+}
+
+// frameOverhead bounds what a frame adds to its data: the id, event and data field names.
+const frameOverhead = 128
 
 // deadline bounds the next writes, so a consumer that stops reading frees the connection.
 // Once the handler is closing, it is closeGrace away: a write blocked on a consumer that

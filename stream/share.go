@@ -63,7 +63,8 @@ type Share struct {
 	maxEntries int
 
 	mu      sync.Mutex
-	entries map[shareKey]*shareEntry
+	classes map[shareClass]*classMemo
+	entries int
 	order   shareHeap // the entries by position, oldest first
 	bytes   int64
 
@@ -86,7 +87,7 @@ func NewShare(opts *ShareOptions) *Share {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultShareEntries
 	}
-	return &Share{maxBytes: o.MaxBytes, maxEntries: o.MaxEntries, entries: map[shareKey]*shareEntry{}}
+	return &Share{maxBytes: o.MaxBytes, maxEntries: o.MaxEntries, classes: map[shareClass]*classMemo{}}
 }
 
 // ShareStats are a Share's counters since it was made.
@@ -107,7 +108,7 @@ type ShareStats struct {
 // Stats returns the Share's counters.
 func (sh *Share) Stats() ShareStats {
 	sh.mu.Lock()
-	n, b := len(sh.entries), sh.bytes
+	n, b := sh.entries, sh.bytes
 	sh.mu.Unlock()
 	return ShareStats{Hits: sh.hits.Load(), Planned: sh.planned.Load(), Private: sh.private.Load(), Entries: n, Bytes: b}
 }
@@ -122,14 +123,30 @@ type shareClass struct {
 	digest     [32]byte // of the principal's class key, the definition and the switches
 }
 
-type shareKey struct {
-	class shareClass
-	pos   store.Position
+// classMemo holds the plans of one class, by position. A subscriber finds its class's
+// memo once (memoOf) and keeps it, so that looking a plan up hashes a position only. The
+// Share keeps the memo of every class it has seen (an empty one is a map header and a
+// few words), so that a subscriber's pointer stays valid.
+type classMemo struct {
+	plans map[store.Position]*shareEntry
+}
+
+// memoOf returns class's memo.
+func (sh *Share) memoOf(class shareClass) *classMemo {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	m := sh.classes[class]
+	if m == nil {
+		m = &classMemo{plans: map[store.Position]*shareEntry{}}
+		sh.classes[class] = m
+	}
+	return m
 }
 
 // shareEntry is one plan, being computed until done is closed.
 type shareEntry struct {
-	key   shareKey
+	memo  *classMemo
+	pos   store.Position
 	done  chan struct{}
 	steps []step // set before done is closed; nil with err
 	err   error
@@ -144,9 +161,9 @@ const stepSize = int64(unsafe.Sizeof(step{}))
 // plan returns the plan of key, computing it with compute when no subscriber of the class
 // has (or is): the returned steps carry their messages' encoded data and must not be
 // modified.
-func (sh *Share) plan(ctx context.Context, key shareKey, compute func() ([]step, error)) ([]step, error) {
+func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, compute func() ([]step, error)) ([]step, error) {
 	sh.mu.Lock()
-	if e, ok := sh.entries[key]; ok {
+	if e, ok := memo.plans[pos]; ok {
 		sh.mu.Unlock()
 		select {
 		case <-e.done:
@@ -162,13 +179,14 @@ func (sh *Share) plan(ctx context.Context, key shareKey, compute func() ([]step,
 		sh.private.Add(1)
 		return compute()
 	}
-	if sh.full() && len(sh.order) > 0 && key.pos.Compare(sh.order[0].key.pos) < 0 {
+	if sh.full() && len(sh.order) > 0 && pos.Compare(sh.order[0].pos) < 0 {
 		sh.mu.Unlock()
 		sh.private.Add(1)
 		return compute() // far behind: see Share's "Bounds"
 	}
-	e := &shareEntry{key: key, done: make(chan struct{})}
-	sh.entries[key] = e
+	e := &shareEntry{memo: memo, pos: pos, done: make(chan struct{})}
+	memo.plans[pos] = e
+	sh.entries++
 	heap.Push(&sh.order, e)
 	sh.evict()
 	sh.mu.Unlock()
@@ -197,11 +215,11 @@ func (sh *Share) plan(ctx context.Context, key shareKey, compute func() ([]step,
 }
 
 // full reports whether the Share holds as much as it may.
-func (sh *Share) full() bool { return len(sh.entries) >= sh.maxEntries || sh.bytes >= sh.maxBytes }
+func (sh *Share) full() bool { return sh.entries >= sh.maxEntries || sh.bytes >= sh.maxBytes }
 
 // evict drops the oldest positions until the bounds hold again (the newest entry stays).
 func (sh *Share) evict() {
-	for len(sh.order) > 1 && (len(sh.entries) > sh.maxEntries || sh.bytes > sh.maxBytes) {
+	for len(sh.order) > 1 && (sh.entries > sh.maxEntries || sh.bytes > sh.maxBytes) {
 		sh.remove(sh.order[0])
 	}
 }
@@ -209,7 +227,8 @@ func (sh *Share) evict() {
 func (sh *Share) remove(e *shareEntry) {
 	heap.Remove(&sh.order, e.index)
 	e.index = -1
-	delete(sh.entries, e.key)
+	delete(e.memo.plans, e.pos)
+	sh.entries--
 	if e.added {
 		sh.bytes -= e.size
 	}
@@ -254,7 +273,7 @@ func encodeSteps(steps []step) int64 {
 type shareHeap []*shareEntry
 
 func (h shareHeap) Len() int           { return len(h) }
-func (h shareHeap) Less(i, j int) bool { return h[i].key.pos.Compare(h[j].key.pos) < 0 }
+func (h shareHeap) Less(i, j int) bool { return h[i].pos.Compare(h[j].pos) < 0 }
 func (h shareHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].index, h[j].index = i, j

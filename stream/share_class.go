@@ -51,5 +51,8 @@ func (s *engineState) sharedPlan(ctx context.Context, ev store.Event) ([]step, e
 	if s.share == nil || !s.shareable {
 		return s.plan(ctx, ev)
 	}
-	return s.share.plan(ctx, shareKey{class: s.class, pos: ev.Pos}, func() ([]step, error) { return s.plan(ctx, ev) })
+	if s.memo == nil {
+		s.memo = s.share.memoOf(s.class)
+	}
+	return s.share.plan(ctx, s.memo, ev.Pos, func() ([]step, error) { return s.plan(ctx, ev) })
 }

@@ -34,6 +34,7 @@ type engineState struct {
 	keptScratch []int      // applyGroup's
 	share       *Share     // nil: plans are not shared
 	class       shareClass // the subscriber's class in share, when shareable
+	memo        *classMemo // class's memo in share, once looked up
 	shareable   bool
 }
 
@@ -102,6 +103,7 @@ func (s *engineState) apply(def Definition) error {
 	s.opts = s.own.merged(def.Defaults).switched(s.switches)
 	if s.share != nil {
 		s.class, s.shareable = s.shareClassOf()
+		s.memo = nil
 	}
 	return nil
 }
