@@ -72,6 +72,10 @@ type HandlerOptions struct {
 	// nil gives the handler its own, with the default bounds. Give several handlers of one
 	// store the same Share to share across them too.
 	Share *Share
+	// MaxLag, if positive, cuts a connection that has fallen behind the log by more than
+	// MaxLag at two consecutive checks (Heartbeat intervals) and further behind at the
+	// second (see the Handler's "Slow consumers"). Zero: never.
+	MaxLag time.Duration
 	// NoShare turns sharing off: every connection plans and encodes every event itself
 	// (for comparison, or to trade CPU for the Share's memory).
 	NoShare bool
@@ -166,6 +170,33 @@ type HandlerOptions struct {
 // is called, writes get at most one second more, so a consumer that stopped reading does
 // not hold Close up for WriteTimeout.
 //
+// # Shared work
+//
+// Connections share each event's plan and encoded frames through a [Share] (one per
+// Handler unless [HandlerOptions.Share] names one; [HandlerOptions.NoShare] turns it off),
+// by class: connections whose principals have the same redaction class
+// ([access.Visibility.ClassKey]) on the same stream with the same switches. What each
+// connection still does itself is applying the plan to its sent cache and writing its
+// frames (ids are per connection). A connection buffers at most about 16 KiB of frames
+// before flushing them.
+//
+// # Slow consumers
+//
+// In this pull design a slow consumer holds up no one: it reads the log at its own pace,
+// and its memory is its batch, its sent cache and its frame buffer. What it costs is CPU:
+// once it is further behind than the Share's window, it plans its events alone. A
+// consumer that stops reading is cut by WriteTimeout. One that keeps reading, but slower
+// than the log grows, is cut when [HandlerOptions.MaxLag] is set: its lag is the time
+// from the last event it was sent to the log's last event while more events are waiting
+// (zero when it is caught up), in the log's own time, checked at every Heartbeat
+// interval; when it exceeds MaxLag at two consecutive checks and grew between them, the
+// connection writes an SSE comment line (": ctifeed: closing: …", which every compliant
+// SSE parser ignores) saying why and where to resume, logs it, and ends with an error
+// wrapping [ErrTooFarBehind] ([EndData.Err]). A replay of a log written long ago is not
+// cut: the log does not run away from it, so its lag shrinks. The cut falls between
+// groups, so reconnecting with the last id received resumes losslessly, with nothing
+// repeated.
+//
 // A Handler is safe for concurrent use.
 type Handler struct {
 	src       Source
@@ -182,6 +213,7 @@ type Handler struct {
 	clock     func() time.Time
 	obs       Observer
 	share     *Share // nil: not shared
+	maxLag    time.Duration
 
 	// newProcessor makes a connection's processor; tests replace it.
 	newProcessor func(src store.History, def Definition, opts SubscriberOptions) (processor, error)
@@ -225,7 +257,7 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 		src: o.Store, streams: o.Streams, auth: o.Authenticator, vis: o.Visibility, public: o.PublicPrincipal,
 		filterOpt: o.FilterOptions, heartbeat: o.Heartbeat, wtimeout: o.WriteTimeout, batch: o.BatchSize,
 		log: o.Logger, clock: o.Clock, obs: o.Observer, newProcessor: newEngineProcessor, done: make(chan struct{}),
-		share: o.Share,
+		share: o.Share, maxLag: o.MaxLag,
 	}
 	if o.NoShare {
 		h.share = nil

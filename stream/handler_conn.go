@@ -43,6 +43,11 @@ type conn struct {
 	msgs      []Message // one event's messages, reused
 	data      [][]byte  // their encoded data, parallel to msgs (nil: encode it)
 
+	// behind is true when the last read of the log filled a batch: more events were
+	// waiting. lag is how far behind the connection was at the last check (see checkLag).
+	behind bool
+	lag    time.Duration
+
 	dmu     sync.Mutex // orders deadline and stop
 	stopped bool       // the handler is closing: writes get closeGrace at most
 	o       observation
@@ -135,6 +140,7 @@ func (c *conn) live(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		c.behind = len(evs) == c.h.batch
 		for i, ev := range evs {
 			msgs, data, err := c.process(ctx, ev)
 			if err != nil {
@@ -149,7 +155,7 @@ func (c *conn) live(ctx context.Context) error {
 				}
 			}
 			// The clock is read every few events: a batch is short next to a heartbeat.
-			if i%16 == 15 && time.Now().After(c.nextCheck) {
+			if (i%16 == 15 || i == len(evs)-1) && time.Now().After(c.nextCheck) {
 				if err := c.flush(); err != nil {
 					return err
 				}
@@ -344,6 +350,9 @@ func (c *conn) flush() error {
 // tick sends a heartbeat if nothing was sent since the last one, and checks that the
 // stream and the caller's access are unchanged.
 func (c *conn) tick(ctx context.Context) error {
+	if err := c.checkLag(ctx); err != nil {
+		return err
+	}
 	if !c.wrote {
 		c.deadline()
 		if err := c.w.WriteEvent(sse.Event{ID: wirePos(c.pos).String(), Event: "heartbeat", Data: heartbeatData(c.pos)}); err != nil {
