@@ -49,10 +49,13 @@ type ShareOptions struct {
 //
 // The first subscriber to need an event's plan computes it; the others of its class wait
 // for it rather than repeat it. Plans are evicted oldest position first once MaxEntries or
-// MaxBytes is passed. A subscriber that asks, while the Share is full, for a position
-// older than every one it holds (a replay from the start, a consumer far behind) plans for
-// itself and stores nothing, so that it does not evict the plans of the subscribers near
-// the log's head to make room for positions nobody else needs.
+// MaxBytes is passed. While the Share is full, only a plan newer than every one it holds
+// is stored: a subscriber that asks for an older position it does not hold (a replay from
+// the start, a consumer that fell behind the window) plans for itself and stores nothing,
+// so that the Share holds the window of positions just behind the newest, which the
+// subscribers near the log's head share, and is never churned by those behind. A
+// subscriber alone in its class (no other subscriber of the class is registered) plans for
+// itself too: a plan nobody else reads is not worth storing.
 //
 // The messages of a shared plan hold the same objects and slices for every subscriber of
 // the class: a caller of [Subscriber.Process] must not modify them.
@@ -66,6 +69,7 @@ type Share struct {
 	classes map[shareClass]*classMemo
 	entries int
 	order   shareHeap // the entries by position, oldest first
+	newest  store.Position
 	bytes   int64
 
 	hits, planned, private atomic.Int64
@@ -124,15 +128,30 @@ type shareClass struct {
 }
 
 // classMemo holds the plans of one class, by position. A subscriber finds its class's
-// memo once (memoOf) and keeps it, so that looking a plan up hashes a position only. The
+// memo once (join) and keeps it, so that looking a plan up hashes a position only. The
 // Share keeps the memo of every class it has seen (an empty one is a map header and a
 // few words), so that a subscriber's pointer stays valid.
 type classMemo struct {
 	plans map[store.Position]*shareEntry
+	subs  atomic.Int64 // subscribers registered in the class (see shareSeat)
 }
 
-// memoOf returns class's memo.
-func (sh *Share) memoOf(class shareClass) *classMemo {
+// shareSeat is one subscriber's registration in a class: released when the subscriber
+// leaves the class (a new definition), when a Handler's connection ends, or when the
+// Subscriber is garbage collected, whichever comes first.
+type shareSeat struct {
+	memo     *classMemo
+	released atomic.Bool
+}
+
+func (s *shareSeat) release() {
+	if s != nil && s.released.CompareAndSwap(false, true) {
+		s.memo.subs.Add(-1)
+	}
+}
+
+// join registers a subscriber in class and returns its seat.
+func (sh *Share) join(class shareClass) *shareSeat {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	m := sh.classes[class]
@@ -140,7 +159,8 @@ func (sh *Share) memoOf(class shareClass) *classMemo {
 		m = &classMemo{plans: map[store.Position]*shareEntry{}}
 		sh.classes[class] = m
 	}
-	return m
+	m.subs.Add(1)
+	return &shareSeat{memo: m}
 }
 
 // shareEntry is one plan, being computed until done is closed.
@@ -179,10 +199,13 @@ func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, 
 		sh.private.Add(1)
 		return compute()
 	}
-	if sh.full() && len(sh.order) > 0 && pos.Compare(sh.order[0].pos) < 0 {
+	if sh.full() && pos.Compare(sh.newest) <= 0 {
 		sh.mu.Unlock()
 		sh.private.Add(1)
-		return compute() // far behind: see Share's "Bounds"
+		return compute() // behind the window: see Share's "Bounds"
+	}
+	if pos.Compare(sh.newest) > 0 {
+		sh.newest = pos
 	}
 	e := &shareEntry{memo: memo, pos: pos, done: make(chan struct{})}
 	memo.plans[pos] = e

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/ctifeed/ctifeed/store"
 )
@@ -51,8 +52,32 @@ func (s *engineState) sharedPlan(ctx context.Context, ev store.Event) ([]step, e
 	if s.share == nil || !s.shareable {
 		return s.plan(ctx, ev)
 	}
-	if s.memo == nil {
-		s.memo = s.share.memoOf(s.class)
+	seat := s.seat.p.Load()
+	if seat == nil {
+		return s.plan(ctx, ev) // released: its connection ended
 	}
-	return s.share.plan(ctx, s.memo, ev.Pos, func() ([]step, error) { return s.plan(ctx, ev) })
+	if seat.memo.subs.Load() < 2 {
+		s.share.private.Add(1)
+		return s.plan(ctx, ev) // alone in its class: nobody would read a stored plan
+	}
+	return s.share.plan(ctx, seat.memo, ev.Pos, func() ([]step, error) { return s.plan(ctx, ev) })
+}
+
+// releaseShare gives up the subscriber's seat in its class, if it has one.
+func (s *engineState) releaseShare() {
+	if s.seat != nil {
+		s.seat.release()
+	}
+}
+
+// seatBox holds a subscriber's seat in its class. It is apart from the Subscriber so that
+// a cleanup can release it once the Subscriber is collected.
+type seatBox struct {
+	p atomic.Pointer[shareSeat]
+}
+
+func (b *seatBox) release() {
+	if seat := b.p.Swap(nil); seat != nil {
+		seat.release()
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -34,7 +35,7 @@ type engineState struct {
 	keptScratch []int      // applyGroup's
 	share       *Share     // nil: plans are not shared
 	class       shareClass // the subscriber's class in share, when shareable
-	memo        *classMemo // class's memo in share, once looked up
+	seat        *seatBox   // the subscriber's registration in its class (with a share)
 	shareable   bool
 }
 
@@ -62,6 +63,12 @@ func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*
 		switches:   opts.Switches,
 		share:      opts.Share,
 	}}
+	if s.share != nil {
+		// A Subscriber has no Close: its seat in its class is given up when it is
+		// collected (a Handler's connection gives it up at its end).
+		s.seat = &seatBox{}
+		runtime.AddCleanup(s, func(b *seatBox) { b.release() }, s.seat)
+	}
 	if err := s.apply(def); err != nil {
 		return nil, err
 	}
@@ -102,8 +109,12 @@ func (s *engineState) apply(def Definition) error {
 	s.def, s.filter, s.filterJSON = def, cf, fj
 	s.opts = s.own.merged(def.Defaults).switched(s.switches)
 	if s.share != nil {
-		s.class, s.shareable = s.shareClassOf()
-		s.memo = nil
+		// The subscriber takes its seat in its class now, so that subscribers made
+		// together share from their first event; a new definition may change the class.
+		s.releaseShare()
+		if s.class, s.shareable = s.shareClassOf(); s.shareable {
+			s.seat.p.Store(s.share.join(s.class))
+		}
 	}
 	return nil
 }
