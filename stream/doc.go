@@ -118,10 +118,12 @@
 // about 48 bytes an entry (a 64-bit hash of the id and a send time; a full default cache
 // of 10,000 entries is about 480 kB, an empty one a few hundred bytes), and the scratch of
 // the group it plans, which it reuses. A [Handler] connection adds one batch of log
-// events, one event's messages (both reused) and at most about 16 KiB of frames before it
-// flushes; with 10,000 connections in one process the heap measured about 5.6 kB a
-// connection with empty caches (BENCHMARKS.md, "Fan-out"). A plan shared through a
-// [Share] is held once for all the subscribers of its class, within the Share's bounds.
+// events, one event's messages (both reused) and the frames it buffers before it flushes
+// (its share of 64 MiB among the Handler's connections, between 4 and 32 KiB). With
+// 10,000 connections in one process the heap measured about 5.7 kB a connection with
+// empty caches, and about 40 kB after 1,000 events each (a cache of 1,000 entries and
+// the buffers; BENCHMARKS.md, "Fan-out"). A plan shared through a [Share] is held once
+// for all the subscribers of its class, within the Share's bounds.
 //
 // # Recovery
 //

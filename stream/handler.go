@@ -177,8 +177,9 @@ type HandlerOptions struct {
 // by class: connections whose principals have the same redaction class
 // ([access.Visibility.ClassKey]) on the same stream with the same switches. What each
 // connection still does itself is applying the plan to its sent cache and writing its
-// frames (ids are per connection). A connection buffers at most about 16 KiB of frames
-// before flushing them.
+// frames (ids are per connection). A connection buffers frames up to its share of 64 MiB
+// among the open connections (between 4 and 32 KiB) before flushing them, so that the
+// frame buffers of ten thousand connections hold about 64 MiB in all.
 //
 // # Slow consumers
 //

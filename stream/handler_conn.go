@@ -30,7 +30,10 @@ type conn struct {
 	runAs     *access.Principal // as authorized
 	proc      processor
 
-	w *sse.Writer
+	w  *sse.Writer
+	rw http.ResponseWriter // under w, to replace w when its buffer grew too large (see flushAt)
+	// peak is the most w has buffered since it was made: its buffer's size, about.
+	peak int
 	// pos is the last log position whose messages were all written: the resume point, in
 	// read form (see handler_position.go).
 	pos store.Position
@@ -90,6 +93,7 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 
 	sse.SetHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
+	c.rw = w
 	c.w = sse.NewWriter(w)
 	data, err := json.Marshal(connectedFrom(b, uuid.NewString()))
 	if err != nil {
@@ -114,10 +118,35 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 	return c.live(ctx)
 }
 
-// flushBytes is how much a connection buffers before it flushes, within a batch: the
-// frames' buffer stays that small (a few kB per connection, not the 32 KiB the SSE writer
-// would let it grow to), and each write is still large enough to be cheap.
-const flushBytes = 16 << 10
+// frameBudget is what the frame buffers of a Handler's connections may hold together,
+// about: each connection flushes once it has buffered its share of it (flushAt), between
+// minFlush and spillBytes. With a hundred connections each writes in 32 KiB pieces; with
+// ten thousand, in pieces of about 6 KiB, so that their buffers hold about 64 MiB in all,
+// not the 320 MiB they would if each could grow to the SSE writer's 32 KiB.
+const (
+	frameBudget = 64 << 20
+	minFlush    = 4 << 10
+)
+
+// flushAt returns how much the connection may buffer before it flushes: its share of
+// frameBudget among the open connections.
+func (c *conn) flushAt() int {
+	n := max(c.h.active.Load(), 1)
+	return int(min(max(frameBudget/n, minFlush), spillBytes))
+}
+
+// flushTrim flushes, then gives the SSE writer up for a new one if its buffer grew well
+// beyond what the connection may now hold (connections were fewer when it grew): the
+// writer keeps its buffer's capacity for good.
+func (c *conn) flushTrim(limit int) error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if c.peak > 2*limit {
+		c.w, c.peak = sse.NewWriter(c.rw), 0
+	}
+	return nil
+}
 
 // spillBytes is the SSE writer's buffered size past which it writes through by itself
 // (internal/sse's autoWrite): a frame that may take the buffer past it needs a fresh write
@@ -141,6 +170,7 @@ func (c *conn) live(ctx context.Context) error {
 			return err
 		}
 		c.behind = len(evs) == c.h.batch
+		limit := c.flushAt()
 		for i, ev := range evs {
 			msgs, data, err := c.process(ctx, ev)
 			if err != nil {
@@ -149,8 +179,8 @@ func (c *conn) live(ctx context.Context) error {
 			if err := c.writeGroup(msgs, data, ev.Pos); err != nil {
 				return err
 			}
-			if c.w.Buffered() >= flushBytes {
-				if err := c.flush(); err != nil {
+			if c.w.Buffered() >= limit {
+				if err := c.flushTrim(limit); err != nil {
 					return err
 				}
 			}
@@ -165,7 +195,7 @@ func (c *conn) live(ctx context.Context) error {
 			}
 		}
 		if len(evs) > 0 {
-			if err := c.flush(); err != nil {
+			if err := c.flushTrim(limit); err != nil {
 				return err
 			}
 		}
@@ -305,9 +335,11 @@ func (c *conn) writeEncoded(m Message, data []byte, id store.Position) error {
 // with a deadline WriteTimeout away (flush sets one too), without paying for a deadline
 // per frame.
 func (c *conn) beforeWrite(n int) {
-	if c.w.Buffered()+n+frameOverhead >= spillBytes {
+	b := c.w.Buffered() + n + frameOverhead
+	if b >= spillBytes {
 		c.deadline()
 	}
+	c.peak = max(c.peak, b)
 }
 
 // frameOverhead bounds what a frame adds to its data: the id, event and data field names.
