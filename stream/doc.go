@@ -121,8 +121,8 @@
 // events, one event's messages (both reused) and the frames it buffers before it flushes
 // (its share of 64 MiB among the Handler's connections, between 4 and 32 KiB). With
 // 10,000 connections in one process the heap measured about 5.7 kB a connection with
-// empty caches, and about 40 kB after 1,000 events each (a cache of 1,000 entries and
-// the buffers; BENCHMARKS.md, "Fan-out"). A plan shared through a [Share] is held once
+// empty caches, and about 64 kB after 1,000 events each, mostly the cache's 1,000
+// entries (BENCHMARKS.md, "Fan-out"). A plan shared through a [Share] is held once
 // for all the subscribers of its class, within the Share's bounds.
 //
 // # Recovery

@@ -237,8 +237,13 @@ func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, 
 	return steps, nil
 }
 
-// full reports whether the Share holds as much as it may.
-func (sh *Share) full() bool { return sh.entries >= sh.maxEntries || sh.bytes >= sh.maxBytes }
+// full reports whether the Share holds about as much as it may: three quarters of either
+// bound. Eviction brings it back under the bounds, not under three quarters, so that a
+// Share that has filled stays full: otherwise every eviction would let one older position
+// in, which would evict the oldest, and subscribers behind the window would churn it.
+func (sh *Share) full() bool {
+	return sh.entries >= sh.maxEntries-sh.maxEntries/4 || sh.bytes >= sh.maxBytes-sh.maxBytes/4
+}
 
 // evict drops the oldest positions until the bounds hold again (the newest entry stays).
 func (sh *Share) evict() {
