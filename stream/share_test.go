@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ctifeed/ctifeed/access"
+	"github.com/ctifeed/ctifeed/filter"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
 )
@@ -179,5 +180,44 @@ func TestShareAloneInClassStoresNothing(t *testing.T) {
 	process(a)
 	if s := sh.Stats(); s.Private != 2 {
 		t.Fatalf("after the second left: %+v, want the first to plan alone", s)
+	}
+}
+
+// A subscriber given a new definition changes class: it no longer finds the plans of the
+// old one, which the subscribers still on the old definition keep sharing.
+func TestShareNewDefinitionChangesClass(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New(nil)
+	sh := NewShare(nil)
+	vis, err := access.NewVisibility(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subs []*Subscriber
+	for range 3 {
+		s, err := NewSubscriber(st, publicDef("s"), SubscriberOptions{Principal: &access.Principal{UserID: "u"}, Visibility: vis, Share: sh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subs = append(subs, s)
+	}
+	malwareOnly := publicDef("s")
+	g, err := filter.ParseText("entity_type = Malware")
+	if err != nil {
+		t.Fatal(err)
+	}
+	malwareOnly.Filters = &g
+	if err := subs[0].SetDefinition(malwareOnly); err != nil {
+		t.Fatal(err)
+	}
+	ev := mustPut(t, st, indicator(1))
+	for i, want := range []int{0, 1, 1} {
+		msgs, err := subs[i].Process(ctx, ev)
+		if err != nil || len(msgs) != want {
+			t.Fatalf("subscriber %d: %d messages (%v), want %d", i, len(msgs), err, want)
+		}
+	}
+	if s := sh.Stats(); s.Planned != 1 || s.Hits != 1 || s.Private != 1 {
+		t.Fatalf("stats %+v: want the old class's plan stored and found once, the new class's planned alone", s)
 	}
 }
