@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/google/uuid"
@@ -43,6 +45,7 @@ type conn struct {
 	nextCheck time.Time
 	wrote     bool      // a change frame was written since the last heartbeat tick
 	buf       []byte    // one frame's data, reused
+	idBuf     []byte    // one frame's id, reused (see idString)
 	msgs      []Message // one event's messages, reused
 	data      [][]byte  // their encoded data, parallel to msgs (nil: encode it)
 
@@ -310,7 +313,7 @@ func (c *conn) writeFrame(m Message, id store.Position, recovered bool) error {
 		return err
 	}
 	c.beforeWrite(len(c.buf))
-	if err := c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: c.buf}); err != nil {
+	if err := c.w.WriteEvent(sse.Event{ID: c.idString(id), Event: string(m.Type), Data: c.buf}); err != nil {
 		return err
 	}
 	c.o.frame(len(c.buf))
@@ -323,11 +326,23 @@ func (c *conn) writeEncoded(m Message, data []byte, id store.Position) error {
 		return c.writeFrame(m, id, false)
 	}
 	c.beforeWrite(len(data))
-	if err := c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: data}); err != nil {
+	if err := c.w.WriteEvent(sse.Event{ID: c.idString(id), Event: string(m.Type), Data: data}); err != nil {
 		return err
 	}
 	c.o.frame(len(data))
 	return nil
+}
+
+// idString returns p as a frame id ("<milliseconds>-<sequence>", Position.String) without
+// allocating: the string shares the connection's scratch buffer and is valid until the next
+// call. That is enough for sse.Writer.WriteEvent, which copies the id into its buffer and
+// keeps nothing; frame ids are written for every frame, and Position.String allocated
+// three times for each.
+func (c *conn) idString(p store.Position) string {
+	c.idBuf = strconv.AppendUint(c.idBuf[:0], p.Millis, 10)
+	c.idBuf = append(c.idBuf, '-')
+	c.idBuf = strconv.AppendUint(c.idBuf, p.Seq, 10)
+	return unsafe.String(unsafe.SliceData(c.idBuf), len(c.idBuf))
 }
 
 // beforeWrite sets a fresh write deadline when buffering a frame of n bytes of data may
