@@ -472,6 +472,9 @@ func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, prm pa
 		httpError(w, http.StatusInternalServerError, "the stream is misconfigured")
 		return
 	}
+	if s, ok := proc.(*Subscriber); ok {
+		defer s.releaseShare() // the connection's subscriber leaves its class now, not when collected
+	}
 	if r.Method == http.MethodHead {
 		sse.SetHeaders(w.Header())
 		w.WriteHeader(http.StatusOK)
@@ -503,9 +506,6 @@ func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, prm pa
 		}
 	}()
 	defer func() { cancel(); <-watched }() // c.stop must not touch w after ServeHTTP returns
-	if s, ok := proc.(*Subscriber); ok {
-		defer s.releaseShare() // the connection's subscriber leaves its class now, not when collected
-	}
 	c.observeStart(ctx)
 	err = c.run(ctx, w, prm)
 	c.observeEnd(err)
