@@ -28,24 +28,28 @@ func (s *engineState) affectedIDs(ev store.Event, prev, cur *stix.Object) []stix
 // of deletes takes one Seq a message; a planned group takes its full plan's range, of which
 // the cache may leave some out.
 type eventOut struct {
-	msgs []Message
-	base int
+	steps []step
+	base  int
 }
 
-func (e *eventOut) deletes(ms []Message) {
+func (e *eventOut) deletes(ms []step) {
 	for i := range ms {
-		ms[i].Seq = e.base + i
+		if ms[i].isMessage() {
+			ms[i].msg.Seq = e.base
+			e.base++
+		}
 	}
-	e.base += len(ms)
-	e.msgs = append(e.msgs, ms...)
+	e.steps = append(e.steps, ms...)
 }
 
-func (e *eventOut) group(ms []Message, plan int) {
+func (e *eventOut) group(ms []step, plan int) {
 	for i := range ms {
-		ms[i].Seq += e.base
+		if ms[i].isMessage() {
+			ms[i].msg.Seq += e.base
+		}
 	}
 	e.base += plan
-	e.msgs = append(e.msgs, ms...)
+	e.steps = append(e.steps, ms...)
 }
 
 // changeAffecting decides an event that changes what the relationship keys read, for its
@@ -65,7 +69,7 @@ func (e *eventOut) group(ms []Message, plan int) {
 //
 // An affected object that stays a member, or stays out, sends nothing: its own content
 // did not change.
-func (s *engineState) changeAffecting(ctx context.Context, v store.Snapshot, dp, dc decision, ev store.Event, prev, cur *stix.Object, mp, mc bool, ids []stix.ID) ([]Message, error) {
+func (s *engineState) changeAffecting(ctx context.Context, v store.Snapshot, dp, dc decision, ev store.Event, prev, cur *stix.Object, mp, mc bool, ids []stix.ID) ([]step, error) {
 	before, err := dp.at.GetMany(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("stream: reading the objects %s affects as of %s: %w", ev.ID, dp.at.Position(), err)
@@ -132,7 +136,7 @@ func (s *engineState) changeAffecting(ctx context.Context, v store.Snapshot, dp,
 		}
 		out.group(ms, plan)
 	case !mp:
-		s.cache.forget(ev.ID)
+		out.steps = append(out.steps, forgetStep(ev.ID))
 	}
-	return out.msgs, nil
+	return out.steps, nil
 }

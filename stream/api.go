@@ -106,6 +106,10 @@ type SubscriberOptions struct {
 	FilterOptions *filter.CompileOptions
 	// Clock drives the sent-objects cache; nil is time.Now.
 	Clock func() time.Time
+	// Share, if set, is shared with other subscribers: each event's plan and encoded
+	// frames are computed once per class of subscribers (see [Share]). Nil: the subscriber
+	// plans every event itself.
+	Share *Share
 }
 
 // Subscriber computes one subscriber's messages. It is not safe for concurrent use: one
@@ -126,7 +130,9 @@ func NewSubscriber(src store.History, def Definition, opts SubscriberOptions) (*
 // was right after ev), so the result does not depend on when ev is processed. The slice
 // is one message group: the messages of the group's full plan (see [Message.Seq]) that
 // the subscriber does not hold yet, in the full plan's order; a consumer that received
-// the group up to Seq k lacks exactly the messages with a greater Seq.
+// the group up to Seq k lacks exactly the messages with a greater Seq. With a
+// [SubscriberOptions.Share], the messages' objects and slices may be shared with other
+// subscribers: do not modify them.
 func (s *Subscriber) Process(ctx context.Context, ev store.Event) ([]Message, error) {
 	return s.process(ctx, ev)
 }

@@ -68,6 +68,17 @@ type HandlerOptions struct {
 	Clock func() time.Time
 	// Observer, if set, watches connections (see [Observer]); nil costs nothing.
 	Observer Observer
+	// Share is the memo of planned, encoded groups the connections share (see [Share]):
+	// nil gives the handler its own, with the default bounds. Give several handlers of one
+	// store the same Share to share across them too.
+	Share *Share
+	// MaxLag, if positive, cuts a connection that has fallen behind the log by more than
+	// MaxLag at two consecutive checks (Heartbeat intervals) and further behind at the
+	// second (see the Handler's "Slow consumers"). Zero: never.
+	MaxLag time.Duration
+	// NoShare turns sharing off: every connection plans and encodes every event itself
+	// (for comparison, or to trade CPU for the Share's memory).
+	NoShare bool
 }
 
 // Handler serves live streams as OpenCTI does (docs/live-streams.md §2):
@@ -159,6 +170,34 @@ type HandlerOptions struct {
 // is called, writes get at most one second more, so a consumer that stopped reading does
 // not hold Close up for WriteTimeout.
 //
+// # Shared work
+//
+// Connections share each event's plan and encoded frames through a [Share] (one per
+// Handler unless [HandlerOptions.Share] names one; [HandlerOptions.NoShare] turns it off),
+// by class: connections whose principals have the same redaction class
+// ([access.Visibility.ClassKey]) on the same stream with the same switches. What each
+// connection still does itself is applying the plan to its sent cache and writing its
+// frames (ids are per connection). A connection buffers frames up to its share of 64 MiB
+// among the open connections (between 4 and 32 KiB) before flushing them, so that the
+// frame buffers of ten thousand connections hold about 64 MiB in all.
+//
+// # Slow consumers
+//
+// In this pull design a slow consumer holds up no one: it reads the log at its own pace,
+// and its memory is its batch, its sent cache and its frame buffer. What it costs is CPU:
+// once it is further behind than the Share's window, it plans its events alone. A
+// consumer that stops reading is cut by WriteTimeout. One that keeps reading, but slower
+// than the log grows, is cut when [HandlerOptions.MaxLag] is set: its lag is the time
+// from the last event it was sent to the log's last event while more events are waiting
+// (zero when it is caught up), in the log's own time, checked at every Heartbeat
+// interval; when it exceeds MaxLag at two consecutive checks and grew between them, the
+// connection writes an SSE comment line (": ctifeed: closing: …", which every compliant
+// SSE parser ignores) saying why and where to resume, logs it, and ends with an error
+// wrapping [ErrTooFarBehind] ([EndData.Err]). A replay of a log written long ago is not
+// cut: the log does not run away from it, so its lag shrinks. The cut falls between
+// groups, so reconnecting with the last id received resumes losslessly, with nothing
+// repeated.
+//
 // A Handler is safe for concurrent use.
 type Handler struct {
 	src       Source
@@ -174,6 +213,8 @@ type Handler struct {
 	log       *slog.Logger
 	clock     func() time.Time
 	obs       Observer
+	share     *Share // nil: not shared
+	maxLag    time.Duration
 
 	// newProcessor makes a connection's processor; tests replace it.
 	newProcessor func(src store.History, def Definition, opts SubscriberOptions) (processor, error)
@@ -183,6 +224,12 @@ type Handler struct {
 	closeOnce sync.Once
 	conns     sync.WaitGroup
 	active    atomic.Int64 // open streams, for tests
+}
+
+// encodedProcessor is a processor that may give its messages' frame data already encoded
+// (shared with other connections); a [Subscriber] is one.
+type encodedProcessor interface {
+	processEncoded(ctx context.Context, ev store.Event, msgs []Message, data [][]byte) ([]Message, [][]byte, error)
 }
 
 // processor is what a connection needs of a [Subscriber].
@@ -211,6 +258,12 @@ func NewHandler(opts *HandlerOptions) (*Handler, error) {
 		src: o.Store, streams: o.Streams, auth: o.Authenticator, vis: o.Visibility, public: o.PublicPrincipal,
 		filterOpt: o.FilterOptions, heartbeat: o.Heartbeat, wtimeout: o.WriteTimeout, batch: o.BatchSize,
 		log: o.Logger, clock: o.Clock, obs: o.Observer, newProcessor: newEngineProcessor, done: make(chan struct{}),
+		share: o.Share, maxLag: o.MaxLag,
+	}
+	if o.NoShare {
+		h.share = nil
+	} else if h.share == nil {
+		h.share = NewShare(nil)
 	}
 	if h.streams == nil {
 		h.streams = &Registry{}
@@ -412,12 +465,15 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, id string,
 // running as runAs.
 func (h *Handler) serveDefinition(w http.ResponseWriter, r *http.Request, prm params, id string, def Definition, p, runAs *access.Principal) {
 	proc, err := h.newProcessor(h.src, def, SubscriberOptions{
-		Principal: runAs, Visibility: h.vis, Switches: prm.sw, FilterOptions: h.filterOpt, Clock: h.clock,
+		Principal: runAs, Visibility: h.vis, Switches: prm.sw, FilterOptions: h.filterOpt, Clock: h.clock, Share: h.share,
 	})
 	if err != nil {
 		h.log.Error("stream: cannot subscribe", "stream", id, "err", err)
 		httpError(w, http.StatusInternalServerError, "the stream is misconfigured")
 		return
+	}
+	if s, ok := proc.(*Subscriber); ok {
+		defer s.releaseShare() // the connection's subscriber leaves its class now, not when collected
 	}
 	if r.Method == http.MethodHead {
 		sse.SetHeaders(w.Header())

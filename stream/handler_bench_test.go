@@ -27,10 +27,11 @@ func benchIndicator(i int) *stix.Object {
 	return o
 }
 
-// benchServer serves a public stream with no filters, over the real engine, on loopback.
-func benchServer(b *testing.B, st *memstore.Store) (*httptest.Server, func()) {
+// benchServer serves a public stream with no filters, over the real engine, on loopback;
+// noShare turns the Handler's Share off (the engine before it).
+func benchServer(b *testing.B, st *memstore.Store, noShare ...bool) (*httptest.Server, func()) {
 	reg, _ := NewRegistry(&RegistryOptions{Definitions: []Definition{publicDef("s")}})
-	h, err := NewHandler(&HandlerOptions{Store: st, Streams: reg})
+	h, err := NewHandler(&HandlerOptions{Store: st, Streams: reg, NoShare: len(noShare) > 0 && noShare[0]})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,14 +60,20 @@ func readChanges(b *testing.B, client *http.Client, url string, n int) {
 
 // BenchmarkDeliveryOneSubscriber: messages per second to one subscriber over loopback,
 // from a log of b.N creates (the engine, the wire encoding and SSE framing included).
-func BenchmarkDeliveryOneSubscriber(b *testing.B) {
+func BenchmarkDeliveryOneSubscriber(b *testing.B) { deliveryOne(b, false) }
+
+// BenchmarkDeliveryOneSubscriberNoShare is BenchmarkDeliveryOneSubscriber with the
+// Handler's Share off: the engine before it, for comparison in the same run.
+func BenchmarkDeliveryOneSubscriberNoShare(b *testing.B) { deliveryOne(b, true) }
+
+func deliveryOne(b *testing.B, noShare bool) {
 	st := memstore.New(&memstore.Options{MaxEvents: -1})
 	for i := range b.N {
 		if _, _, err := st.Put(context.Background(), benchIndicator(i)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	srv, stop := benchServer(b, st)
+	srv, stop := benchServer(b, st, noShare)
 	defer stop()
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ctifeed/ctifeed/access"
 	"github.com/google/uuid"
@@ -30,7 +32,10 @@ type conn struct {
 	runAs     *access.Principal // as authorized
 	proc      processor
 
-	w *sse.Writer
+	w  *sse.Writer
+	rw http.ResponseWriter // under w, to replace w when its buffer grew too large (see flushAt)
+	// peak is the most w has buffered since it was made: its buffer's size, about.
+	peak int
 	// pos is the last log position whose messages were all written: the resume point, in
 	// read form (see handler_position.go).
 	pos store.Position
@@ -38,8 +43,16 @@ type conn struct {
 	// consumer resumed from a mid-group id (see resumeFrom).
 	skip      int
 	nextCheck time.Time
-	wrote     bool   // a change frame was written since the last heartbeat tick
-	buf       []byte // one frame's data, reused
+	wrote     bool      // a change frame was written since the last heartbeat tick
+	buf       []byte    // one frame's data, reused
+	idBuf     []byte    // one frame's id, reused (see idString)
+	msgs      []Message // one event's messages, reused
+	data      [][]byte  // their encoded data, parallel to msgs (nil: encode it)
+
+	// behind is true when the last read of the log filled a batch: more events were
+	// waiting. lag is how far behind the connection was at the last check (see checkLag).
+	behind bool
+	lag    time.Duration
 
 	dmu     sync.Mutex // orders deadline and stop
 	stopped bool       // the handler is closing: writes get closeGrace at most
@@ -83,6 +96,7 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 
 	sse.SetHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
+	c.rw = w
 	c.w = sse.NewWriter(w)
 	data, err := json.Marshal(connectedFrom(b, uuid.NewString()))
 	if err != nil {
@@ -107,9 +121,46 @@ func (c *conn) run(ctx context.Context, w http.ResponseWriter, prm params) error
 	return c.live(ctx)
 }
 
+// frameBudget is what the frame buffers of a Handler's connections may hold together,
+// about: each connection flushes once it has buffered its share of it (flushAt), between
+// minFlush and spillBytes. With a hundred connections each writes in 32 KiB pieces; with
+// ten thousand, in pieces of about 6 KiB, so that their buffers hold about 64 MiB in all,
+// not the 320 MiB they would if each could grow to the SSE writer's 32 KiB.
+const (
+	frameBudget = 64 << 20
+	minFlush    = 4 << 10
+)
+
+// flushAt returns how much the connection may buffer before it flushes: its share of
+// frameBudget among the open connections.
+func (c *conn) flushAt() int {
+	n := max(c.h.active.Load(), 1)
+	return int(min(max(frameBudget/n, minFlush), spillBytes))
+}
+
+// flushTrim flushes, then gives the SSE writer up for a new one if its buffer grew well
+// beyond what the connection may now hold (connections were fewer when it grew): the
+// writer keeps its buffer's capacity for good.
+func (c *conn) flushTrim(limit int) error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	if c.peak > 2*limit {
+		c.w, c.peak = sse.NewWriter(c.rw), 0
+	}
+	return nil
+}
+
+// spillBytes is the SSE writer's buffered size past which it writes through by itself
+// (internal/sse's autoWrite): a frame that may take the buffer past it needs a fresh write
+// deadline, like a flush.
+const spillBytes = 32 << 10
+
 // live follows the log from c.pos.
 func (c *conn) live(ctx context.Context) error {
 	c.nextCheck = time.Now().Add(c.h.heartbeat)
+	var wait waitContext
+	defer wait.stop()
 	for ctx.Err() == nil {
 		evs, err := c.h.src.Read(ctx, c.pos, c.h.batch)
 		if errors.Is(err, store.ErrGap) {
@@ -121,15 +172,23 @@ func (c *conn) live(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		for _, ev := range evs {
-			msgs, err := c.proc.Process(ctx, ev)
+		c.behind = len(evs) == c.h.batch
+		limit := c.flushAt()
+		for i, ev := range evs {
+			msgs, data, err := c.process(ctx, ev)
 			if err != nil {
 				return err
 			}
-			if err := c.writeGroup(msgs, ev.Pos); err != nil {
+			if err := c.writeGroup(msgs, data, ev.Pos); err != nil {
 				return err
 			}
-			if time.Now().After(c.nextCheck) {
+			if c.w.Buffered() >= limit {
+				if err := c.flushTrim(limit); err != nil {
+					return err
+				}
+			}
+			// The clock is read every few events: a batch is short next to a heartbeat.
+			if (i%16 == 15 || i == len(evs)-1) && time.Now().After(c.nextCheck) {
 				if err := c.flush(); err != nil {
 					return err
 				}
@@ -139,7 +198,7 @@ func (c *conn) live(ctx context.Context) error {
 			}
 		}
 		if len(evs) > 0 {
-			if err := c.flush(); err != nil {
+			if err := c.flushTrim(limit); err != nil {
 				return err
 			}
 		}
@@ -147,9 +206,7 @@ func (c *conn) live(ctx context.Context) error {
 			continue // more may be waiting
 		}
 		if d := time.Until(c.nextCheck); d > 0 {
-			wctx, cancel := context.WithTimeout(ctx, d)
-			err := c.h.src.Wait(wctx, c.pos)
-			cancel()
+			err := c.h.src.Wait(wait.until(ctx, c.nextCheck), c.pos)
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -166,30 +223,81 @@ func (c *conn) live(ctx context.Context) error {
 	return nil
 }
 
+// process returns the messages of ev and, where the plan was shared, their encoded data
+// (nil data, or a nil element: encode the message). The slices are the connection's
+// buffers, valid until the next call; they are cleared of the messages, so that an idle
+// connection keeps no object alive.
+func (c *conn) process(ctx context.Context, ev store.Event) ([]Message, [][]byte, error) {
+	clear(c.msgs)
+	clear(c.data)
+	ep, ok := c.proc.(encodedProcessor)
+	if !ok {
+		msgs, err := c.proc.Process(ctx, ev)
+		return msgs, nil, err
+	}
+	if c.data == nil {
+		c.data = make([][]byte, 0, 8)
+	}
+	var err error
+	c.msgs, c.data, err = ep.processEncoded(ctx, ev, c.msgs[:0], c.data[:0])
+	return c.msgs, c.data, err
+}
+
+// waitContext is the context a connection waits for the log with until its next check:
+// one per heartbeat interval, not one per wait, since a connection woken for every event
+// would otherwise make a context and a timer each time.
+type waitContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	at     time.Time
+}
+
+// until returns a context of parent that ends at t.
+func (w *waitContext) until(parent context.Context, t time.Time) context.Context {
+	if w.ctx == nil || !w.at.Equal(t) {
+		w.stop()
+		w.ctx, w.cancel = context.WithDeadline(parent, t)
+		w.at = t
+	}
+	return w.ctx
+}
+
+func (w *waitContext) stop() {
+	if w.cancel != nil {
+		w.cancel()
+	}
+}
+
 // writeGroup writes the frames of one event's message group and makes end the resume
 // point. Every frame but the last carries a mid-group id (the resume point before the
 // group and the message's Seq), the last carries end; a consumer cut off inside the group
 // resumes with the first message it lacks. Messages the consumer already received (c.skip)
 // are left out.
-func (c *conn) writeGroup(msgs []Message, end store.Position) error {
+func (c *conn) writeGroup(msgs []Message, data [][]byte, end store.Position) error {
 	skip := c.skip
 	c.skip = -1
 	for len(msgs) > 0 && msgs[0].Seq <= skip {
 		msgs = msgs[1:] // Seq increases along a group: the received ones come first
+		if data != nil {
+			data = data[1:]
+		}
 	}
 	if len(msgs) == 0 {
 		c.pos = end
 		c.observeGroup(false)
 		return nil
 	}
-	c.deadline()
 	base := c.pos
 	for i, m := range msgs {
 		id := midID(base, m.Seq)
 		if i == len(msgs)-1 {
 			id = wirePos(end)
 		}
-		if err := c.writeFrame(m, id, false); err != nil {
+		var enc []byte
+		if data != nil {
+			enc = data[i]
+		}
+		if err := c.writeEncoded(m, enc, id); err != nil {
 			return err
 		}
 	}
@@ -204,12 +312,53 @@ func (c *conn) writeFrame(m Message, id store.Position, recovered bool) error {
 	if c.buf, err = appendData(c.buf[:0], m, recovered); err != nil {
 		return err
 	}
-	if err := c.w.WriteEvent(sse.Event{ID: id.String(), Event: string(m.Type), Data: c.buf}); err != nil {
+	c.beforeWrite(len(c.buf))
+	if err := c.w.WriteEvent(sse.Event{ID: c.idString(id), Event: string(m.Type), Data: c.buf}); err != nil {
 		return err
 	}
 	c.o.frame(len(c.buf))
 	return nil
 }
+
+// writeEncoded writes m as one live frame with id, from data when it is already encoded.
+func (c *conn) writeEncoded(m Message, data []byte, id store.Position) error {
+	if data == nil {
+		return c.writeFrame(m, id, false)
+	}
+	c.beforeWrite(len(data))
+	if err := c.w.WriteEvent(sse.Event{ID: c.idString(id), Event: string(m.Type), Data: data}); err != nil {
+		return err
+	}
+	c.o.frame(len(data))
+	return nil
+}
+
+// idString returns p as a frame id ("<milliseconds>-<sequence>", Position.String) without
+// allocating: the string shares the connection's scratch buffer and is valid until the next
+// call. That is enough for sse.Writer.WriteEvent, which copies the id into its buffer and
+// keeps nothing; frame ids are written for every frame, and Position.String allocated
+// three times for each.
+func (c *conn) idString(p store.Position) string {
+	c.idBuf = strconv.AppendUint(c.idBuf[:0], p.Millis, 10)
+	c.idBuf = append(c.idBuf, '-')
+	c.idBuf = strconv.AppendUint(c.idBuf, p.Seq, 10)
+	return unsafe.String(unsafe.SliceData(c.idBuf), len(c.idBuf))
+}
+
+// beforeWrite sets a fresh write deadline when buffering a frame of n bytes of data may
+// make the SSE writer write through to the consumer: every write to the consumer starts
+// with a deadline WriteTimeout away (flush sets one too), without paying for a deadline
+// per frame.
+func (c *conn) beforeWrite(n int) {
+	b := c.w.Buffered() + n + frameOverhead
+	if b >= spillBytes {
+		c.deadline()
+	}
+	c.peak = max(c.peak, b)
+}
+
+// frameOverhead bounds what a frame adds to its data: the id, event and data field names.
+const frameOverhead = 128
 
 // deadline bounds the next writes, so a consumer that stops reading frees the connection.
 // Once the handler is closing, it is closeGrace away: a write blocked on a consumer that
@@ -248,6 +397,9 @@ func (c *conn) flush() error {
 // tick sends a heartbeat if nothing was sent since the last one, and checks that the
 // stream and the caller's access are unchanged.
 func (c *conn) tick(ctx context.Context) error {
+	if err := c.checkLag(ctx); err != nil {
+		return err
+	}
 	if !c.wrote {
 		c.deadline()
 		if err := c.w.WriteEvent(sse.Event{ID: wirePos(c.pos).String(), Event: "heartbeat", Data: heartbeatData(c.pos)}); err != nil {

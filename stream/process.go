@@ -13,6 +13,29 @@ import (
 // after ev (docs/live-streams.md §3), so a subscriber that is behind the log sends exactly what a
 // caught-up one sent.
 func (s *Subscriber) process(ctx context.Context, ev store.Event) ([]Message, error) {
+	steps, err := s.sharedPlan(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	msgs, _ := s.applyPlan(steps, nil, nil)
+	return msgs, nil
+}
+
+// processEncoded is process for a connection: it appends the messages to msgs and their
+// encoded frame data to data (nil for a message whose plan was not shared: the caller
+// encodes it), reusing the caller's buffers.
+func (s *Subscriber) processEncoded(ctx context.Context, ev store.Event, msgs []Message, data [][]byte) ([]Message, [][]byte, error) {
+	steps, err := s.sharedPlan(ctx, ev)
+	if err != nil {
+		return msgs, data, err
+	}
+	msgs, data = s.applyPlan(steps, msgs, data)
+	return msgs, data, nil
+}
+
+// plan plans ev in full for this subscriber's class, without reading the sent cache (see
+// plan.go).
+func (s *engineState) plan(ctx context.Context, ev store.Event) ([]step, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -30,7 +53,7 @@ func (s *Subscriber) process(ctx context.Context, ev store.Event) ([]Message, er
 // prev is decided as of the position just before the event, cur as of the event's (see
 // bounds). With relationship keys, the objects the change lets enter or leave the filter
 // are decided too (see affected).
-func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Event) ([]Message, error) {
+func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Event) ([]step, error) {
 	prev, cur := ev.Prev, ev.Cur
 	if ev.Kind == store.EventDelete {
 		cur = nil
@@ -52,7 +75,7 @@ func (s *engineState) change(ctx context.Context, v store.Snapshot, ev store.Eve
 
 // changeBound is change for a filter bound per event: relationship keys, relative dates or
 // record times. (Apart, so that change's common path stays small.)
-func (s *engineState) changeBound(ctx context.Context, v store.Snapshot, ev store.Event, prev, cur *stix.Object) ([]Message, error) {
+func (s *engineState) changeBound(ctx context.Context, v store.Snapshot, ev store.Event, prev, cur *stix.Object) ([]step, error) {
 	bp, bc, err := s.bounds(ctx, ev)
 	if err != nil {
 		return nil, err
@@ -79,7 +102,7 @@ func (s *engineState) changeBound(ctx context.Context, v store.Snapshot, ev stor
 
 // decide sends what the event's own object entering, staying or leaving needs, mp and mc
 // being its membership before (at dp) and after (at dc).
-func (s *engineState) decide(ctx context.Context, v store.Snapshot, dp, dc decision, ev store.Event, prev, cur *stix.Object, mp, mc bool) ([]Message, error) {
+func (s *engineState) decide(ctx context.Context, v store.Snapshot, dp, dc decision, ev store.Event, prev, cur *stix.Object, mp, mc bool) ([]step, error) {
 	switch {
 	case mc && !mp: // enters
 		msgs, _, err := s.send(ctx, v, dc, ev, Create, cur, nil, nil)
@@ -89,12 +112,11 @@ func (s *engineState) decide(ctx context.Context, v store.Snapshot, dp, dc decis
 		return msgs, err
 	case mp: // leaves, or deleted
 		out, err := s.remove(ctx, v, dp, ev, prev, nil)
-		return numbered(out), err
+		return numberSteps(out), err
 	}
 	// Not for this subscriber. If it had the object as a dependency, its copy is now stale
 	// or deleted: the next object that needs it sends it again.
-	s.cache.forget(ev.ID)
-	return nil, nil
+	return []step{forgetStep(ev.ID)}, nil
 }
 
 // merge handles a merge event. When the target matches after the merge, one merge message
@@ -105,7 +127,7 @@ func (s *engineState) decide(ctx context.Context, v store.Snapshot, dp, dc decis
 // Relationship keys are decided as of the merge (prev as of the position before it), but
 // the merge lets no other object enter or leave by itself: the sources' relationships are
 // deleted by their own events first, which decide the objects they affect.
-func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Event) ([]Message, error) {
+func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Event) ([]step, error) {
 	bp, bc, err := s.bounds(ctx, ev)
 	if err != nil {
 		return nil, err
@@ -131,13 +153,14 @@ func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Even
 				}
 			}
 		}
+		steps := make([]step, 0, len(ev.Sources))
 		for _, id := range ev.Sources {
-			s.cache.forget(id)
+			steps = append(steps, forgetStep(id))
 		}
 		msgs, _, err := s.send(ctx, v, dc, ev, Merge, ev.Cur, nil, sources)
-		return msgs, err
+		return append(steps, msgs...), err
 	}
-	var out []Message
+	var out []step
 	for _, src := range ev.SourceObjects {
 		ms, err := s.member(ctx, v, dp, src)
 		if err != nil {
@@ -149,7 +172,7 @@ func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Even
 			}
 		}
 		if src != nil {
-			s.cache.forget(src.ID())
+			out = append(out, forgetStep(src.ID()))
 		}
 	}
 	mp, err := s.member(ctx, v, dp, ev.Prev)
@@ -161,15 +184,15 @@ func (s *engineState) merge(ctx context.Context, v store.Snapshot, ev store.Even
 			return nil, err
 		}
 	}
-	s.cache.forget(ev.ID)
-	return numbered(out), nil
+	out = append(out, forgetStep(ev.ID))
+	return numberSteps(out), nil
 }
 
 // send plans the full group of obj (a member at d) as of v: its dependencies, obj itself as
 // typ (with the patch from prev for an update, with sources for a merge) and, with
-// resolution on, its relationships; then keeps what the subscriber does not hold (see
-// [group.messages]). It also returns the size of the full plan, which Seq numbers.
-func (s *engineState) send(ctx context.Context, v store.Snapshot, d decision, ev store.Event, typ MessageType, obj, prev *stix.Object, sources []*stix.Object) ([]Message, int, error) {
+// resolution on, its relationships (see [group.messages]). It also returns the size of the
+// full plan, which Seq numbers.
+func (s *engineState) send(ctx context.Context, v store.Snapshot, d decision, ev store.Event, typ MessageType, obj, prev *stix.Object, sources []*stix.Object) ([]step, int, error) {
 	red, err := s.redact(ctx, v, obj)
 	if err != nil || red == nil {
 		return nil, 0, err
@@ -220,10 +243,9 @@ func (s *engineState) send(ctx context.Context, v store.Snapshot, d decision, ev
 // A deleted object has none left by then: the store deleted its relationships first, each
 // with its own event, which the subscriber decided as of that event (while obj still
 // existed). With deletions off nothing is emitted and the subscriber only forgets obj.
-func (s *engineState) remove(ctx context.Context, v store.Snapshot, d decision, ev store.Event, obj *stix.Object, out []Message) ([]Message, error) {
+func (s *engineState) remove(ctx context.Context, v store.Snapshot, d decision, ev store.Event, obj *stix.Object, out []step) ([]step, error) {
 	if s.opts.NoDeletions {
-		s.cache.forget(obj.ID())
-		return out, nil
+		return append(out, forgetStep(obj.ID())), nil
 	}
 	if s.resolving() {
 		rels, err := v.RelationsOf(ctx, obj.ID())
@@ -241,8 +263,8 @@ func (s *engineState) remove(ctx context.Context, v store.Snapshot, d decision, 
 				continue
 			}
 			if red := s.vis.Redact(s.principal, r); red != nil {
-				out = append(out, Message{Type: Delete, Object: red, Dependency: true, Pos: ev.Pos, Time: ev.Time})
-				s.cache.forget(r.ID())
+				out = append(out, step{op: opKeep, msg: Message{Type: Delete, Object: red, Dependency: true, Pos: ev.Pos, Time: ev.Time}},
+					forgetStep(r.ID()))
 			}
 		}
 	}
@@ -255,10 +277,9 @@ func (s *engineState) remove(ctx context.Context, v store.Snapshot, d decision, 
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Message{Type: Delete, Object: red, Dependency: via, Pos: ev.Pos, Time: ev.Time})
+		out = append(out, step{op: opKeep, msg: Message{Type: Delete, Object: red, Dependency: via, Pos: ev.Pos, Time: ev.Time}})
 	}
-	s.cache.forget(obj.ID())
-	return out, nil
+	return append(out, forgetStep(obj.ID())), nil
 }
 
 // viaEnd reports whether o is a member only because one of its ends passes the filters: a
@@ -273,13 +294,4 @@ func (s *engineState) viaEnd(ctx context.Context, d decision, o *stix.Object) (b
 	}
 	own, err := s.matches(ctx, d, o)
 	return !own, err
-}
-
-// numbered sets each message's Seq to its index: a group of deletes does not depend on
-// the cache, so it is its own full plan.
-func numbered(msgs []Message) []Message {
-	for i := range msgs {
-		msgs[i].Seq = i
-	}
-	return msgs
 }

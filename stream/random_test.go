@@ -78,6 +78,21 @@ var (
 // present makes the subscribers read the store as it is now (see presentReads): the run
 // must then fail, which shows that it guards the as-of reads.
 func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stream.MessageType]int, string) {
+	return randomRunWith(t, seed, events, randomConfig{present: len(present) > 0 && present[0]})
+}
+
+// randomConfig varies a random run: present reads the store as it is now (see randomRun);
+// share is given to every subscriber of the run, whatever its principal; pairs makes the
+// second configuration take the first one's filters and options, and the fourth the
+// third's, so that subscribers of different principals differ in nothing else.
+type randomConfig struct {
+	present bool
+	share   *stream.Share
+	pairs   bool
+}
+
+func randomRunWith(t testing.TB, seed uint64, events int, cfg randomConfig) (map[stream.MessageType]int, string) {
+	present := []bool{cfg.present}
 	w := &randomWorld{t: t, ctx: context.Background(), rng: rand.New(rand.NewPCG(seed, 42)),
 		now: t0, versions: map[stix.ID][]*stix.Object{}}
 	w.st = memstore.New(&memstore.Options{Clock: func() time.Time { return w.now }, MaxEvents: -1})
@@ -101,6 +116,8 @@ func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stre
 	filters := []string{"entity_type = Indicator and objectLabel = detection", "entity_type = Malware",
 		"entity_type = Report", "objectLabel = detection", "", "entity_type = indicates"}
 	var groups [][]*lagSub // per configuration: caught up, behind by k, from 0
+	var lastOpts stream.Options
+	var lastGroup *filter.Group
 	for i := range 4 {
 		p := w.principal()
 		o := stream.Options{NoDependencies: w.rng.IntN(2) == 0, NoDeletions: w.rng.IntN(4) == 0,
@@ -109,6 +126,10 @@ func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stre
 		if text := filters[w.rng.IntN(len(filters))]; text != "" {
 			g = mustGroup(t, text)
 		}
+		if cfg.pairs && i%2 == 1 {
+			o, g = lastOpts, lastGroup
+		}
+		lastOpts, lastGroup = o, g
 		name := fmt.Sprintf("sub%d %+v %v", i, o, g)
 		var group []*lagSub
 		for _, lag := range []int{0, 1 + w.rng.IntN(8), -1} {
@@ -117,7 +138,7 @@ func randomRun(t testing.TB, seed uint64, events int, present ...bool) (map[stre
 			sb.mirror = stream.NewMirror(sb.mirrored, nil)
 			newSub := func() *stream.Subscriber {
 				s, err := stream.NewSubscriber(src, stream.Definition{ID: "s", Filters: g},
-					stream.SubscriberOptions{Principal: p, Visibility: vis, Options: o, Clock: sb.clock})
+					stream.SubscriberOptions{Principal: p, Visibility: vis, Options: o, Clock: sb.clock, Share: cfg.share})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -606,6 +627,59 @@ func isSubsequence(sub, list []any) bool {
 		i++
 	}
 	return true
+}
+
+// TestRandomSafetyShared is TestRandomSafety with every subscriber of a run (four
+// principals, each caught up, lagging and replaying) sharing one Share, configurations
+// paired so that different principals differ in nothing else: a plan or frame of one
+// principal's class reaching another would fail the checks (visible, ordered, ends,
+// mirror), and every run must send exactly what it sends without sharing. A small Share
+// (few entries) is used too, so that eviction and planning far behind are exercised.
+func TestRandomSafetyShared(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			_, alone := randomRunWith(t, seed, 400, randomConfig{pairs: true})
+			for _, sh := range []*stream.Share{stream.NewShare(nil), stream.NewShare(&stream.ShareOptions{MaxEntries: 16})} {
+				_, shared := randomRunWith(t, seed, 400, randomConfig{pairs: true, share: sh})
+				if shared != alone {
+					t.Fatalf("sharing changed what was sent:\n%s", firstDifference(alone, shared))
+				}
+				st := sh.Stats()
+				if st.Hits == 0 {
+					t.Errorf("no plan was shared (%+v): the run checks nothing of the Share", st)
+				}
+				t.Logf("share %+v", st)
+			}
+		})
+	}
+}
+
+// With a Share that ignores the principal's class, the shared random runs fail: this
+// shows that TestRandomSafetyShared would catch a plan crossing redaction classes.
+func TestRandomSafetySharedNeedsClasses(t *testing.T) {
+	failed := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		r := &failRecorder{TB: t}
+		done := make(chan struct{})
+		var alone, shared string
+		go func() {
+			defer close(done)
+			_, alone = randomRunWith(r, seed, 400, randomConfig{pairs: true})
+			_, shared = randomRunWith(r, seed, 400, randomConfig{pairs: true, share: stream.NewLeakyShare()})
+		}()
+		<-done
+		switch {
+		case r.failure != "":
+			failed++
+			t.Logf("seed %d, sharing across classes: %s", seed, r.failure)
+		case shared != alone:
+			failed++
+			t.Logf("seed %d, sharing across classes changed what was sent", seed)
+		}
+	}
+	if failed == 0 {
+		t.Error("sharing across classes, no random run fails: TestRandomSafetyShared does not guard the classes")
+	}
 }
 
 // Reading the store as it is now instead of as of each event, the random runs fail (a

@@ -119,10 +119,13 @@ func (r *recovery) page(ctx context.Context, recs []store.Record, yield func([]M
 		if !member {
 			continue
 		}
-		msgs, _, err := r.s.send(ctx, r.v, r.d, r.ev, Create, o, nil, nil)
+		steps, _, err := r.s.send(ctx, r.v, r.d, r.ev, Create, o, nil, nil)
 		if err != nil {
 			return false, err
 		}
+		// A snapshot is not shared (it depends on the cache, which decides what it
+		// repeats): its plan is applied at once.
+		msgs, _ := r.s.applyPlan(steps, nil, nil)
 		for i := range msgs {
 			msgs[i].Seq = r.seq
 			r.seq++

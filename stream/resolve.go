@@ -15,7 +15,7 @@ import (
 // resolution on) its relationships. It is planned in full, as if the subscriber held
 // nothing, from the store as of the event (v): so the plan, its order and each message's
 // Seq depend only on the log, the definition and the principal. The sent cache only
-// decides, at the end, which planned messages are left out.
+// decides, when the plan is applied (applyGroup), which planned messages are left out.
 type group struct {
 	s     *engineState
 	ctx   context.Context
@@ -28,7 +28,6 @@ type group struct {
 	free    []*node // nodes of earlier groups, for reuse
 	live    []*node // messages' scratch
 	ready   nodeHeap
-	kept    []*node      // messages' scratch
 	ids     [2][]stix.ID // addRefs' scratch
 }
 
@@ -211,11 +210,12 @@ func (g *group) dropOrphans() {
 // messages orders the full plan so that each node comes after every planned node it
 // references (Kahn's algorithm), breaking ties by (tier, rank, id) so that the order is
 // deterministic; a reference cycle is broken at its smallest node. Each message's Seq is
-// its index in that order. It then leaves out the dependencies the subscriber was sent
-// within the cache lifetime (the object the event is about is always sent), stamps the
-// rest with pos and t, and records them as sent: the kept messages keep the full plan's
-// relative order, whatever the cache held. plan is the full plan's size.
-func (g *group) messages(pos store.Position, t time.Time) (msgs []Message, plan int) {
+// its index in that order. It returns the plan's steps: the group, then every message in
+// that order, stamped with pos and t; applying them (applyGroup) leaves out the
+// dependencies the subscriber was sent within the cache lifetime (the object the event is
+// about is always sent), so the kept messages keep the full plan's relative order, whatever
+// the cache held. plan is the full plan's size.
+func (g *group) messages(pos store.Position, t time.Time) (steps []step, plan int) {
 	g.dropOrphans()
 	live := g.live[:0]
 	for _, n := range g.list {
@@ -224,7 +224,6 @@ func (g *group) messages(pos store.Position, t time.Time) (msgs []Message, plan 
 		}
 	}
 	g.live = live
-	now := g.s.cache.now()
 	for _, n := range live {
 		for _, id := range n.msg.Object.RefIDs() {
 			if d := g.nodes[id]; d != nil && d != n {
@@ -240,7 +239,8 @@ func (g *group) messages(pos store.Position, t time.Time) (msgs []Message, plan 
 			heap.Push(ready, n)
 		}
 	}
-	kept := g.kept[:0] // the nodes to send, each with its Seq
+	steps = make([]step, 1, len(live)+1)
+	steps[0] = step{op: opGroup, n: len(live)}
 	for seq := 0; seq < len(live); seq++ {
 		if ready.Len() == 0 { // a cycle: release its smallest node
 			var min *node
@@ -263,20 +263,15 @@ func (g *group) messages(pos store.Position, t time.Time) (msgs []Message, plan 
 				heap.Push(ready, u)
 			}
 		}
-		if n.tier != tierMain && g.s.cache.freshAt(n.msg.Object.ID(), now) {
-			continue // the subscriber holds it
+		op := opDep
+		if n.tier == tierMain {
+			op = opMain
 		}
-		n.msg.Seq = seq
-		kept = append(kept, n)
+		m := n.msg
+		m.Seq, m.Pos, m.Time = seq, pos, t
+		steps = append(steps, step{op: op, msg: m})
 	}
-	g.kept = kept
-	out := make([]Message, len(kept))
-	for i, n := range kept {
-		out[i] = n.msg
-		out[i].Pos, out[i].Time = pos, t
-		g.s.cache.sentAt(n.msg.Object.ID(), now)
-	}
-	return out, len(live)
+	return steps, len(live)
 }
 
 // planned reports whether the group last planned holds id (until the next newGroup).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -19,18 +20,23 @@ import (
 // engineState is a Subscriber's state: the compiled definition, who it runs as, and what it
 // was sent. Only the goroutine that owns the Subscriber touches it.
 type engineState struct {
-	src        store.History // read as of each event's position, never as it is now
-	def        Definition
-	filter     compiledFilter
-	filterJSON json.RawMessage // the filters for store push-down; nil when none or not pushable
-	filterOpts *filter.CompileOptions
-	principal  *access.Principal
-	vis        *access.Visibility
-	own        Options // the subscriber's own options, before the definition's defaults
-	switches   Switches
-	opts       Options // in effect
-	cache      *sentCache
-	scratch    group // reused by every group this subscriber plans (see newGroup)
+	src         store.History // read as of each event's position, never as it is now
+	def         Definition
+	filter      compiledFilter
+	filterJSON  json.RawMessage // the filters for store push-down; nil when none or not pushable
+	filterOpts  *filter.CompileOptions
+	principal   *access.Principal
+	vis         *access.Visibility
+	own         Options // the subscriber's own options, before the definition's defaults
+	switches    Switches
+	opts        Options // in effect
+	cache       *sentCache
+	scratch     group      // reused by every group this subscriber plans (see newGroup)
+	keptScratch []int      // applyGroup's
+	share       *Share     // nil: plans are not shared
+	class       shareClass // the subscriber's class in share, when shareable
+	seat        *seatBox   // the subscriber's registration in its class (with a share)
+	shareable   bool
 }
 
 func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*Subscriber, error) {
@@ -55,7 +61,14 @@ func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*
 		vis:        opts.Visibility,
 		own:        opts.Options,
 		switches:   opts.Switches,
+		share:      opts.Share,
 	}}
+	if s.share != nil {
+		// A Subscriber has no Close: its seat in its class is given up when it is
+		// collected (a Handler's connection gives it up at its end).
+		s.seat = &seatBox{}
+		runtime.AddCleanup(s, func(b *seatBox) { b.release() }, s.seat)
+	}
 	if err := s.apply(def); err != nil {
 		return nil, err
 	}
@@ -95,6 +108,14 @@ func (s *engineState) apply(def Definition) error {
 	}
 	s.def, s.filter, s.filterJSON = def, cf, fj
 	s.opts = s.own.merged(def.Defaults).switched(s.switches)
+	if s.share != nil {
+		// The subscriber takes its seat in its class now, so that subscribers made
+		// together share from their first event; a new definition may change the class.
+		s.releaseShare()
+		if s.class, s.shareable = s.shareClassOf(); s.shareable {
+			s.seat.p.Store(s.share.join(s.class))
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package stream
+
+func processCPU() (int64, bool) { return 0, false }
