@@ -29,7 +29,7 @@ type sentCache struct {
 	// index maps an id's hash to its newest send's slot in queue (an absolute position:
 	// queue[pos-base]). A slot whose position index does not hold is dead: sent again later,
 	// or forgotten.
-	index map[uint64]uint64
+	index idTable
 	queue []sentSlot // sends, oldest first
 	base  uint64     // the absolute position of queue[0]
 }
@@ -40,7 +40,7 @@ type sentSlot struct {
 }
 
 func newSentCache(ttl time.Duration, size int, now func() time.Time) *sentCache {
-	c := &sentCache{now: now, seed: maphash.MakeSeed(), index: make(map[uint64]uint64)}
+	c := &sentCache{now: now, seed: maphash.MakeSeed()}
 	c.configure(ttl, size)
 	return c
 }
@@ -59,14 +59,14 @@ func (c *sentCache) fresh(id stix.ID) bool { return c.freshAt(id, c.now()) }
 // freshAt is fresh at a given time, so that a group reads the clock once.
 func (c *sentCache) freshAt(id stix.ID, now time.Time) bool {
 	k := c.key(id)
-	pos, ok := c.index[k]
+	pos, ok := c.index.get(k)
 	if !ok {
 		return false
 	}
 	if now.UnixNano()-c.queue[pos-c.base].at < int64(c.ttl) {
 		return true
 	}
-	delete(c.index, k)
+	c.index.del(k)
 	return false
 }
 
@@ -77,31 +77,31 @@ func (c *sentCache) sent(id stix.ID) { c.sentAt(id, c.now()) }
 // queue; compact reclaims dead slots once they are as many as the live ones.
 func (c *sentCache) sentAt(id stix.ID, now time.Time) {
 	k := c.key(id)
-	c.index[k] = c.base + uint64(len(c.queue))
+	c.index.set(k, c.base+uint64(len(c.queue)))
 	c.queue = append(c.queue, sentSlot{key: k, at: now.UnixNano()})
 	c.trim()
-	if len(c.queue) > 2*len(c.index)+64 {
+	if len(c.queue) > 2*c.index.len()+64 {
 		c.compact()
 	}
 }
 
 // forget drops id: the subscriber's copy is deleted or may be stale.
-func (c *sentCache) forget(id stix.ID) { delete(c.index, c.key(id)) }
+func (c *sentCache) forget(id stix.ID) { c.index.del(c.key(id)) }
 
-func (c *sentCache) len() int { return len(c.index) }
+func (c *sentCache) len() int { return c.index.len() }
 
 // live reports whether queue[i] is its key's newest send.
 func (c *sentCache) live(i int) bool {
-	pos, ok := c.index[c.queue[i].key]
+	pos, ok := c.index.get(c.queue[i].key)
 	return ok && pos == c.base+uint64(i)
 }
 
 // trim forgets the oldest sends until at most size remain.
 func (c *sentCache) trim() {
 	drop := 0
-	for len(c.index) > c.size && drop < len(c.queue) {
+	for c.index.len() > c.size && drop < len(c.queue) {
 		if c.live(drop) {
-			delete(c.index, c.queue[drop].key)
+			c.index.del(c.queue[drop].key)
 		}
 		drop++
 	}
@@ -114,7 +114,7 @@ func (c *sentCache) trim() {
 // compact moves the live slots to the front of a queue sized for them, so that the queue's
 // memory follows the live entries, not the sends made.
 func (c *sentCache) compact() {
-	q := make([]sentSlot, 0, len(c.index)+len(c.index)/4+16)
+	q := make([]sentSlot, 0, c.index.len()+c.index.len()/4+16)
 	for i := range c.queue {
 		if c.live(i) {
 			q = append(q, c.queue[i])
@@ -122,14 +122,14 @@ func (c *sentCache) compact() {
 	}
 	c.base += uint64(len(c.queue)) // fresh positions: none collides with an old one
 	for i, s := range q {
-		c.index[s.key] = c.base + uint64(i)
+		c.index.set(s.key, c.base+uint64(i))
 	}
 	c.queue = q
 }
 
 // clear forgets everything.
 func (c *sentCache) clear() {
-	clear(c.index)
+	c.index.clear()
 	c.base += uint64(len(c.queue))
 	c.queue = c.queue[:0]
 }

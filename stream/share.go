@@ -14,17 +14,17 @@ import (
 
 // Defaults of [ShareOptions].
 const (
-	DefaultShareBytes   = 64 << 20
-	DefaultShareEntries = 1 << 16
+	DefaultShareBytes   = 256 << 20
+	DefaultShareEntries = 1 << 18
 )
 
 // ShareOptions bound a [Share]. Zero fields take the defaults.
 type ShareOptions struct {
 	// MaxBytes bounds the memory of the plans held: their messages' encoded frame data,
-	// the redacted objects they hold and their bookkeeping (default 64 MiB). Objects the
+	// the redacted objects they hold and their bookkeeping (default 256 MiB). Objects the
 	// store holds too are counted as if they were copies, so the bound is an upper one.
 	MaxBytes int64
-	// MaxEntries bounds how many (class, event) plans are held (default 65,536).
+	// MaxEntries bounds how many (class, event) plans are held (default 262,144).
 	MaxEntries int
 }
 
@@ -48,8 +48,12 @@ type ShareOptions struct {
 // # Bounds
 //
 // The first subscriber to need an event's plan computes it; the others of its class wait
-// for it rather than repeat it. Plans are evicted oldest position first once MaxEntries or
-// MaxBytes is passed. While the Share is full, only a plan newer than every one it holds
+// for it rather than repeat it. A plan every subscriber of its class has taken is dropped
+// at once: nobody is expected to ask again (one that joins or reconnects behind plans it
+// again: work, never a message), so the Share holds the span from the slowest subscriber
+// of a class to the fastest, not a fixed stretch, and subscribers spread over the log (a
+// hundred replaying it from the start) keep sharing while that span fits. Beyond it, plans
+// are evicted oldest position first once MaxEntries or MaxBytes is passed. While the Share is full, only a plan newer than every one it holds
 // is stored: a subscriber that asks for an older position it does not hold (a replay from
 // the start, a consumer that fell behind the window) plans for itself and stores nothing,
 // so that the Share holds the window of positions just behind the newest, which the
@@ -72,7 +76,8 @@ type Share struct {
 	newest  store.Position
 	bytes   int64
 
-	hits, planned, private atomic.Int64
+	hits             int64 // under mu, counted at the look-up
+	planned, private atomic.Int64
 
 	// leaky keys plans without the principal's class: only tests set it, to show that
 	// the safety tests catch a plan crossing classes.
@@ -96,7 +101,8 @@ func NewShare(opts *ShareOptions) *Share {
 
 // ShareStats are a Share's counters since it was made.
 type ShareStats struct {
-	// Hits are plans a subscriber found (or waited for) rather than computed.
+	// Hits are plans a subscriber found (or waited for) rather than computed; one whose
+	// planner failed counts here and, recomputed, in Private.
 	Hits int64
 	// Planned are plans computed and stored.
 	Planned int64
@@ -112,9 +118,9 @@ type ShareStats struct {
 // Stats returns the Share's counters.
 func (sh *Share) Stats() ShareStats {
 	sh.mu.Lock()
-	n, b := sh.entries, sh.bytes
+	n, b, hits := sh.entries, sh.bytes, sh.hits
 	sh.mu.Unlock()
-	return ShareStats{Hits: sh.hits.Load(), Planned: sh.planned.Load(), Private: sh.private.Load(), Entries: n, Bytes: b}
+	return ShareStats{Hits: hits, Planned: sh.planned.Load(), Private: sh.private.Load(), Entries: n, Bytes: b}
 }
 
 // shareClass is everything a plan depends on besides the event: see Share's "Classes".
@@ -173,6 +179,13 @@ type shareEntry struct {
 	size  int64
 	index int  // in order; -1 once evicted
 	added bool // size counted in bytes
+	// uses counts the subscribers that took the plan (its planner included): once every
+	// subscriber of the class has, nobody is expected to ask again, and it is dropped
+	// (the window then spans from the slowest subscriber of a class to the fastest, rather
+	// than a fixed stretch behind the newest: subscribers spread over the log keep sharing
+	// as long as that span fits). One that joins or reconnects behind plans what was
+	// dropped again: it costs work, never a message.
+	uses int
 }
 
 // stepSize is the bookkeeping a step costs besides its data and object.
@@ -184,6 +197,13 @@ const stepSize = int64(unsafe.Sizeof(step{}))
 func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, compute func() ([]step, error)) ([]step, error) {
 	sh.mu.Lock()
 	if e, ok := memo.plans[pos]; ok {
+		// Counted under the lock already held: a shared atomic counter would bounce
+		// between the cores at every look-up.
+		e.uses++
+		sh.hits++
+		if e.added && int64(e.uses) >= memo.subs.Load() {
+			sh.remove(e) // every subscriber of the class has it: see used
+		}
 		sh.mu.Unlock()
 		select {
 		case <-e.done:
@@ -191,7 +211,6 @@ func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, 
 			return nil, ctx.Err()
 		}
 		if e.err == nil {
-			sh.hits.Add(1)
 			return e.steps, nil
 		}
 		// The subscriber computing it failed (its context ended, a store error): this one
@@ -207,7 +226,7 @@ func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, 
 	if pos.Compare(sh.newest) > 0 {
 		sh.newest = pos
 	}
-	e := &shareEntry{memo: memo, pos: pos, done: make(chan struct{})}
+	e := &shareEntry{memo: memo, pos: pos, done: make(chan struct{}), uses: 1}
 	memo.plans[pos] = e
 	sh.entries++
 	heap.Push(&sh.order, e)
@@ -233,6 +252,9 @@ func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, 
 	sh.planned.Add(1)
 	e.added = true
 	sh.bytes += e.size
+	if int64(e.uses) >= memo.subs.Load() && memo.subs.Load() > 1 {
+		sh.remove(e) // every other subscriber of the class took it while it was computed
+	}
 	sh.evict()
 	return steps, nil
 }
