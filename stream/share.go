@@ -206,9 +206,13 @@ func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, 
 		}
 		sh.mu.Unlock()
 		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		case <-e.done: // usually computed already: a receive without select's machinery
+		default:
+			select {
+			case <-e.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 		if e.err == nil {
 			return e.steps, nil
