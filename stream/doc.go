@@ -115,13 +115,14 @@
 // stale: the next object that needs it sends the new version.
 //
 // What a subscriber costs in the steady state, whatever the stream's size: its cache,
-// about 48 bytes an entry (a 64-bit hash of the id and a send time; a full default cache
-// of 10,000 entries is about 480 kB, an empty one a few hundred bytes), and the scratch of
+// about 44 bytes an entry (a 64-bit hash of the id and a send time, in a send queue and an
+// open-addressing index; a full default cache of 10,000 entries is about 440 kB, an empty
+// one a few hundred bytes), and the scratch of
 // the group it plans, which it reuses. A [Handler] connection adds one batch of log
 // events, one event's messages (both reused) and the frames it buffers before it flushes
 // (its share of 64 MiB among the Handler's connections, between 4 and 32 KiB). With
 // 10,000 connections in one process the heap measured about 5.7 kB a connection with
-// empty caches, and about 64 kB after 1,000 events each, mostly the cache's 1,000
+// empty caches, and about 65 kB after 1,000 events each, mostly the cache's 1,000
 // entries (BENCHMARKS.md, "Fan-out"). A plan shared through a [Share] is held once
 // for all the subscribers of its class, within the Share's bounds.
 //
