@@ -100,7 +100,7 @@ func (c *Config) checkBasics(e *errs, engines map[string]Engine) {
 		name string
 		v    time.Duration
 	}{{"read_header_timeout", h.ReadHeaderTimeout}, {"body_timeout", h.BodyTimeout}, {"write_timeout", h.WriteTimeout},
-		{"idle_timeout", h.IdleTimeout}, {"retry_after", h.RetryAfter}} {
+		{"idle_timeout", h.IdleTimeout}, {"retry_after", h.RetryAfter}, {"stream_max_lag", h.StreamMaxLag}} {
 		if d.v < 0 {
 			e.add("http."+d.name, "must not be negative")
 		}

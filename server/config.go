@@ -53,6 +53,11 @@ type HTTPConfig struct {
 	// anonymous callers, one client address); more are answered 429 with Retry-After
 	// (default 8; -1: no cap).
 	MaxStreamsPerPrincipal int `yaml:"max_streams_per_principal"`
+	// StreamMaxLag cuts a live-stream consumer that reads slower than the log grows once
+	// it is further behind than this, in the log's time (stream.HandlerOptions.MaxLag: the
+	// consumer is told why in an SSE comment and resumes losslessly with its last id;
+	// counted by ctifeed_stream_cuts_total). Zero: never.
+	StreamMaxLag time.Duration `yaml:"stream_max_lag"`
 	// RetryAfter is the Retry-After given with 503 and 429 answers (default 5s).
 	RetryAfter time.Duration `yaml:"retry_after"`
 	// CORSOrigins lists the origins browsers may call from ("*": any).

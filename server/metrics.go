@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ type metrics struct {
 	streamBytes     *prometheus.CounterVec
 	streamGaps      *prometheus.CounterVec
 	streamRecovered *prometheus.CounterVec
+	streamCuts      *prometheus.CounterVec
 	requests        *prometheus.CounterVec
 	requestSeconds  *prometheus.HistogramVec
 	csvSeconds      *prometheus.HistogramVec
@@ -70,6 +72,7 @@ func newMetrics() *metrics {
 	m.streamBytes = counter("stream_bytes_sent_total", "Live-stream message data bytes sent.", "stream")
 	m.streamGaps = counter("stream_gaps_sent_total", "Gap frames sent (a consumer resumed from before the retained log).", "stream")
 	m.streamRecovered = counter("stream_recoveries_sent_total", "Recovery snapshots sent (recover parameter or after a gap).", "stream")
+	m.streamCuts = counter("stream_cuts_total", "Live-stream connections cut because the consumer fell too far behind (http.stream_max_lag).", "stream")
 	m.requests = counter("http_requests_total", "HTTP requests by feed, endpoint and status.", "feed", "endpoint", "code")
 	m.requestSeconds = hist("http_request_seconds", "HTTP request latency (live streams excluded).", "feed", "endpoint")
 	m.csvSeconds = hist("csv_generation_seconds", "CSV file generation time.", "feed")
@@ -117,6 +120,9 @@ func (o streamObserver) ObserveStart(ctx context.Context, d stream.StartData) co
 
 func (o streamObserver) ObserveEnd(ctx context.Context, d stream.EndData) {
 	o.m.subscribers.WithLabelValues(d.StreamID).Dec()
+	if errors.Is(d.Err, stream.ErrTooFarBehind) {
+		o.m.streamCuts.WithLabelValues(d.StreamID).Inc()
+	}
 	if s, ok := ctx.Value(subKey{}).(*subscriberState); ok {
 		o.m.mu.Lock()
 		delete(o.m.subs, s)

@@ -182,7 +182,7 @@ func (s *Server) mount(defs []stream.Definition) error {
 	// Streams are served even when none is defined yet: the admin API may add some.
 	h, err := stream.NewHandler(&stream.HandlerOptions{Store: s.store, Streams: s.defs.store, Authenticator: s.auth,
 		Visibility: s.plan.vis, PublicPrincipal: s.plan.public, Logger: s.log, Observer: streamObserver{s.m},
-		Heartbeat: s.beat})
+		Heartbeat: s.beat, MaxLag: s.cfg.HTTP.StreamMaxLag})
 	if err != nil {
 		return err
 	}
