@@ -230,6 +230,9 @@ type Handler struct {
 // (shared with other connections); a [Subscriber] is one.
 type encodedProcessor interface {
 	processEncoded(ctx context.Context, ev store.Event, msgs []Message, data [][]byte) ([]Message, [][]byte, error)
+	// takeShared takes the shared plans of a batch of events about to be processed in
+	// order; nil drops them.
+	takeShared(evs []store.Event)
 }
 
 // processor is what a connection needs of a [Subscriber].

@@ -174,6 +174,10 @@ func (c *conn) live(ctx context.Context) error {
 		}
 		c.behind = len(evs) == c.h.batch
 		limit := c.flushAt()
+		ep, shares := c.proc.(encodedProcessor)
+		if shares {
+			ep.takeShared(evs)
+		}
 		for i, ev := range evs {
 			msgs, data, err := c.process(ctx, ev)
 			if err != nil {
@@ -196,6 +200,9 @@ func (c *conn) live(ctx context.Context) error {
 					return err
 				}
 			}
+		}
+		if shares {
+			ep.takeShared(nil)
 		}
 		if len(evs) > 0 {
 			if err := c.flushTrim(limit); err != nil {

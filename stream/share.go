@@ -197,30 +197,9 @@ const stepSize = int64(unsafe.Sizeof(step{}))
 func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, compute func() ([]step, error)) ([]step, error) {
 	sh.mu.Lock()
 	if e, ok := memo.plans[pos]; ok {
-		// Counted under the lock already held: a shared atomic counter would bounce
-		// between the cores at every look-up.
-		e.uses++
-		sh.hits++
-		if e.added && int64(e.uses) >= memo.subs.Load() {
-			sh.remove(e) // every subscriber of the class has it: see used
-		}
+		sh.took(memo, e)
 		sh.mu.Unlock()
-		select {
-		case <-e.done: // usually computed already: a receive without select's machinery
-		default:
-			select {
-			case <-e.done:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		if e.err == nil {
-			return e.steps, nil
-		}
-		// The subscriber computing it failed (its context ended, a store error): this one
-		// tries for itself rather than report another's failure.
-		sh.private.Add(1)
-		return compute()
+		return sh.await(ctx, e, compute)
 	}
 	if sh.full() && pos.Compare(sh.newest) <= 0 {
 		sh.mu.Unlock()
@@ -261,6 +240,55 @@ func (sh *Share) plan(ctx context.Context, memo *classMemo, pos store.Position, 
 	}
 	sh.evict()
 	return steps, nil
+}
+
+// took counts e as taken by one more subscriber of memo; the caller holds sh.mu (a shared
+// atomic counter would bounce between the cores at every look-up).
+func (sh *Share) took(memo *classMemo, e *shareEntry) {
+	e.uses++
+	sh.hits++
+	if e.added && int64(e.uses) >= memo.subs.Load() {
+		sh.remove(e) // every subscriber of the class has it: see shareEntry.uses
+	}
+}
+
+// await returns e's plan once computed, or computes it with compute if its planner
+// failed (its context ended, a store error): a subscriber does not report another's
+// failure.
+func (sh *Share) await(ctx context.Context, e *shareEntry, compute func() ([]step, error)) ([]step, error) {
+	select {
+	case <-e.done: // usually computed already: a receive without select's machinery
+	default:
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if e.err == nil {
+		return e.steps, nil
+	}
+	sh.private.Add(1)
+	return compute()
+}
+
+// takeMany looks up, under one lock, the plans of memo the Share holds (or is computing)
+// for the positions of evs, counts each found as taken, and returns them in found (reused;
+// nil where not held). A connection reading a batch of events takes their plans at once:
+// a hundred subscribers replaying one log would otherwise contend for the lock at every
+// event.
+func (sh *Share) takeMany(memo *classMemo, evs []store.Event, found []*shareEntry) []*shareEntry {
+	found = found[:0]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, ev := range evs {
+		e := memo.plans[ev.Pos]
+		if e != nil {
+			sh.took(memo, e)
+		}
+		found = append(found, e)
+	}
+	return found
 }
 
 // full reports whether the Share holds about as much as it may: three quarters of either

@@ -60,7 +60,53 @@ func (s *engineState) sharedPlan(ctx context.Context, ev store.Event) ([]step, e
 		s.share.private.Add(1)
 		return s.plan(ctx, ev) // alone in its class: nobody would read a stored plan
 	}
-	return s.share.plan(ctx, seat.memo, ev.Pos, func() ([]step, error) { return s.plan(ctx, ev) })
+	compute := func() ([]step, error) { return s.plan(ctx, ev) }
+	if e := s.taken.next(ev.Pos); e != nil {
+		return s.share.await(ctx, e, compute)
+	}
+	return s.share.plan(ctx, seat.memo, ev.Pos, compute)
+}
+
+// takenPlans are the plans a subscriber took for a batch of events in one look-up
+// (Share.takeMany), in the batch's order; nil where the Share held none.
+type takenPlans struct {
+	pos     []store.Position
+	entries []*shareEntry
+	i       int // the next one to use
+}
+
+// next returns the plan taken for pos, or nil: then the subscriber asks the Share as for
+// an event it did not take. Events are processed in the batch's order; one not in it (or
+// processed twice, after an error) finds nothing.
+func (t *takenPlans) next(pos store.Position) *shareEntry {
+	for ; t.i < len(t.pos); t.i++ {
+		if t.pos[t.i] == pos {
+			e := t.entries[t.i]
+			t.i++
+			return e
+		}
+	}
+	return nil
+}
+
+// takeShared takes at once, from the subscriber's Share, the plans it holds for evs, to be
+// used as the events are processed in order; nil evs drops what was taken (an entry keeps
+// its plan alive). A subscriber without a Share, or alone in its class, takes nothing.
+func (s *engineState) takeShared(evs []store.Event) {
+	t := &s.taken
+	clear(t.entries)
+	t.pos, t.entries, t.i = t.pos[:0], t.entries[:0], 0
+	if len(evs) == 0 || s.share == nil || !s.shareable {
+		return
+	}
+	seat := s.seat.p.Load()
+	if seat == nil || seat.memo.subs.Load() < 2 {
+		return
+	}
+	for _, ev := range evs {
+		t.pos = append(t.pos, ev.Pos)
+	}
+	t.entries = s.share.takeMany(seat.memo, evs, t.entries)
 }
 
 // releaseShare gives up the subscriber's seat in its class, if it has one.

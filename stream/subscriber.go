@@ -37,6 +37,7 @@ type engineState struct {
 	class       shareClass // the subscriber's class in share, when shareable
 	seat        *seatBox   // the subscriber's registration in its class (with a share)
 	shareable   bool
+	taken       takenPlans // plans of a batch of events taken at once (see takeShared)
 }
 
 func newSubscriber(src store.History, def Definition, opts SubscriberOptions) (*Subscriber, error) {
