@@ -227,3 +227,36 @@ func TestShareNewDefinitionChangesClass(t *testing.T) {
 		t.Fatalf("stats %+v: want the old class's plan stored and found once, the new class's planned alone", s)
 	}
 }
+
+// takeMany takes, under one lock, the plans held for a batch of positions (counting each
+// as taken, so a plan every subscriber took is dropped), and a subscriber uses them in the
+// batch's order; a position not held, or asked out of order, is planned as usual.
+func TestShareTakeManyForABatch(t *testing.T) {
+	ctx := context.Background()
+	sh := NewShare(nil)
+	memo := memoOfTwo(sh)
+	for _, ms := range []int{1, 2, 4} {
+		if _, err := sh.plan(ctx, memo, pos(ms), func() ([]step, error) { return testPlan(ms), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := []store.Event{{Pos: pos(1)}, {Pos: pos(2)}, {Pos: pos(3)}, {Pos: pos(4)}}
+	tp := takenPlans{pos: []store.Position{pos(1), pos(2), pos(3), pos(4)}}
+	tp.entries = sh.takeMany(memo, evs, nil)
+	if len(tp.entries) != 4 || tp.entries[0] == nil || tp.entries[1] == nil || tp.entries[2] != nil || tp.entries[3] == nil {
+		t.Fatalf("taken %v, want plans for 1, 2 and 4 only", tp.entries)
+	}
+	// Both seated subscribers have taken 1, 2 and 4: the Share holds none of them now.
+	if st := sh.Stats(); st.Entries != 0 || st.Hits != 3 {
+		t.Fatalf("after the batch was taken: %+v, want no entry left and 3 hits", st)
+	}
+	if e := tp.next(pos(2)); e == nil || e.pos != pos(2) {
+		t.Fatalf("next(2) = %v, want the plan of 2 (1 skipped)", e)
+	}
+	if e := tp.next(pos(1)); e != nil {
+		t.Fatalf("next(1) after 2 = %v, want nothing (out of order)", e)
+	}
+	if e := tp.next(pos(4)); e != nil {
+		t.Fatalf("next(4) after an out-of-order ask = %v, want nothing: the cursor passed the batch", e)
+	}
+}
