@@ -23,11 +23,16 @@ func oracleMarshal(v any) []byte {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
+// oracleFormatTime is FormatTime as it was, before it wrote the digits itself.
+func oracleFormatTime(t time.Time) string {
+	return t.UTC().Truncate(time.Millisecond).Format(TimeLayout)
+}
+
 // oracleNew is New as it was, minus the defaults (the tests give an id and a time).
 func oracleNew(typ string, props map[string]any, c Common) []byte {
 	m := map[string]any{
 		"type": typ, "spec_version": "2.1", "id": c.ID,
-		"created": FormatTime(c.Created), "modified": FormatTime(c.Modified),
+		"created": oracleFormatTime(c.Created), "modified": oracleFormatTime(c.Modified),
 	}
 	if c.Modified.IsZero() {
 		m["modified"] = m["created"]
@@ -52,7 +57,7 @@ func oracleNew(typ string, props map[string]any, c Common) []byte {
 
 func oracleNewIndicator(name, pattern string, validFrom time.Time, c Common) (*Object, error) {
 	return parseOwned(oracleNew("indicator", map[string]any{
-		"name": name, "pattern": pattern, "pattern_type": "stix", "valid_from": FormatTime(validFrom),
+		"name": name, "pattern": pattern, "pattern_type": "stix", "valid_from": oracleFormatTime(validFrom),
 	}, c))
 }
 
@@ -90,7 +95,7 @@ func TestBuildersWriteWhatEncodingJSONWrote(t *testing.T) {
 				}
 			}
 			o, err := NewIndicator(s, s, t0, c)
-			check("NewIndicator", o, err, oracleNew("indicator", map[string]any{"name": s, "pattern": s, "pattern_type": "stix", "valid_from": FormatTime(t0)}, c))
+			check("NewIndicator", o, err, oracleNew("indicator", map[string]any{"name": s, "pattern": s, "pattern_type": "stix", "valid_from": oracleFormatTime(t0)}, c))
 			o, err = NewMalware(s, true, c)
 			check("NewMalware", o, err, oracleNew("malware", map[string]any{"name": s, "is_family": true}, c))
 			o, err = NewIdentity(s, s, c)
@@ -102,7 +107,7 @@ func TestBuildersWriteWhatEncodingJSONWrote(t *testing.T) {
 			o, err = NewSighting(ID(s), nil, c)
 			check("NewSighting without where", o, err, oracleNew("sighting", map[string]any{"sighting_of_ref": ID(s)}, c))
 			o, err = NewReport(s, t0, nil, c)
-			check("NewReport with nil objects", o, err, oracleNew("report", map[string]any{"name": s, "published": FormatTime(t0), "object_refs": []ID(nil)}, c))
+			check("NewReport with nil objects", o, err, oracleNew("report", map[string]any{"name": s, "published": oracleFormatTime(t0), "object_refs": []ID(nil)}, c))
 			props := map[string]any{s: s, "x_list": []string{s, ""}, "x_empty": []string{}, "x_bool": false, "x_int": 7}
 			o, err = New("x-acme-case", props, c)
 			check("New", o, err, oracleNew("x-acme-case", props, c))
@@ -133,7 +138,7 @@ func TestNewVersionWritesWhatEncodingJSONWrote(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m["x_new"], m["modified"] = "<&>", FormatTime(time.Unix(6, 0))
+	m["x_new"], m["modified"] = "<&>", oracleFormatTime(time.Unix(6, 0))
 	if want := oracleMarshal(m); !bytes.Equal(v2.Raw(), want) {
 		t.Errorf("NewVersion:\n got %s\nwant %s", v2.Raw(), want)
 	}
@@ -219,6 +224,64 @@ func BenchmarkNewIndicatorOld(b *testing.B) {
 		c.ID = NewID("indicator")
 		if _, err := oracleNewIndicator("bad ip", "[ipv4-addr:value = '198.51.100.3']", benchT, c); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// edgeTimes are times whose timestamps FormatTime writes differently (years outside 0 to
+// 9999), that time.Time holds in its other encoding (before 1885, after 2157, a monotonic
+// reading), in another zone, or that round down across a second or a year.
+func edgeTimes() []time.Time {
+	est := time.FixedZone("EST", -5*3600)
+	return []time.Time{
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(1884, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(1885, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2157, 12, 31, 23, 59, 59, 999500000, time.UTC), time.Date(2158, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 1, 0, 0, 0, 500, time.UTC), time.Date(2024, 12, 31, 20, 0, 0, 123999999, est),
+		time.Now(), time.Unix(0, -1), time.Date(-200000, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+}
+
+func TestBuildersWriteTimesAsBefore(t *testing.T) {
+	times := edgeTimes()
+	for i, created := range times {
+		modified := times[(i+3)%len(times)]
+		for _, c := range []Common{{ID: "x--1", Created: created}, {ID: "x--2", Created: created, Modified: modified}} {
+			check := func(what string, got *Object, err error, want []byte) {
+				t.Helper()
+				if err != nil {
+					t.Fatalf("%s(%v, %v): %v", what, created, modified, err)
+				}
+				if !bytes.Equal(got.Raw(), want) {
+					t.Errorf("%s(%v, %v):\n got %s\nwant %s", what, created, modified, got.Raw(), want)
+				}
+				if parsed, err := Parse(got.Raw()); err != nil || !reflect.DeepEqual(got, parsed) {
+					t.Errorf("%s(%v, %v): built Object differs from the parsed one (%v):\n built  %#v\n parsed %#v", what, created, modified, err, got, parsed)
+				}
+			}
+			o, err := NewIndicator("n", "p", modified, c)
+			check("NewIndicator", o, err, oracleNew("indicator", map[string]any{"name": "n", "pattern": "p", "pattern_type": "stix", "valid_from": oracleFormatTime(modified)}, c))
+			o, err = NewReport("r", modified, []ID{"x--1"}, c)
+			check("NewReport", o, err, oracleNew("report", map[string]any{"name": "r", "published": oracleFormatTime(modified), "object_refs": []ID{"x--1"}}, c))
+			// created and modified given as strings override the builder's times.
+			extra := Common{ID: c.ID, Created: c.Created, Extra: map[string]any{"created": oracleFormatTime(modified), "modified": "not a time"}}
+			o, err = NewMalware("m", false, extra)
+			check("NewMalware with created and modified in Extra", o, err, oracleNew("malware", map[string]any{"name": "m", "is_family": false}, extra))
+		}
+	}
+}
+
+func TestFormatTimeWritesWhatTimeFormatWrote(t *testing.T) {
+	times := edgeTimes()
+	for i := range 2000 {
+		// Spread over years -100 to 10100, with arbitrary nanoseconds.
+		sec := int64(i)*160_000_000 - 65_000_000_000 + int64(i*i*7919)
+		times = append(times, time.Unix(sec, int64(i)*499_999_999%1_000_000_000))
+	}
+	for _, tm := range times {
+		if got, want := FormatTime(tm), oracleFormatTime(tm); got != want {
+			t.Errorf("FormatTime(%v) = %s, want %s", tm, got, want)
 		}
 	}
 }
