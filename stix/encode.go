@@ -206,6 +206,22 @@ var plainASCII = func() (t [256]bool) {
 	return t
 }()
 
+// plainWord reports whether all eight bytes of w are ones plainASCII accepts, testing them
+// together in one word: no byte with the high bit set (non-ASCII), none below 0x20 (a control
+// byte), none equal to '"' or '\\'. The tests for a byte below n and a zero byte are exact
+// about whether some byte matches, which is all this needs.
+func plainWord(w string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+		uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+	below := (x - ones*0x20) &^ x
+	q := x ^ ones*'"'
+	quote := (q - ones) &^ q
+	bs := x ^ ones*'\\'
+	backslash := (bs - ones) &^ bs
+	return (x|below|quote|backslash)&highs == 0
+}
+
 // appendJSONString writes s as a JSON string with encoding/json's escapes when HTML escaping
 // is off: quote and backslash escaped, \b \f \n \r \t short, other control bytes as \u00XX,
 // invalid UTF-8 as \ufffd, and U+2028/U+2029 escaped (JavaScript treats them as newlines).
@@ -216,6 +232,13 @@ func appendJSONString(dst []byte, s string) (_ []byte, valid bool) {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight bytes at a time while none needs attention: most text is plain ASCII.
+		for i+8 <= len(s) && plainWord(s[i:i+8]) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if plainASCII[c] {
 			i++
