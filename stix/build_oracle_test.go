@@ -292,3 +292,33 @@ func TestFormatTimeWritesWhatTimeFormatWrote(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildersDrawIDs covers the builders writing a new id straight into the object: the
+// bytes are those the old builder wrote with that id, and the Object is the parse of them.
+func TestBuildersDrawIDs(t *testing.T) {
+	for _, typ := range []string{"indicator", "x-acme-case", `x-"quoted"`, "x-ünï", "x-\xff", ""} {
+		c := Common{Created: time.Unix(1, 0), Labels: []string{"l"}, ObjectMarkingRefs: []ID{TLP2Green}}
+		props := map[string]any{"name": "n", "x_to_ref": "x--1"}
+		o, err := New(typ, props, c)
+		if typ == "" {
+			if err == nil {
+				t.Errorf("New with an empty type and no id succeeded: %s", o.Raw())
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("New(%q): %v", typ, err)
+		}
+		// Invalid UTF-8 in the type reads back as U+FFFD, in the type and in the id.
+		if o.ID().Type() != o.Type() || !isCanonicalUUID(o.ID().UUID()) || o.ID().UUID()[14] != '4' {
+			t.Errorf("New(%q) drew id %q", typ, o.ID())
+		}
+		c.ID = ID(typ + "--" + o.ID().UUID())
+		if want := oracleNew(typ, props, c); !bytes.Equal(o.Raw(), want) {
+			t.Errorf("New(%q):\n got %s\nwant %s", typ, o.Raw(), want)
+		}
+		if parsed, err := Parse(o.Raw()); err != nil || !reflect.DeepEqual(o, parsed) {
+			t.Errorf("New(%q): built Object differs from the parsed one (%v):\n built  %#v\n parsed %#v", typ, err, o, parsed)
+		}
+	}
+}

@@ -65,6 +65,9 @@ func objectOf(raw []byte, valid bool, fields []field, order []int, spans []span)
 			o.typ = f.s
 		case "id":
 			o.id = ID(f.s)
+			if f.kind == kindNewID {
+				o.id = ID(o.str[spans[n].start+1 : spans[n].end-1]) // inside the quotes
+			}
 		case "spec_version":
 			o.spec = f.s
 		case "created":
@@ -156,8 +159,12 @@ func simpleFields(fields []field, order []int) bool {
 			return false
 		}
 		switch f.key {
-		case "type", "id", "spec_version", "created_by_ref":
+		case "type", "spec_version", "created_by_ref":
 			if f.kind != kindString {
+				return false
+			}
+		case "id":
+			if f.kind != kindString && f.kind != kindNewID {
 				return false
 			}
 		case "created", "modified":

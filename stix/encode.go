@@ -19,8 +19,9 @@ const (
 	kindBool
 	kindStrings
 	kindIDs
-	kindTime // a timestamp, written as FormatTime writes it
-	kindAny  // anything else, written by encoding/json
+	kindTime  // a timestamp, written as FormatTime writes it
+	kindNewID // a new identifier of type s, written as NewID makes it; s needs no escapes
+	kindAny   // anything else, written by encoding/json
 )
 
 // field is one top-level property to write.
@@ -112,8 +113,11 @@ func encodeFields(fields []field, order []int, spans []span) (raw []byte, valid 
 	for _, i := range order {
 		f := &fields[i]
 		size += len(f.key) + len(f.s) + 8
-		if f.kind == kindTime {
+		switch f.kind {
+		case kindTime:
 			size += len(TimeLayout)
+		case kindNewID:
+			size += len("--") + 36
 		}
 		for _, s := range f.ss {
 			size += len(s) + 3
@@ -170,6 +174,9 @@ func (f *field) appendValue(dst []byte) (_ []byte, ok bool, _ error) {
 		}
 		// A year FormatTime writes in more than four digits (or with a sign): no escapes.
 		return append(append(dst, FormatTime(f.t)...), '"'), true, nil
+	case kindNewID:
+		dst = appendNewID(append(dst, '"'), f.s)
+		return append(dst, '"'), true, nil
 	}
 	raw, err := marshal(f.v)
 	if err != nil {
@@ -205,6 +212,16 @@ var plainASCII = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// isPlain reports whether appendJSONString writes s as it is, between quotes.
+func isPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !plainASCII[s[i]] {
+			return false
+		}
+	}
+	return true
+}
 
 // plainWord reports whether all eight bytes of w are ones plainASCII accepts, testing them
 // together in one word: no byte with the high bit set (non-ASCII), none below 0x20 (a control

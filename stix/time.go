@@ -25,13 +25,13 @@ func FormatTime(t time.Time) string {
 // two or three timestamps per object, and time.Format, which interprets its layout every
 // time, was a tenth of their cost.
 func appendTime(dst []byte, t time.Time) []byte {
-	t = t.UTC().Truncate(time.Millisecond)
+	t = t.UTC()
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
 		return dst
 	}
 	hour, minute, sec := t.Clock()
-	ms := t.Nanosecond() / int(time.Millisecond)
+	ms := t.Nanosecond() / int(time.Millisecond) // what Truncate(time.Millisecond) keeps, cheaper
 	return append(dst,
 		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
 		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
@@ -42,7 +42,11 @@ func appendTime(dst []byte, t time.Time) []byte {
 // truncTime is t as FormatTime writes it and ParseTime reads it back: UTC, whole
 // milliseconds, no monotonic clock reading. ok is false where appendTime writes nothing.
 func truncTime(t time.Time) (_ time.Time, ok bool) {
-	t = t.UTC().Truncate(time.Millisecond)
+	// As Truncate(time.Millisecond), which divides in general and cost more: UTC drops the
+	// monotonic reading, and the nanoseconds within the second, never negative, lose their
+	// sub-millisecond part.
+	t = t.UTC()
+	t = t.Add(-time.Duration(t.Nanosecond() % int(time.Millisecond)))
 	year := t.Year()
 	return t, year >= 0 && year <= 9999
 }
