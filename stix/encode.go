@@ -28,12 +28,15 @@ const (
 type field struct {
 	key  string
 	kind fieldKind
-	b    bool
-	s    string
-	ss   []string
-	ids  []ID
-	t    time.Time
-	v    any
+	// userKey says that the key came from the caller and may need escaping; the builders'
+	// own keys are written as they are.
+	userKey bool
+	b       bool
+	s       string
+	ss      []string
+	ids     []ID
+	t       time.Time
+	v       any
 }
 
 func strField(key, s string) field            { return field{key: key, kind: kindString, s: s} }
@@ -45,17 +48,17 @@ func timeField(key string, t time.Time) field { return field{key: key, kind: kin
 func anyField(key string, v any) field {
 	switch x := v.(type) {
 	case string:
-		return field{key: key, kind: kindString, s: x}
+		return field{key: key, userKey: true, kind: kindString, s: x}
 	case ID:
-		return field{key: key, kind: kindString, s: string(x)}
+		return field{key: key, userKey: true, kind: kindString, s: string(x)}
 	case bool:
-		return field{key: key, kind: kindBool, b: x}
+		return field{key: key, userKey: true, kind: kindBool, b: x}
 	case []string:
-		return field{key: key, kind: kindStrings, ss: x}
+		return field{key: key, userKey: true, kind: kindStrings, ss: x}
 	case []ID:
-		return field{key: key, kind: kindIDs, ids: x}
+		return field{key: key, userKey: true, kind: kindIDs, ids: x}
 	}
-	return field{key: key, kind: kindAny, v: v}
+	return field{key: key, userKey: true, kind: kindAny, v: v}
 }
 
 // encodeMap writes m as encoding/json would.
@@ -102,52 +105,82 @@ func sortFields(fields []field, order []int) []int {
 	return order[:base+len(kept)]
 }
 
-// span is where a field's value lies in the JSON encodeFields wrote.
-type span struct{ start, end int }
+// span is where the value of the field at order[field] lies in the JSON encodeFields wrote.
+type span struct{ start, end, field int }
 
 // encodeFields writes the fields at the positions order gives as one JSON object. If spans
 // is not nil, it receives where each value was written (spans[n] for order[n]). valid
 // reports that every string written was valid UTF-8, so that it reads back as given.
 func encodeFields(fields []field, order []int, spans []span) (raw []byte, valid bool, err error) {
-	size := 2
+	// The exact size when nothing needs escaping, so that the object's bytes take no more
+	// memory than they need (allocation drives a builder's cost, through the collector).
+	size := 1 // '{', and '}' in place of the last field's comma
 	for _, i := range order {
 		f := &fields[i]
-		size += len(f.key) + len(f.s) + 8
+		size += len(f.key) + 4 // two quotes, a colon and a comma
 		switch f.kind {
+		case kindString:
+			size += len(f.s) + 2
+		case kindBool:
+			size += len("false")
+		case kindStrings:
+			size += listSize(f.ss)
+		case kindIDs:
+			size += listSize(f.ids)
 		case kindTime:
-			size += len(TimeLayout)
+			size += len(TimeLayout) + 2
 		case kindNewID:
-			size += len("--") + 36
-		}
-		for _, s := range f.ss {
-			size += len(s) + 3
-		}
-		for _, id := range f.ids {
-			size += len(id) + 3
+			size += len(f.s) + len("--") + 36 + 2
 		}
 	}
-	dst := make([]byte, 0, size)
+	dst := make([]byte, 0, max(size, 2))
 	dst = append(dst, '{')
 	valid = true
+	var lastTime span // where the last timestamp was written, to copy it when the next is equal
 	for n, i := range order {
 		f := &fields[i]
 		if n > 0 {
 			dst = append(dst, ',')
 		}
-		var ok bool
-		dst, ok = appendJSONString(dst, f.key)
-		valid = valid && ok
+		if f.userKey {
+			var ok bool
+			dst, ok = appendJSONString(dst, f.key)
+			valid = valid && ok
+		} else {
+			dst = append(append(append(dst, '"'), f.key...), '"')
+		}
 		dst = append(dst, ':')
 		start := len(dst)
-		if dst, ok, err = f.appendValue(dst); err != nil {
-			return nil, false, err
+		if f.kind == kindTime && lastTime.end > 0 && f.t.Equal(fields[order[lastTime.field]].t) {
+			// created, modified and the builder's own times are most often one instant.
+			dst = append(dst, dst[lastTime.start:lastTime.end]...)
+		} else {
+			var ok bool
+			if dst, ok, err = f.appendValue(dst); err != nil {
+				return nil, false, err
+			}
+			valid = valid && ok
 		}
-		valid = valid && ok
+		if f.kind == kindTime {
+			lastTime = span{start, len(dst), n}
+		}
 		if spans != nil {
-			spans[n] = span{start, len(dst)}
+			spans[n] = span{start, len(dst), n}
 		}
 	}
 	return append(dst, '}'), valid, nil
+}
+
+// listSize is the size of l written by appendList when nothing needs escaping.
+func listSize[S ~string](l []S) int {
+	if l == nil {
+		return len("null")
+	}
+	size := 1 // '[', and ']' in place of the last comma
+	for _, s := range l {
+		size += len(s) + 3
+	}
+	return max(size, 2)
 }
 
 // appendValue writes the field's value; ok is false if a string in it was not valid UTF-8.
