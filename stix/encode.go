@@ -89,7 +89,7 @@ func sortFields(fields []field, order []int) []int {
 	for n := 1; n < len(sorted); n++ {
 		i := sorted[n]
 		m := n
-		for m > 0 && fields[sorted[m-1]].key > fields[i].key {
+		for m > 0 && keyAfter(fields[sorted[m-1]].key, fields[i].key) {
 			sorted[m] = sorted[m-1]
 			m--
 		}
@@ -103,6 +103,15 @@ func sortFields(fields []field, order []int) []int {
 		kept = append(kept, i)
 	}
 	return order[:base+len(kept)]
+}
+
+// keyAfter reports a > b, deciding on the first bytes where they differ there, as they
+// mostly do: a call to the general comparison cost more than the rest of the sort.
+func keyAfter(a, b string) bool {
+	if a != "" && b != "" && a[0] != b[0] {
+		return a[0] > b[0]
+	}
+	return a > b
 }
 
 // span is where the value of the field at order[field] lies in the JSON encodeFields wrote.
