@@ -76,7 +76,7 @@ func encodeMap(m map[string]any) ([]byte, error) {
 // encoding/json writes a map's keys (sorted), and where a key repeats, only the last field
 // given (as a later map assignment would override an earlier one).
 func sortFields(fields []field, order []int) []int {
-	// Positions, not the fields, are sorted: a field is a hundred bytes, and swapping them
+	// Positions, not the fields, are sorted: a field is over a hundred bytes, and swapping them
 	// cost more than writing the JSON. An insertion sort, because the builders give their
 	// fields nearly sorted (the common ones, then each builder's, each group in key order):
 	// it then does little more than one comparison per field, where a general sort did
