@@ -32,7 +32,19 @@ func oracleFormatTime(t time.Time) string {
 
 // oracleNewID is NewID as it was, before it read crypto/rand itself.
 func oracleNewID(typ string) ID {
-	return ID(typ + "--" + uuid.New().String())
+	u := uuid.New()
+	var b strings.Builder
+	b.Grow(len(typ) + 2 + 36)
+	b.WriteString(typ)
+	b.WriteString("--")
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(hexDigits[c>>4])
+		b.WriteByte(hexDigits[c&0xf])
+	}
+	return ID(b.String())
 }
 
 // oracleNew is New as it was, minus the defaults (the tests give an id and a time).
