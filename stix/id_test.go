@@ -39,8 +39,8 @@ func TestNewIDIsRandomVersion4(t *testing.T) {
 	}
 }
 
-// TestNewIDConcurrent draws ids from several goroutines at once (the random bytes are read
-// ahead into pooled buffers): no id repeats, and the race detector sees no sharing.
+// TestNewIDConcurrent draws ids from several goroutines at once: no id repeats, and the race
+// detector sees no sharing.
 func TestNewIDConcurrent(t *testing.T) {
 	const workers, each = 8, 500
 	ids := make([][]stix.ID, workers)
