@@ -48,12 +48,8 @@ func objectOf(raw []byte, valid bool, fields []field, order []int, spans []span)
 	b := new(builtObject)
 	o := &b.Object
 	o.raw, o.str = raw, unsafe.String(&raw[0], len(raw))
-	if nRefs > 0 {
-		if nRefs <= len(b.refs) {
-			o.refs = b.refs[:0:nRefs]
-		} else {
-			o.refs = make([]Ref, 0, nRefs)
-		}
+	if nRefs > 0 { // none is nil, as Parse leaves it
+		o.refs = sliceOf(b.refs[:], nRefs)
 	}
 	if nMarkings >= 0 {
 		o.markings = sliceOf(b.markings[:], nMarkings)
