@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -377,4 +378,29 @@ func FuzzBuildersMatchOracle(f *testing.F) {
 			t.Errorf("built Object differs from the parsed one (%v):\n built  %#v\n parsed %#v", err, o, parsed)
 		}
 	})
+}
+
+// TestBuiltListsAreFull checks that the lists a builder's Object returns, kept in room
+// beside it, have no spare capacity: a caller appending to one must get a copy, not write
+// over the list beside it.
+func TestBuiltListsAreFull(t *testing.T) {
+	for _, c := range []Common{
+		{Created: time.Unix(1, 0), CreatedByRef: "identity--1", Labels: []string{"a"}, ObjectMarkingRefs: []ID{TLP2Green}},
+		{Created: time.Unix(1, 0), Labels: []string{"a", "b", "c"}, ObjectMarkingRefs: []ID{TLP2Green, TLP2Red}},
+	} {
+		o, err := NewRelationship("indicates", "indicator--1", "malware--1", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(o.Labels()) != cap(o.Labels()) || len(o.ObjectMarkingRefs()) != cap(o.ObjectMarkingRefs()) || len(o.Refs()) != cap(o.Refs()) {
+			t.Errorf("lists with spare capacity: labels %d/%d, markings %d/%d, refs %d/%d", len(o.Labels()), cap(o.Labels()),
+				len(o.ObjectMarkingRefs()), cap(o.ObjectMarkingRefs()), len(o.Refs()), cap(o.Refs()))
+		}
+		refs := slices.Clone(o.Refs())
+		_ = append(o.Labels(), "x")
+		_ = append(o.ObjectMarkingRefs(), "x--1")
+		if !slices.Equal(o.Refs(), refs) || !slices.Equal(o.Labels(), c.Labels) || !slices.Equal(o.ObjectMarkingRefs(), c.ObjectMarkingRefs) {
+			t.Errorf("appending to a returned list changed the Object: %v %v %v", o.Refs(), o.Labels(), o.ObjectMarkingRefs())
+		}
+	}
 }
