@@ -36,9 +36,15 @@ func New(typ string, props map[string]any, c Common) (*Object, error) {
 // build writes a versioned object: the common properties, then fields, then c.Extra, each
 // overriding what came before it under the same key.
 func build(typ string, fields []field, c Common) (*Object, error) {
-	id := c.ID
-	if id == "" {
-		id = NewID(typ)
+	idField := strField("id", string(c.ID))
+	if c.ID == "" {
+		if isPlain(typ) {
+			// Written straight into the object, which the Object's id then points into:
+			// one allocation fewer than NewID.
+			idField = field{key: "id", kind: kindNewID, s: typ}
+		} else {
+			idField.s = string(NewID(typ))
+		}
 	}
 	created := c.Created
 	if created.IsZero() {
@@ -48,59 +54,59 @@ func build(typ string, fields []field, c Common) (*Object, error) {
 	if modified.IsZero() {
 		modified = created
 	}
-	createdRaw := FormatTime(created)
-	modifiedRaw := createdRaw
-	if !modified.Equal(created) {
-		modifiedRaw = FormatTime(modified)
-	}
-	common := [...]field{
-		strField("type", typ),
-		strField("spec_version", "2.1"),
-		strField("id", string(id)),
-		strField("created", createdRaw),
-		strField("modified", modifiedRaw),
-	}
-	// Room for every builder's fields on the stack; a longer list (many Extra) moves to the heap.
-	var buf [24]field
-	all := append(buf[:0], common[:]...)
+	// Room for every builder's fields on the stack; a longer list (many Extra) moves to the
+	// heap. The common properties come in key order, as each builder gives its own, so that
+	// sorting finds them nearly sorted.
+	var buf [20]field
+	all := append(buf[:0], timeField("created", created))
 	if c.CreatedByRef != "" {
 		all = append(all, strField("created_by_ref", string(c.CreatedByRef)))
 	}
+	all = append(all, idField)
 	if len(c.Labels) > 0 {
 		all = append(all, field{key: "labels", kind: kindStrings, ss: c.Labels})
 	}
+	all = append(all, timeField("modified", modified))
 	if len(c.ObjectMarkingRefs) > 0 {
 		all = append(all, idsField("object_marking_refs", c.ObjectMarkingRefs))
 	}
+	all = append(all, strField("spec_version", "2.1"), strField("type", typ))
 	all = append(all, fields...)
 	for k, v := range c.Extra {
 		all = append(all, anyField(k, v))
 	}
 	var orderBuf [len(buf)]int
 	order := sortFields(all, orderBuf[:0])
-	raw, err := encodeFields(all, order)
+	var spanBuf [len(buf)]span
+	var spans []span
+	if len(order) <= len(spanBuf) {
+		spans = spanBuf[:len(order)]
+	} else {
+		spans = make([]span, len(order))
+	}
+	raw, valid, err := encodeFields(all, order, spans)
 	if err != nil {
 		return nil, err
 	}
-	return objectOf(raw, all, order)
+	return objectOf(raw, valid, all, order, spans)
 }
 
 // NewIndicator builds an indicator with a STIX pattern.
 func NewIndicator(name, pattern string, validFrom time.Time, c Common) (*Object, error) {
 	return build("indicator", []field{
 		strField("name", name), strField("pattern", pattern), strField("pattern_type", "stix"),
-		strField("valid_from", FormatTime(validFrom)),
+		timeField("valid_from", validFrom),
 	}, c)
 }
 
 // NewMalware builds a malware object.
 func NewMalware(name string, isFamily bool, c Common) (*Object, error) {
-	return build("malware", []field{strField("name", name), {key: "is_family", kind: kindBool, b: isFamily}}, c)
+	return build("malware", []field{{key: "is_family", kind: kindBool, b: isFamily}, strField("name", name)}, c)
 }
 
 // NewIdentity builds an identity; identityClass is e.g. "organization" or "individual".
 func NewIdentity(name, identityClass string, c Common) (*Object, error) {
-	return build("identity", []field{strField("name", name), strField("identity_class", identityClass)}, c)
+	return build("identity", []field{strField("identity_class", identityClass), strField("name", name)}, c)
 }
 
 // NewRelationship builds a relationship of relType from source to target.
@@ -123,8 +129,7 @@ func NewSighting(sightingOf ID, whereSighted []ID, c Common) (*Object, error) {
 // NewReport builds a report that contains objects.
 func NewReport(name string, published time.Time, objects []ID, c Common) (*Object, error) {
 	return build("report", []field{
-		strField("name", name), strField("published", FormatTime(published)),
-		idsField("object_refs", objects),
+		strField("name", name), idsField("object_refs", objects), timeField("published", published),
 	}, c)
 }
 

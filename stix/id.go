@@ -1,10 +1,10 @@
 package stix
 
 import (
+	"crypto/rand"
 	"fmt"
 	"strings"
-
-	"github.com/google/uuid"
+	"unsafe"
 )
 
 // ID is a STIX identifier, `<type>--<UUID>`.
@@ -21,20 +21,30 @@ func ParseID(s string) (ID, error) {
 
 // NewID returns a fresh identifier of the given type with a random (version 4) UUID.
 func NewID(typ string) ID {
-	// One allocation: the uuid's hex written straight after the type.
-	u := uuid.New()
-	var b strings.Builder
-	b.Grow(len(typ) + 2 + 36)
-	b.WriteString(typ)
-	b.WriteString("--")
+	// One allocation: the uuid's hex written straight after the type, in bytes that are
+	// never modified afterwards.
+	b := appendNewID(make([]byte, 0, len(typ)+2+36), typ)
+	return ID(unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// appendNewID appends typ, "--" and a random (version 4) UUID. It reads crypto/rand into an
+// array on the stack, which costs a fifth of uuid.New: that reads through an io.Reader, so
+// its array escapes to the heap. (Reading ahead for several ids does not pay: the kernel's
+// generator costs about 3 ns a byte, 86 ns for 16 bytes, 830 ns for 256, on this machine.)
+func appendNewID(dst []byte, typ string) []byte {
+	var u [16]byte
+	rand.Read(u[:])         // never fails: crypto/rand crashes the program rather than return an error
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // the RFC 4122 variant
+	dst = append(dst, typ...)
+	dst = append(dst, '-', '-')
 	for i, c := range u {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b.WriteByte('-')
+			dst = append(dst, '-')
 		}
-		b.WriteByte(hexDigits[c>>4])
-		b.WriteByte(hexDigits[c&0xf])
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&0xf])
 	}
-	return ID(b.String())
+	return dst
 }
 
 // Type returns the type part of the identifier ("" when it has none).
