@@ -3,7 +3,6 @@ package taxii_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/memstore"
+	"github.com/ctifeed/ctifeed/store/storetest"
 	"github.com/ctifeed/ctifeed/taxii"
 )
 
@@ -198,30 +198,14 @@ func TestContainerContentsAreRedacted(t *testing.T) {
 	}
 }
 
-// storeDump is every version of every stored object and the log's last position: equal
-// dumps mean the store did not change.
+// storeDump is storetest.Dump, failing t on an error.
 func storeDump(t *testing.T, st store.Store) string {
 	t.Helper()
-	ctx := context.Background()
-	var b strings.Builder
-	for rec, err := range store.All(ctx, st, store.ScanOptions{}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		vs, err := st.Versions(ctx, rec.Object.ID())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vs {
-			fmt.Fprintf(&b, "%s %s %s\n", v.DateAdded.Format(time.RFC3339Nano), v.Updated.Format(time.RFC3339Nano), v.Object.Raw())
-		}
-	}
-	bounds, err := st.Bounds(ctx)
+	d, err := storetest.Dump(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(&b, "log %s %d\n", bounds.Last, bounds.Count)
-	return b.String()
+	return d
 }
 
 // TestWriterCannotChangeWhatItMayNotSee guards finding 2 of issue 16: the partner

@@ -3,7 +3,6 @@ package demoserver
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -14,33 +13,18 @@ import (
 	"github.com/ctifeed/ctifeed/examples/internal/demodata"
 	"github.com/ctifeed/ctifeed/stix"
 	"github.com/ctifeed/ctifeed/store"
+	"github.com/ctifeed/ctifeed/store/storetest"
 	"github.com/ctifeed/ctifeed/taxii"
 )
 
-// storeDump is every version of every stored object with its times, and the log's end:
-// equal dumps mean the store did not change.
+// storeDump is storetest.Dump, failing t on an error.
 func storeDump(t *testing.T, st store.Store) string {
 	t.Helper()
-	ctx := context.Background()
-	var b strings.Builder
-	for rec, err := range store.All(ctx, st, store.ScanOptions{}) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		vs, err := st.Versions(ctx, rec.Object.ID())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, v := range vs {
-			fmt.Fprintf(&b, "%s %s %s\n", v.DateAdded.Format(time.RFC3339Nano), v.Updated.Format(time.RFC3339Nano), v.Object.Raw())
-		}
-	}
-	bounds, err := st.Bounds(ctx)
+	d, err := storetest.Dump(context.Background(), st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(&b, "log %s %d\n", bounds.Last, bounds.Count)
-	return b.String()
+	return d
 }
 
 // send sends a request with a body as c and returns the status and body.
