@@ -70,6 +70,14 @@
 // with a context that is already done returns an error wrapping the context's error
 // without doing anything.
 //
+// # For engines and feeds
+//
+// What every engine would otherwise write again lives here: [CheckObject] and
+// [CheckMerge] (a write's preconditions), [Place] and [SameContent] (Put's version
+// rules), [ScanOptions.Begin] (a scan's checks and cursor), [PutMany] (the batch fallback).
+// [Lookup] answers the access boundary's look-ups from a [Reader] or a [Snapshot], and
+// storetest.Dump says whether a store changed.
+//
 // # Concurrency
 //
 // All methods of every interface in this package must be safe for concurrent use by

@@ -108,6 +108,19 @@ func (opts *ScanOptions) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Begin is what a [Scanner] does first: it checks opts as Validate does and returns the
+// cursor to resume after, nil when the scan starts at the beginning.
+func (opts *ScanOptions) Begin() (*Cursor, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.After == "" {
+		return nil, nil
+	}
+	c, err := ParseCursor(opts.After) // cannot fail: Validate parsed it
+	return &c, err
+}
+
 // Page is one page of a scan.
 type Page struct {
 	Records []Record

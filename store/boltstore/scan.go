@@ -78,12 +78,12 @@ func (s *Store) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, e
 }
 
 func scanTx(ctx context.Context, tx *bolt.Tx, opts store.ScanOptions) (store.Page, error) {
+	c, err := opts.Begin()
+	if err != nil {
+		return store.Page{}, err
+	}
 	var after []byte
-	if opts.After != "" {
-		c, err := store.ParseCursor(opts.After)
-		if err != nil {
-			return store.Page{}, err
-		}
+	if c != nil {
 		after = join(tkey(c.Time), []byte(c.ID))
 	}
 	var its []*rangeIter

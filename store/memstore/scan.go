@@ -22,13 +22,9 @@ func (s *Store) Scan(ctx context.Context, opts store.ScanOptions) (store.Page, e
 	if err := ctx.Err(); err != nil {
 		return store.Page{}, err
 	}
-	if err := opts.Validate(); err != nil {
+	after, err := opts.Begin()
+	if err != nil {
 		return store.Page{}, err
-	}
-	var after *store.Cursor
-	if opts.After != "" {
-		c, _ := store.ParseCursor(opts.After) // checked by Validate
-		after = &c
 	}
 	batch := opts.Limit + 1
 	if opts.Filtered() {
