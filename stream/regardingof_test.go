@@ -8,7 +8,6 @@ import (
 
 	"github.com/ctifeed/ctifeed/internal/golden"
 	"github.com/ctifeed/ctifeed/stix"
-	"github.com/ctifeed/ctifeed/store"
 	"github.com/ctifeed/ctifeed/store/storetest/seedscenario"
 	"github.com/ctifeed/ctifeed/stream"
 )
@@ -62,34 +61,10 @@ func replayRegardingOf(t *testing.T, noDependencies bool, timing seedTiming, pre
 		"# relationship is created and leaves when it is deleted, decided as of each event's\n"+
 		"# position (store/storefilter/testdata/seed-regardingof.golden). Lines: Seq, then the message.\n", noDependencies)
 	w := seedWriter{h: h, drain: timing == caughtUp}
-	type section struct {
-		text string
-		end  store.Position
-	}
-	var sections []section
-	endSection := func(text string) {
-		if timing != fromZero {
-			h.out.WriteString(text)
-			h.drain()
-			return
-		}
-		b, err := h.st.Bounds(h.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sections = append(sections, section{text, b.Last})
-	}
+	run := timedRun{h: h, timing: timing}
 	at := func(i int) time.Time { return seedscenario.Start().Add(time.Duration(i) * time.Minute) }
 	h.now = seedscenario.Start()
-	if timing == caughtUp {
-		h.section("setup: TLP:GREEN, CrowdStrike, Emotet")
-	}
-	if err := seedscenario.Setup(h.ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	if timing != caughtUp {
-		endSection("== setup: TLP:GREEN, CrowdStrike, Emotet\n")
-	}
+	run.step("== setup: TLP:GREEN, CrowdStrike, Emotet\n", func() error { return seedscenario.Setup(h.ctx, w) })
 	put := func(o *stix.Object) error { _, _, err := w.Put(h.ctx, o); return err }
 	del := func(id stix.ID) error { _, err := w.Delete(h.ctx, id); return err }
 	steps := []struct {
@@ -109,33 +84,7 @@ func replayRegardingOf(t *testing.T, noDependencies bool, timing seedTiming, pre
 	}
 	for i, step := range steps {
 		h.now = at(i + 1)
-		text := "== " + step.name + "\n   expected: " + step.table + "\n"
-		if timing == caughtUp {
-			h.out.WriteString(text)
-		}
-		if err := step.apply(); err != nil {
-			t.Fatal(err)
-		}
-		if timing != caughtUp {
-			endSection(text)
-		}
+		run.step("== "+step.name+"\n   expected: "+step.table+"\n", step.apply)
 	}
-	for _, sec := range sections {
-		h.out.WriteString(sec.text)
-		for ev, err := range store.Events(h.ctx, h.st, h.after, 100) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ev.Pos.Compare(sec.end) > 0 {
-				break
-			}
-			h.after = ev.Pos
-			msgs, err := h.sub.Process(h.ctx, ev)
-			if err != nil {
-				t.Fatalf("process %s %s: %v", ev.Kind, ev.ID, err)
-			}
-			h.write(msgs)
-		}
-	}
-	return h.out.String()
+	return run.finish()
 }

@@ -106,56 +106,66 @@ func replaySeed(t *testing.T, noDependencies bool, timing seedTiming, present bo
 			"# messages in order, under the table's expected result.\n")
 	}
 	w := seedWriter{h: h, drain: timing == caughtUp}
-	// For a replay from 0, each section's text and the log position it ends at; the
-	// messages are written under them once the whole log is processed.
-	type section struct {
-		text string
-		end  store.Position
-	}
-	var sections []section
-	endSection := func(text string) {
-		if timing != fromZero {
-			h.out.WriteString(text)
-			h.drain()
-			return
-		}
-		b, err := h.st.Bounds(h.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sections = append(sections, section{text, b.Last})
-	}
+	run := timedRun{h: h, timing: timing}
 	h.now = seedscenario.Start()
-	if timing == caughtUp {
-		h.section("setup: TLP:GREEN, CrowdStrike, Emotet")
-	}
-	if err := seedscenario.Setup(h.ctx, w); err != nil {
-		t.Fatal(err)
-	}
-	if timing != caughtUp {
-		endSection("== setup: TLP:GREEN, CrowdStrike, Emotet\n")
-	}
+	run.step("== setup: TLP:GREEN, CrowdStrike, Emotet\n", func() error { return seedscenario.Setup(h.ctx, w) })
 	for _, step := range seedscenario.Steps() {
 		h.now = step.At
 		text := "== " + step.Name + "\n   table: " + step.WithResolution + "\n"
 		if noDependencies {
 			text = "== " + step.Name + "\n   table: " + step.WithoutResolution + "\n"
 		}
-		if timing == caughtUp {
-			h.out.WriteString(text)
-		}
-		if err := step.Apply(h.ctx, w); err != nil {
-			t.Fatal(err)
-		}
-		if timing != caughtUp {
-			endSection(text)
-		}
+		run.step(text, func() error { return step.Apply(h.ctx, w) })
 	}
-	for _, sec := range sections {
+	return run.finish()
+}
+
+// timedRun writes a scenario's transcript at one of the seed timings: under each step's
+// text, the messages of the events it logged, processed right after each write (caughtUp,
+// through a seedWriter that drains), after the step (afterStep), or once the whole log is
+// written (fromZero: each section remembers the log position it ends at).
+type timedRun struct {
+	h        *harness
+	timing   seedTiming
+	sections []timedSection
+}
+
+type timedSection struct {
+	text string
+	end  store.Position
+}
+
+// step writes text and applies the step, with its messages where the timing puts them.
+func (r *timedRun) step(text string, apply func() error) {
+	h := r.h
+	if r.timing == caughtUp {
+		h.out.WriteString(text)
+	}
+	if err := apply(); err != nil {
+		h.t.Fatal(err)
+	}
+	switch r.timing {
+	case afterStep:
+		h.out.WriteString(text)
+		h.drain()
+	case fromZero:
+		b, err := h.st.Bounds(h.ctx)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		r.sections = append(r.sections, timedSection{text, b.Last})
+	}
+}
+
+// finish processes what a replay from 0 left for the end, section by section, and returns
+// the transcript.
+func (r *timedRun) finish() string {
+	h := r.h
+	for _, sec := range r.sections {
 		h.out.WriteString(sec.text)
 		for ev, err := range store.Events(h.ctx, h.st, h.after, 100) {
 			if err != nil {
-				t.Fatal(err)
+				h.t.Fatal(err)
 			}
 			if ev.Pos.Compare(sec.end) > 0 {
 				break
@@ -163,7 +173,7 @@ func replaySeed(t *testing.T, noDependencies bool, timing seedTiming, present bo
 			h.after = ev.Pos
 			msgs, err := h.sub.Process(h.ctx, ev)
 			if err != nil {
-				t.Fatalf("process %s %s: %v", ev.Kind, ev.ID, err)
+				h.t.Fatalf("process %s %s: %v", ev.Kind, ev.ID, err)
 			}
 			h.write(msgs)
 		}
