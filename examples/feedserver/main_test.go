@@ -49,7 +49,14 @@ func (s *syncBuffer) String() string {
 
 func get(t *testing.T, url string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return do(t, http.MethodGet, url, header, "")
+}
+
+// do sends a request with header and the body send, and returns the response with its
+// body read.
+func do(t *testing.T, method, url string, header map[string]string, send string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(send))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,22 +114,7 @@ func collect(t *testing.T, in <-chan msgKey, n int, idle time.Duration) []msgKey
 
 func body(t *testing.T, method, url string, header map[string]string, send string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(send))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, b := do(t, method, url, header, send)
 	return resp.StatusCode, string(b)
 }
 
