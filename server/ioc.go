@@ -49,18 +49,20 @@ func (s *Server) followIoC(ctx context.Context) {
 			}
 			t := tmpl
 			t.Date, t.Tags = ev.Cur.Created(), ev.Cur.Labels()
+			// What the object names first: most events (relationships, reports…) name no
+			// IoC, and deciding the boundary reads the store.
+			ns, err := iocstream.FromSTIX(ev.Cur, &t)
+			if err != nil {
+				continue // not an IoC (ErrUnsupported) or not usable as one
+			}
 			aud := iocstream.Audience{Visibility: s.plan.vis, Principals: readers,
 				Lookup: store.Lookup{From: store.At(s.store, ev.Pos)}}
 			ok, err := aud.Shareable(ctx, ev.Cur)
 			if err != nil && ctx.Err() == nil {
-				s.log.Warn("deciding who may see a possible IoC failed", "id", ev.ID, "err", err)
+				s.log.Warn("deciding who may see an IoC failed", "id", ev.ID, "err", err)
 			}
 			if !ok {
 				continue // hidden from a reader of the IoC stream
-			}
-			ns, err := iocstream.FromSTIX(ev.Cur, &t)
-			if err != nil {
-				continue // not an IoC (ErrUnsupported) or not usable as one
 			}
 			for _, n := range ns {
 				if err := s.ioc.Add(ctx, n); err != nil && !errors.Is(err, iocstream.ErrExists) {
